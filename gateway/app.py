@@ -1,0 +1,160 @@
+"""The gateway's ASGI app: `/graphql` (HTTP and websockets), `/health`, `/ready`, `/metrics`."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from graphql import OperationType
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.http.ides import get_graphql_ide_html
+
+from subgraphs.kernel.auth import bearer_token, verify_token
+from subgraphs.kernel.errors import ErrorCode, LoyaltyError
+from subgraphs.kernel.settings import Settings
+
+from . import http
+from .execution.fetch import SubgraphClient
+from .metrics import Metrics
+from .operation import RequestError
+from .service import Gateway
+from .supergraph.model import Supergraph
+from .supergraph.remote import compose_remote
+from .ws import serve_websocket
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+COMPOSE_WAIT_SECONDS = 60.0
+
+
+def _json(body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
+
+
+class GatewayApp:
+    """Holds the gateway once the supergraph is known (composed at startup, or from a file)."""
+
+    def __init__(self, settings: Settings, *, supergraph_sdl: str | None = None,
+                 subgraph_urls: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.supergraph_sdl = supergraph_sdl
+        self.subgraph_urls = subgraph_urls
+        self.gateway: Gateway | None = None
+        self.metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        sdl = self.supergraph_sdl
+        if sdl is None:
+            urls = self.subgraph_urls or {}
+            sdl = await compose_remote(urls, wait_seconds=COMPOSE_WAIT_SECONDS)
+        supergraph = Supergraph.from_sdl(sdl)
+        client = SubgraphClient(supergraph.graph_urls, timeout_seconds=self.settings.subgraph_timeout_seconds)
+        self.gateway = Gateway(supergraph, client, introspection=self.settings.is_dev, metrics=self.metrics)
+        log.info("gateway ready with subgraphs %s", ", ".join(supergraph.graph_urls))
+        try:
+            yield
+        finally:
+            await client.close()
+
+    async def graphql(self, request: Request) -> Response:
+        if request.method == "GET" and not request.query_params.get("query") and self.settings.is_dev and \
+                "text/html" in (request.headers.get("accept") or ""):
+            return HTMLResponse(get_graphql_ide_html())
+        media_type = http.negotiate(request.headers.get("accept"))
+        if media_type is None or media_type == http.EVENT_STREAM:
+            return _json({"errors": [{"message": "Accept application/graphql-response+json or application/json"}]},
+                         406, http.JSON)
+        gateway = self.gateway
+        if gateway is None:
+            return _json({"errors": [{"message": "the gateway is starting"}]}, 503, media_type)
+        started = time.perf_counter()
+        kind = "unknown"
+        try:
+            if request.method == "GET":
+                incoming = http.from_get(request.query_params)
+            else:
+                body = await request.body()
+                if len(body) > MAX_BODY_BYTES:
+                    raise http.BadRequest(f"the body is larger than {MAX_BODY_BYTES} bytes", status=413)
+                incoming = http.from_post(request.headers, body)
+            headers = self._forwarded_headers(request)
+            prepared = gateway.prepare(incoming.request)
+            kind = prepared.plan.kind.value
+            if incoming.from_get and prepared.plan.kind is not OperationType.QUERY:
+                raise http.BadRequest("only queries may be sent with GET", status=405, headers={"allow": "POST"})
+            result = await gateway.execute(incoming.request, headers, prepared)
+            if self.settings.is_dev and request.headers.get("x-debug-plan"):
+                result.setdefault("extensions", {})["queryPlan"] = prepared.plan.describe()
+            self.metrics.request(kind, "errors" if result.get("errors") else "ok", time.perf_counter() - started)
+            return _json(result, 200, media_type)
+        except http.BadRequest as e:
+            self.metrics.request(kind, "bad_request", time.perf_counter() - started)
+            return _json(e.body(), e.status, media_type, e.headers)
+        except _Unauthenticated as e:
+            self.metrics.request(kind, "unauthenticated", time.perf_counter() - started)
+            return _json({"errors": [{"message": str(e), "extensions": {"code": str(ErrorCode.UNAUTHENTICATED)}}]},
+                         401, media_type)
+        except RequestError as e:
+            self.metrics.request(kind, "request_error", time.perf_counter() - started)
+            status = e.status if media_type == http.GRAPHQL_RESPONSE_JSON else (500 if e.status >= 500 else 200)
+            return _json({"errors": [x.formatted for x in e.errors]}, status, media_type)
+
+    def _forwarded_headers(self, request: Request) -> dict[str, str]:
+        """Verify the bearer token before planning; forward it to the subgraphs, which check it again."""
+        authorization = request.headers.get("authorization")
+        if not authorization:
+            return {}
+        try:
+            token = bearer_token(authorization)
+            if token:
+                verify_token(self.settings, token)
+        except LoyaltyError as e:
+            raise _Unauthenticated(e.message) from e
+        return {"authorization": authorization}
+
+    async def websocket(self, websocket: WebSocket) -> None:
+        if self.gateway is None:
+            await websocket.close(code=1013, reason="the gateway is starting")
+            return
+        await serve_websocket(websocket, self.gateway, self.settings)
+
+    async def health(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(self, _request: Request) -> Response:
+        if self.gateway is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ready", "subgraphs": list(self.gateway.supergraph.graph_urls)})
+
+    async def metrics_endpoint(self, _request: Request) -> Response:
+        return PlainTextResponse(self.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+class _Unauthenticated(Exception):
+    pass
+
+
+def create_gateway_app(settings: Settings, *, supergraph_sdl: str | None = None,
+                       subgraph_urls: dict[str, str] | None = None) -> Starlette:
+    holder = GatewayApp(settings, supergraph_sdl=supergraph_sdl, subgraph_urls=subgraph_urls)
+    app = Starlette(
+        routes=[
+            Route("/graphql", holder.graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", holder.websocket),
+            Route("/health", holder.health),
+            Route("/ready", holder.ready),
+            Route("/metrics", holder.metrics_endpoint),
+        ],
+        lifespan=holder.lifespan,
+    )
+    app.state.holder = holder
+    return app

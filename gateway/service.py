@@ -1,0 +1,201 @@
+"""The gateway pipeline: request -> operation -> plan -> execute -> fetch -> shape.
+
+Each stage is a module with one job; this class wires them and owns the caches.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    execute,
+)
+from graphql.execution.values import VariableValues
+
+from subgraphs.kernel.errors import ErrorCode
+
+from . import upstream
+from .execution.executor import Execution
+from .execution.fetch import SubgraphClient, SubgraphUnavailable
+from .execution.shape import Shaper
+from .metrics import Metrics
+from .operation import (
+    DocumentCache,
+    GraphQLRequest,
+    Normalizer,
+    RequestError,
+    coerce_variables,
+    error,
+    select_operation,
+    variables_in_conditions,
+)
+from .planner import Planner, QueryPlan, Unplannable
+from .supergraph.model import Supergraph
+
+INTROSPECTION_FIELDS = ("__schema", "__type")
+
+
+@dataclasses.dataclass
+class Prepared:
+    plan: QueryPlan
+    variables: dict[str, Any]
+    document: DocumentNode
+    operation: OperationDefinitionNode
+
+
+class PlanCache:
+    """Plans by (query, operation name, @skip/@include variable values); bounded, least recently used."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._plans: OrderedDict[tuple[Any, ...], QueryPlan] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> QueryPlan | None:
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def put(self, key: tuple[Any, ...], plan: QueryPlan) -> None:
+        self._plans[key] = plan
+        if len(self._plans) > self.size:
+            self._plans.popitem(last=False)
+
+
+class Gateway:
+    def __init__(self, supergraph: Supergraph, client: SubgraphClient, *, plan_cache_size: int = 1000,
+                 introspection: bool = True, metrics: Metrics | None = None) -> None:
+        self.supergraph = supergraph
+        self.client = client
+        self.introspection = introspection
+        self.documents = DocumentCache(supergraph.api_schema, plan_cache_size)
+        self.planner = Planner(supergraph)
+        self.plans = PlanCache(plan_cache_size)
+        self.metrics = metrics or Metrics()
+
+    # --- operation + plan -----------------------------------------------------------------
+
+    def prepare(self, request: GraphQLRequest) -> Prepared:
+        document = self.documents.get(request.query)
+        operation = select_operation(document, request.operation_name)
+        if not self.introspection and _asks_introspection(operation.selection_set, document):
+            raise RequestError([error("Introspection is disabled in this profile.",
+                                      ErrorCode.GRAPHQL_VALIDATION_FAILED)])
+        variables = coerce_variables(self.supergraph.api_schema, operation, request.variables)
+        key = (request.query, request.operation_name,
+               tuple((n, variables.coerced.get(n)) for n in variables_in_conditions(document)))
+        plan = self.plans.get(key)
+        self.metrics.plan_cache(hit=plan is not None)
+        if plan is None:
+            plan = self._plan(document, operation, variables)
+            self.plans.put(key, plan)
+        return Prepared(plan, variables.coerced, document, operation)
+
+    def _plan(self, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues
+              ) -> QueryPlan:
+        root = {
+            OperationType.QUERY: self.supergraph.schema.query_type,
+            OperationType.MUTATION: self.supergraph.schema.mutation_type,
+            OperationType.SUBSCRIPTION: self.supergraph.schema.subscription_type,
+        }[operation.operation]
+        assert root is not None
+        selections = Normalizer(self.supergraph, document, variables).normalize(operation.selection_set, root.name)
+        try:
+            return self.planner.plan(
+                operation.operation, root.name, selections, operation.variable_definitions,
+                introspection=_asks_introspection(operation.selection_set, document),
+            )
+        except Unplannable as e:
+            raise RequestError([error(str(e), "QUERY_PLANNING_FAILED")], status=500) from e
+
+    # --- execution ------------------------------------------------------------------------
+
+    async def execute(self, request: GraphQLRequest, headers: Mapping[str, str],
+                      prepared: Prepared | None = None) -> dict[str, Any]:
+        prepared = prepared or self.prepare(request)
+        plan = prepared.plan
+        if plan.kind is OperationType.SUBSCRIPTION:
+            raise RequestError([error("Subscriptions need a websocket (graphql-transport-ws) or "
+                                      "text/event-stream.", ErrorCode.BAD_USER_INPUT)], status=405)
+        execution = Execution(self.client, prepared.variables, headers, self.metrics.observe_fetch)
+        await execution.run(plan)
+        if plan.introspection:
+            execution.data.update(self._introspect(prepared))
+        return self._shape(plan, execution)
+
+    def _shape(self, plan: QueryPlan, execution: Execution) -> dict[str, Any]:
+        data = Shaper(self.supergraph.api_schema, execution.errors).response(
+            plan.root_type, plan.selections, execution.data
+        )
+        response: dict[str, Any] = {}
+        if execution.errors:
+            response["errors"] = execution.errors
+        response["data"] = data
+        return response
+
+    def _introspect(self, prepared: Prepared) -> dict[str, Any]:
+        """__schema / __type, answered from the API schema by graphql-core."""
+        operation = prepared.operation
+        only = dataclasses.replace(operation, selection_set=_introspection_only(operation.selection_set,
+                                                                                 prepared.document))
+        fragments = [d for d in prepared.document.definitions if isinstance(d, FragmentDefinitionNode)]
+        result = execute(self.supergraph.api_schema, DocumentNode(definitions=(only, *fragments)),
+                         variable_values=prepared.variables)
+        return result.data or {}  # type: ignore[union-attr]
+
+    async def subscribe(self, request: GraphQLRequest, headers: Mapping[str, str],
+                        prepared: Prepared | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Each event of a subscription, enriched by the rest of the plan and shaped."""
+        prepared = prepared or self.prepare(request)
+        plan = prepared.plan
+        if plan.kind is not OperationType.SUBSCRIPTION:
+            yield await self.execute(request, headers, prepared)
+            return
+        root = next(f for f in plan.steps[0] if not f.entity)
+        variables = {n: prepared.variables[n] for n in root.variable_names if n in prepared.variables}
+        url = self.client.urls[root.graph]
+        try:
+            async for payload in upstream.subscribe(root.graph, url, root.document, variables, headers):
+                execution = Execution(self.client, prepared.variables, headers, self.metrics.observe_fetch)
+                execution.merge_root_result(payload, root.graph)
+                await execution.run(plan, skip=frozenset({root.id}))
+                yield self._shape(plan, execution)
+        except SubgraphUnavailable as e:
+            raise RequestError([error(str(e), ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName=root.graph)],
+                               status=502) from e
+
+
+def _asks_introspection(selection_set: SelectionSetNode, document: DocumentNode) -> bool:
+    return bool(_introspection_only(selection_set, document).selections)
+
+
+def _introspection_only(selection_set: SelectionSetNode, document: DocumentNode) -> SelectionSetNode:
+    """The root selections that are __schema / __type (fragments followed)."""
+    from graphql import FragmentSpreadNode, InlineFragmentNode
+
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    kept = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value in INTROSPECTION_FIELDS:
+                kept.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            inner = _introspection_only(selection.selection_set, document)
+            if inner.selections:
+                kept.append(dataclasses.replace(selection, selection_set=inner))
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            inner = _introspection_only(fragments[selection.name.value].selection_set, document)
+            kept.extend(inner.selections)
+    return SelectionSetNode(selections=tuple(kept))
+
+
+__all__ = ["Gateway", "GraphQLError", "GraphQLRequest", "RequestError"]

@@ -1,0 +1,58 @@
+"""Inventory's domain: stores, products and stock per store and size. No I/O here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from subgraphs.kernel.errors import BadUserInput
+
+ONE_SIZE = ""  # stored for products without sizes; shown as `size: null`
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    id: str
+    name: str
+    city: str
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    name: str
+    category: str
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    store_id: str
+    sku: str
+    size: str | None
+    available: int
+    reserved: int
+
+
+def size_key(size: str | None) -> str:
+    """Sizes are compared case-insensitively and trimmed: 'm ' and 'M' are one size."""
+    if size is None:
+        return ONE_SIZE
+    cleaned = size.strip().upper()
+    if len(cleaned) > 16:
+        raise BadUserInput("a size has at most 16 characters")
+    return cleaned
+
+
+def stock_level(store_id: str, sku: str, size: str | None, quantity: int, reserved: int = 0) -> StockLevel:
+    if quantity < 0:
+        raise BadUserInput("stock cannot be negative")
+    key = size_key(size)
+    return StockLevel(store_id, sku, key or None, quantity, reserved)
+
+
+def validate_product(product: Product) -> Product:
+    if not product.sku.strip():
+        raise BadUserInput("a product needs a SKU")
+    if product.price < 0:
+        raise BadUserInput("a price cannot be negative")
+    return product

@@ -1,0 +1,76 @@
+"""Inventory's use cases: what the schema, the seed and the bus call."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from subgraphs.kernel.auth import Principal, Role, require_role
+from subgraphs.kernel.errors import NotFound
+from subgraphs.kernel.events import Event
+from subgraphs.kernel.runtime import Runtime
+
+from . import domain
+from .adapters import repository
+from .domain import Product, StockLevel, Store
+
+SOURCE = "inventory"
+STOCK_FEED_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.SERVICE)
+
+
+async def stores_by_id(runtime: Runtime, ids: Sequence[str]) -> list[Store | None]:
+    async with runtime.db.reading() as connection:
+        found = await repository.stores_by_id(connection, ids)
+    return [found.get(i) for i in ids]
+
+
+async def all_stores(runtime: Runtime) -> list[Store]:
+    async with runtime.db.reading() as connection:
+        return await repository.all_stores(connection)
+
+
+async def products_by_sku(runtime: Runtime, skus: Sequence[str]) -> list[Product | None]:
+    async with runtime.db.reading() as connection:
+        found = await repository.products_by_sku(connection, skus)
+    return [found.get(s) for s in skus]
+
+
+async def stock_levels(runtime: Runtime, sku: str, store_id: str) -> list[StockLevel]:
+    async with runtime.db.reading() as connection:
+        return await repository.stock_levels(connection, sku, store_id)
+
+
+async def set_stock(
+    runtime: Runtime, principal: Principal | None, store_id: str, sku: str, size: str | None, quantity: int
+) -> StockLevel:
+    require_role(principal, *STOCK_FEED_ROLES)
+    level = domain.stock_level(store_id, sku, size, quantity)
+    async with runtime.unit_of_work() as uow:
+        if not await repository.stores_by_id(uow.connection, [store_id]):
+            raise NotFound(f"no store {store_id}")
+        if not await repository.products_by_sku(uow.connection, [sku]):
+            raise NotFound(f"no product {sku}")
+        await repository.save_stock(uow, level)
+        uow.publish(
+            Event(
+                type="StockChanged",
+                source=SOURCE,
+                member_id=None,
+                payload={"store_id": store_id, "sku": sku, "size": level.size, "available": quantity},
+            )
+        )
+        await uow.commit()
+    levels = await stock_levels(runtime, sku, store_id)
+    return next(lv for lv in levels if lv.size == level.size)
+
+
+async def save_catalogue(
+    runtime: Runtime, stores: Sequence[Store], products: Sequence[Product], stock: Sequence[StockLevel]
+) -> None:
+    """Load stores, products and stock in one transaction (the seed and catalogue feeds)."""
+    async with runtime.unit_of_work() as uow:
+        for store in stores:
+            await repository.save_store(uow, store)
+        for product in products:
+            await repository.save_product(uow, domain.validate_product(product))
+        for level in stock:
+            await repository.save_stock(uow, level)
+        await uow.commit()

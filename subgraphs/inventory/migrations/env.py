@@ -1,0 +1,4 @@
+from subgraphs.inventory.adapters.tables import metadata
+from subgraphs.kernel.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,54 @@
+"""The ASGI app of one subgraph: `/graphql` (HTTP and graphql-transport-ws) and `/health`."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from .graphql import RequestContext
+from .runtime import Runtime
+
+
+class SubgraphGraphQL(GraphQL):
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(
+            runtime.spec.schema,
+            graphql_ide="graphiql" if runtime.settings.is_dev else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            keep_alive=True,
+            keep_alive_interval=15,
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
+        self.runtime = runtime
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> RequestContext:
+        return RequestContext(self.runtime, request)
+
+
+def create_subgraph_app(runtime: Runtime) -> Starlette:
+    graphql_app = SubgraphGraphQL(runtime)
+
+    async def health(_: Request) -> JSONResponse:
+        try:
+            async with runtime.db.reading() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - health reports, never raises
+            return JSONResponse({"status": "down", "subgraph": runtime.name, "error": str(error)}, status_code=503)
+        return JSONResponse({"status": "ok", "subgraph": runtime.name})
+
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
+        ]
+    )

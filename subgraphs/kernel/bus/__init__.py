@@ -1,0 +1,48 @@
+"""The event bus: how outbox events reach consumers and live subscribers.
+
+Two ways to receive, for two different needs:
+
+- `consume(durable, subject, handler)`: at-least-once delivery to one of the
+  replicas that share the durable name (work distribution). Handlers record
+  event ids in their inbox, so a redelivery does nothing.
+- `listen(subject)`: every event, live, to every process that listens (fan-out).
+  GraphQL subscriptions use it, so any replica can serve any subscriber.
+
+`create_bus("memory://")` is the embedded default; `create_bus("nats://...")`
+the scale-out one (NATS JetStream, publish dedup by event id).
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
+
+from ..events import Event
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, event: Event) -> None:
+        """Returns once the bus has accepted the event (the outbox may then mark it published)."""
+
+    async def consume(self, durable: str, subject: str, handler: Handler) -> None:
+        """Register a durable consumer; call before the relays start."""
+
+    def listen(self, subject: str) -> AsyncIterator[Event]:
+        """Live events from now on; the iterator ends when the bus closes."""
+
+
+def create_bus(url: str) -> EventBus:
+    if url.startswith("memory"):
+        from .memory import InProcessBus
+
+        return InProcessBus()
+    if url.startswith("nats"):
+        from .nats import NatsJetStreamBus
+
+        return NatsJetStreamBus(url)
+    raise ValueError(f"unknown bus url {url!r} (expected memory:// or nats://host:port)")

@@ -1,0 +1,129 @@
+"""The scale-out bus: NATS JetStream.
+
+One stream (`LOYALTY`, subjects `loyalty.>`) keeps every event. Publishing sets
+`Nats-Msg-Id` to the event id, so a relay that publishes a row twice (a crash
+before it could mark the row, two replicas racing) is deduplicated by the
+server. Durable pull consumers give at-least-once delivery shared across the
+replicas of a subgraph; live listeners are plain core-NATS subscriptions,
+which see every message the stream captures.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+
+import nats
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.errors import NotFoundError
+
+from ..events import SUBJECT_PREFIX, Event
+from . import Handler
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW_SECONDS = 600.0
+FETCH_BATCH = 64
+
+
+def _durable_name(durable: str, subject: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", f"{durable}__{subject}")
+
+
+class NatsJetStreamBus:
+    def __init__(self, url: str, stream: str = "LOYALTY") -> None:
+        self.url = url
+        self.stream = stream
+        self._nc: nats.NATS | None = None
+        self._pending: list[tuple[str, str, Handler]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closing = asyncio.Event()
+
+    async def start(self) -> None:
+        self._nc = await nats.connect(self.url, name="loyalty", max_reconnect_attempts=-1)
+        self._js = self._nc.jetstream()
+        config = StreamConfig(
+            name=self.stream,
+            subjects=[f"{SUBJECT_PREFIX}.>"],
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        )
+        try:
+            await self._js.stream_info(self.stream)
+            await self._js.update_stream(config)
+        except NotFoundError:
+            await self._js.add_stream(config)
+        for durable, subject, handler in self._pending:
+            self._start_consumer(durable, subject, handler)
+        self._pending.clear()
+
+    async def close(self) -> None:
+        self._closing.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._nc is not None:
+            await self._nc.drain()
+
+    async def publish(self, event: Event) -> None:
+        assert self._nc is not None, "bus not started"
+        await self._js.publish(event.subject, event.to_json(), headers={"Nats-Msg-Id": event.id})
+
+    async def consume(self, durable: str, subject: str, handler: Handler) -> None:
+        if self._nc is None:
+            self._pending.append((durable, subject, handler))
+        else:
+            self._start_consumer(durable, subject, handler)
+
+    def _start_consumer(self, durable: str, subject: str, handler: Handler) -> None:
+        self._tasks.append(asyncio.create_task(self._consume_loop(durable, subject, handler)))
+
+    async def _consume_loop(self, durable: str, subject: str, handler: Handler) -> None:
+        name = _durable_name(durable, subject)
+        subscription = await self._js.pull_subscribe(
+            subject,
+            durable=name,
+            stream=self.stream,
+            config=ConsumerConfig(
+                durable_name=name,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_ack_pending=1000,
+            ),
+        )
+        while not self._closing.is_set():
+            try:
+                messages = await subscription.fetch(FETCH_BATCH, timeout=1)
+            except NatsTimeout:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a broken connection must not end the loop
+                log.exception("fetch failed on %s", name)
+                await asyncio.sleep(1)
+                continue
+            for message in messages:
+                try:
+                    await handler(Event.from_json(message.data))
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - retried by redelivery
+                    attempts = message.metadata.num_delivered if message.metadata else 1
+                    log.exception("handler %s failed (attempt %s); will be redelivered", name, attempts)
+                    await message.nak(delay=min(30.0, 0.5 * 2**attempts))
+                else:
+                    await message.ack()
+
+    async def listen(self, subject: str) -> AsyncIterator[Event]:
+        assert self._nc is not None, "bus not started"
+        subscription = await self._nc.subscribe(subject)
+        try:
+            async for message in subscription.messages:
+                yield Event.from_json(message.data)
+        finally:
+            try:
+                await subscription.unsubscribe()
+            except Exception:  # noqa: BLE001 - the connection may already be closed
+                pass

@@ -1,0 +1,223 @@
+"""Database access: one async SQLAlchemy engine per subgraph, and the unit of work.
+
+SQLite (the embedded default) runs in WAL mode with a single writer per
+database: write transactions take an asyncio lock, so concurrent requests are
+serialised instead of failing with "database is locked". PostgreSQL (the
+scale-out mode) runs writers in parallel and serialises per row with
+`SELECT ... FOR UPDATE` (see `UnitOfWork.for_update`).
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from .clock import utcnow
+from .events import Event
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite stores no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: use an aware UTC datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
+    """The transactional outbox and the consumer inbox, added to every subgraph's schema."""
+    outbox = sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("published_at", UtcDateTime(), nullable=True),
+        sa.Index(
+            "ix_outbox_unpublished",
+            "seq",
+            sqlite_where=sa.text("published_at IS NULL"),
+            postgresql_where=sa.text("published_at IS NULL"),
+        ),
+    )
+    inbox = sa.Table(
+        "inbox",
+        metadata,
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(40), primary_key=True),
+        sa.Column("handled_at", UtcDateTime(), nullable=False),
+    )
+    return outbox, inbox
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        sa_event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """A subgraph's database: engine, tables, the single-writer lock on SQLite,
+    and the signal that wakes the outbox relay after a commit."""
+
+    def __init__(self, url: str, metadata: sa.MetaData) -> None:
+        self.url = url
+        self.metadata = metadata
+        self.engine = create_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.outbox = metadata.tables["outbox"]
+        self.inbox = metadata.tables["inbox"]
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.outbox_written = asyncio.Event()
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; sees committed data only."""
+        async with self.engine.connect() as connection:
+            yield connection
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def _writer(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
+
+
+class UnitOfWork:
+    """One transaction: state changes and the events they cause commit together.
+
+        async with db.unit_of_work() as uow:
+            await uow.execute(...)
+            uow.publish(Event(...))
+            await uow.commit()
+
+    Leaving the block without `commit()` rolls everything back, events included.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._events: list[Event] = []
+        self._committed = False
+        self._writer_cm: Any = None
+        self.connection: AsyncConnection
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._writer_cm = self.db._writer()
+        await self._writer_cm.__aenter__()
+        try:
+            self.connection = await self.db.engine.connect()
+            await self.connection.begin()
+        except BaseException:
+            await self._writer_cm.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            if not self._committed:
+                await self.connection.rollback()
+            await self.connection.close()
+        finally:
+            await self._writer_cm.__aexit__(*exc)
+        if self._committed and self._events:
+            self.db.outbox_written.set()
+
+    async def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult[Any]:
+        return await self.connection.execute(statement, parameters)
+
+    def for_update(self, select: sa.Select[Any]) -> sa.Select[Any]:
+        """Row lock on PostgreSQL; SQLite already has a single writer."""
+        return select if self.db.is_sqlite else select.with_for_update()
+
+    async def insert_ignoring_conflicts(self, table: sa.Table, values: dict[str, Any]) -> bool:
+        """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
+        if self.db.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        result = await self.connection.execute(insert(table).values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
+
+    def publish(self, event: Event) -> None:
+        """Record an event to be written to the outbox in this transaction."""
+        self._events.append(event)
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return tuple(self._events)
+
+    async def mark_handled(self, consumer: str, event_id: str) -> bool:
+        """Inbox: True the first time this consumer sees this event id, False on a redelivery."""
+        inbox = self.db.inbox
+        seen = await self.connection.scalar(
+            sa.select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
+        )
+        if seen is not None:
+            return False
+        await self.connection.execute(inbox.insert().values(consumer=consumer, event_id=event_id, handled_at=utcnow()))
+        return True
+
+    async def commit(self) -> None:
+        if self._events:
+            now = utcnow()
+            await self.connection.execute(
+                self.db.outbox.insert(),
+                [
+                    {"event_id": e.id, "subject": e.subject, "body": e.to_json(), "created_at": now}
+                    for e in self._events
+                ],
+            )
+        await self.connection.commit()
+        self._committed = True
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    text = str(error.orig).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+def json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()

@@ -1,0 +1,73 @@
+"""A subgraph at run time: its database, the bus, settings, clock and service clients.
+
+Each subgraph package exports a `SubgraphSpec` (what it is); the host turns it
+into a `Runtime` (what it runs with) and serves it.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import strawberry
+
+from .bus import EventBus
+from .client import ServiceClient
+from .clock import Clock, SystemClock
+from .db import Database, UnitOfWork
+from .events import Event
+from .live import LiveHub
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A durable consumer: `handle(runtime, event)` runs at least once per event;
+    it records the event id in its inbox within its own unit of work."""
+
+    durable: str
+    subject: str
+    handle: Callable[[Runtime, Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic background job (expiry, saga resumption, ...)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Runtime], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class SubgraphSpec:
+    name: str
+    metadata: sa.MetaData
+    schema: strawberry.federation.Schema
+    consumers: tuple[Consumer, ...] = ()
+    jobs: tuple[Job, ...] = field(default_factory=tuple)
+
+
+class Runtime:
+    def __init__(self, spec: SubgraphSpec, settings: Settings, bus: EventBus, clock: Clock | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.settings = settings
+        self.bus = bus
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(settings.database_url_for(spec.name), spec.metadata)
+        self.services = ServiceClient(settings, caller=spec.name)
+        self._live: dict[str, LiveHub] = {}
+
+    def live(self, subject: str) -> LiveHub:
+        """The process-wide fan-out of live events on `subject` (for subscriptions)."""
+        if subject not in self._live:
+            self._live[subject] = LiveHub(self.bus, subject)
+        return self._live[subject]
+
+    def unit_of_work(self) -> UnitOfWork:
+        return self.db.unit_of_work()
+
+    async def close(self) -> None:
+        await self.services.close()
+        await self.db.dispose()

@@ -1,0 +1,72 @@
+"""Configuration: environment variables with the LOYALTY_ prefix (pydantic-settings).
+
+One table of every setting lives in README.md; keep it in step with this file.
+The defaults are the embedded mode: SQLite files under `var/`, an in-process
+bus, every service on 127.0.0.1.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUBGRAPHS: tuple[str, ...] = ("profile", "ledger", "rewards", "inventory")
+
+# Documented, deliberately obvious dev default. `LOYALTY_ENV=prod` refuses to start with it.
+DEV_JWT_SECRET = "loyalty-dev-secret-change-me-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore")
+
+    env: Literal["dev", "prod"] = "dev"
+    data_dir: Path = Path("var")
+    # `{subgraph}` and `{data_dir}` are filled in per subgraph; each subgraph owns its database.
+    database_url: str = "sqlite+aiosqlite:///{data_dir}/{subgraph}.db"
+    database_urls: dict[str, str] = {}
+    bus_url: str = "memory://"
+    bus_stream: str = "LOYALTY"
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithm: str = "HS256"
+    jwt_public_key: str | None = None  # PEM, for RS256 tokens from an identity provider
+    host: str = "127.0.0.1"
+    gateway_port: int = 4000
+    subgraph_ports: dict[str, int] = {"profile": 4001, "ledger": 4002, "rewards": 4003, "inventory": 4004}
+    subgraph_urls: dict[str, str] = {}
+    wallet_port: int = 3000
+    gateway_url: str | None = None
+    separate_processes: bool = False
+    subgraph_timeout_seconds: float = 10.0
+    seed_members: int = 1000
+    default_phone_region: str = "US"
+    log_level: str = "info"
+
+    def database_url_for(self, subgraph: str) -> str:
+        template = self.database_urls.get(subgraph, self.database_url)
+        return template.format(subgraph=subgraph, data_dir=self.data_dir)
+
+    def subgraph_url(self, subgraph: str) -> str:
+        if subgraph in self.subgraph_urls:
+            return self.subgraph_urls[subgraph]
+        return f"http://{self.host}:{self.subgraph_ports[subgraph]}/graphql"
+
+    def gateway_http_url(self) -> str:
+        return self.gateway_url or f"http://{self.host}:{self.gateway_port}/graphql"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    def check(self) -> None:
+        """Refuse settings that are unsafe or cannot work together."""
+        if self.env == "prod" and self.jwt_secret == DEV_JWT_SECRET and not self.jwt_public_key:
+            raise ValueError("LOYALTY_JWT_SECRET must be set in the prod profile")
+        if self.separate_processes and self.bus_url.startswith("memory"):
+            raise ValueError("LOYALTY_SEPARATE_PROCESSES needs a shared bus (LOYALTY_BUS_URL=nats://...)")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

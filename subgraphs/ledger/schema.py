@@ -1,0 +1,244 @@
+"""The ledger's GraphQL schema: maps fields to handlers, nothing more."""
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import date, datetime
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from subgraphs.kernel.auth import require_member_access
+from subgraphs.kernel.graphql import Channel, LoyaltyInfo, make_schema
+from subgraphs.kernel.pagination import encode_cursor
+
+from . import domain, handlers
+
+LedgerEntryKind = strawberry.enum(domain.EntryKind, name="LedgerEntryKind")
+
+
+def _accounts(info: LoyaltyInfo) -> DataLoader[str, domain.Account | None]:
+    runtime = info.context.runtime
+    return info.context.loader(
+        "accounts", lambda: DataLoader(lambda ids: handlers.accounts_by_member(runtime, ids))
+    )
+
+
+async def _tiers(info: LoyaltyInfo) -> list[domain.Tier]:
+    """The program's tiers, read once per request."""
+    runtime = info.context.runtime
+    loader = info.context.loader("tiers", lambda: DataLoader(lambda keys: _load_tiers(runtime, keys)))
+    return await loader.load("all")
+
+
+async def _load_tiers(runtime, keys):  # noqa: ANN001 - DataLoader batch signature
+    tiers = await handlers.program_tiers(runtime)
+    return [tiers for _ in keys]
+
+
+@strawberry.type
+class Tier:
+    id: strawberry.ID
+    name: str
+    threshold: int
+    multiplier: float
+    benefits: list[str]
+
+    @classmethod
+    def from_domain(cls, tier: domain.Tier) -> Tier:
+        return cls(id=strawberry.ID(tier.id), name=tier.name, threshold=tier.threshold,
+                   multiplier=tier.multiplier, benefits=list(tier.benefits))
+
+
+@strawberry.type
+class ExpiringPoints:
+    points: int
+    on: date
+
+
+@strawberry.type
+class PointsBalance:
+    available: int
+    pending: int = strawberry.field(description="earned but not yet spendable (e.g. inside a return window)")
+    lifetime_earned: int
+    expiring_next: ExpiringPoints | None
+
+
+@strawberry.type
+class TierStatus:
+    current: Tier
+    since: datetime
+    qualifying_points: int = strawberry.field(description="inside the qualification window")
+    next: Tier | None
+    points_to_next: int | None
+    progress: float = strawberry.field(description="0..1 toward next")
+
+
+@strawberry.type
+class LedgerEntry:
+    id: strawberry.ID
+    kind: LedgerEntryKind
+    points: int = strawberry.field(description="signed")
+    balance_after: int
+    occurred_at: datetime
+    channel: Channel
+    reference: str | None = strawberry.field(description="externalId of the purchase / return / redemption")
+    description: str
+
+    @classmethod
+    def from_domain(cls, entry: domain.Entry) -> LedgerEntry:
+        return cls(
+            id=strawberry.ID(entry.id), kind=entry.kind, points=entry.points, balance_after=entry.balance_after,
+            occurred_at=entry.occurred_at, channel=entry.channel, reference=entry.reference,
+            description=entry.description,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class LedgerEdge:
+    cursor: str
+    node: LedgerEntry
+
+
+@strawberry.type
+class LedgerConnection:
+    edges: list[LedgerEdge]
+    page_info: PageInfo
+
+
+@strawberry.federation.type(keys=["id"])
+class Member:
+    id: strawberry.ID
+
+    @strawberry.field
+    async def points(self, info: LoyaltyInfo) -> PointsBalance:
+        account = await _accounts(info).load(self.id)
+        if account is None:
+            return PointsBalance(available=0, pending=0, lifetime_earned=0, expiring_next=None)
+        return PointsBalance(
+            available=account.available, pending=account.pending, lifetime_earned=account.lifetime_earned,
+            expiring_next=None,
+        )
+
+    @strawberry.field
+    async def tier(self, info: LoyaltyInfo) -> TierStatus:
+        tiers = await _tiers(info)
+        account = await _accounts(info).load(self.id) or domain.new_account(
+            self.id, tiers, info.context.runtime.clock.now()
+        )
+        status = domain.tier_status(account, tiers)
+        return TierStatus(
+            current=Tier.from_domain(status.current),
+            since=status.since,
+            qualifying_points=status.qualifying_points,
+            next=Tier.from_domain(status.next) if status.next else None,
+            points_to_next=status.points_to_next,
+            progress=status.progress,
+        )
+
+    @strawberry.field(description="Entries, newest first.")
+    async def activity(
+        self, info: LoyaltyInfo, first: int | None = 20, after: str | None = None
+    ) -> LedgerConnection:
+        entries, more = await handlers.activity(
+            info.context.runtime, info.context.principal, self.id, 20 if first is None else first, after
+        )
+        edges = [LedgerEdge(cursor=encode_cursor(e.seq), node=LedgerEntry.from_domain(e)) for e in entries]
+        return LedgerConnection(
+            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
+        )
+
+    @classmethod
+    def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID) -> Member:
+        require_member_access(info.context.principal, id)
+        return cls(id=id)
+
+
+@strawberry.type
+class WalletEvent:
+    member: Member
+    entry: LedgerEntry
+    at: datetime
+
+
+@strawberry.type
+class TierChange:
+    member: Member
+    from_: Tier = strawberry.field(name="from")
+    to: Tier
+    at: datetime
+
+
+# Service-only API for the rewards subgraph: hidden from the public supergraph.
+
+
+@strawberry.federation.input(inaccessible=True)
+class EarningLineInput:
+    line_id: str
+    sku: strawberry.ID
+    quantity: int
+    points: int
+
+
+@strawberry.federation.input(inaccessible=True)
+class PostEarningInput:
+    member_id: strawberry.ID
+    reference: str
+    channel: Channel
+    occurred_at: datetime
+    description: str
+    lines: list[EarningLineInput]
+
+
+@strawberry.federation.type(inaccessible=True)
+class PostingResult:
+    entry: LedgerEntry
+    duplicate: bool
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The program's tiers, lowest first.")
+    async def tiers(self, info: LoyaltyInfo) -> list[Tier]:
+        return [Tier.from_domain(t) for t in domain.ordered(await _tiers(info))]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.federation.mutation(inaccessible=True, description="Service role: a purchase's earned points.")
+    async def post_earning(self, info: LoyaltyInfo, input: PostEarningInput) -> PostingResult:
+        result = await handlers.post_earning(
+            info.context.runtime,
+            info.context.principal,
+            member_id=input.member_id,
+            reference=input.reference,
+            channel=input.channel,
+            occurred_at=input.occurred_at,
+            description=input.description,
+            lines=[handlers.EarningLine(ln.line_id, ln.sku, ln.quantity, ln.points) for ln in input.lines],
+        )
+        return PostingResult(entry=LedgerEntry.from_domain(result.entry), duplicate=result.duplicate)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Every change of the member's balance.")
+    async def wallet_updated(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[WalletEvent, None]:
+        async for entry in handlers.wallet_changes(info.context.runtime, info.context.principal, member_id):
+            yield WalletEvent(member=Member(id=member_id), entry=LedgerEntry.from_domain(entry), at=entry.occurred_at)
+
+    @strawberry.subscription
+    async def tier_changed(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[TierChange, None]:
+        async for change in handlers.tier_changes(info.context.runtime, info.context.principal, member_id):
+            yield TierChange(
+                member=Member(id=member_id), from_=Tier.from_domain(change.from_tier),
+                to=Tier.from_domain(change.to_tier), at=change.at,
+            )
+
+
+schema = make_schema(Query, Mutation, Subscription)

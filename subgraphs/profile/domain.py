@@ -1,0 +1,131 @@
+"""Profile's domain: the member record, its identities and consents. No I/O here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from subgraphs.kernel.errors import BadUserInput
+from subgraphs.kernel.identifiers import normalize_email, normalize_phone
+from subgraphs.kernel.vocabulary import Channel, IdentifierKind
+
+MAX_NAME_LENGTH = 100
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    ERASED = "ERASED"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    kind: IdentifierKind
+    value: str
+    source: Channel
+    linked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Consents:
+    """Marketing needs opt-in (GDPR, TCPA), so it starts off. Profiling starts on
+    and is an absolute opt-out (GDPR Art. 21(2)) that the offers engine enforces."""
+
+    email_marketing: bool = False
+    sms_marketing: bool = False
+    push_marketing: bool = False
+    profiling: bool = True
+    updated_at: datetime | None = None
+
+    def changed(self, now: datetime, **changes: bool | None) -> Consents:
+        given = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **given, updated_at=now) if given else self
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str
+    enrolled_at: datetime
+    status: MemberStatus = MemberStatus.ACTIVE
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    birthday: date | None = None
+    home_store_id: str | None = None
+    consents: Consents = field(default_factory=Consents)
+    identities: tuple[Identity, ...] = ()
+
+
+def _clean_name(name: str | None, field_name: str) -> str | None:
+    if name is None:
+        return None
+    cleaned = " ".join(name.split())
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise BadUserInput(f"{field_name} has at most {MAX_NAME_LENGTH} characters", field=field_name)
+    return cleaned or None
+
+
+def enroll(
+    *,
+    member_id: str,
+    now: datetime,
+    channel: Channel,
+    default_region: str,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    birthday: date | None = None,
+    home_store_id: str | None = None,
+    consents: dict[str, bool | None] | None = None,
+) -> Member:
+    """A new member, with the identities the enrolment supplied.
+
+    A member must be findable again, so an email or a phone is required.
+    """
+    norm_email = normalize_email(email) if email else None
+    norm_phone = normalize_phone(phone, default_region) if phone else None
+    if not norm_email and not norm_phone:
+        raise BadUserInput("enrolment needs an email or a phone number")
+    if birthday is not None and (birthday > now.date() or birthday.year < 1900):
+        raise BadUserInput("birthday is not a plausible date", field="birthday")
+    identities = tuple(
+        Identity(kind, value, channel, now)
+        for kind, value in ((IdentifierKind.EMAIL, norm_email), (IdentifierKind.PHONE, norm_phone))
+        if value
+    )
+    return Member(
+        id=member_id,
+        enrolled_at=now,
+        given_name=_clean_name(given_name, "givenName"),
+        family_name=_clean_name(family_name, "familyName"),
+        email=norm_email,
+        phone=norm_phone,
+        birthday=birthday,
+        home_store_id=home_store_id,
+        consents=Consents().changed(now, **(consents or {})),
+        identities=identities,
+    )
+
+
+def member_facts(member: Member) -> dict[str, object]:
+    """What other subgraphs need to know about a member (event-carried state)."""
+    return {
+        "member_id": member.id,
+        "status": str(member.status),
+        "given_name": member.given_name,
+        "family_name": member.family_name,
+        "email": member.email,
+        "phone": member.phone,
+        "birthday": member.birthday.isoformat() if member.birthday else None,
+        "home_store_id": member.home_store_id,
+        "enrolled_at": member.enrolled_at.isoformat(),
+        "consents": {
+            "email_marketing": member.consents.email_marketing,
+            "sms_marketing": member.consents.sms_marketing,
+            "push_marketing": member.consents.push_marketing,
+            "profiling": member.consents.profiling,
+        },
+        "identities": [{"kind": str(i.kind), "value": i.value} for i in member.identities],
+    }

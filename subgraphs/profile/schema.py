@@ -1,0 +1,164 @@
+"""Profile's GraphQL schema: maps fields to handlers, nothing more."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.federation.schema_directives import Key
+
+from subgraphs.kernel.auth import require_member_access
+from subgraphs.kernel.graphql import Channel, IdentifierKind, LoyaltyInfo, make_schema
+
+from . import domain, handlers
+
+MemberStatus = strawberry.enum(domain.MemberStatus)
+
+
+def _members(info: LoyaltyInfo) -> DataLoader[str, domain.Member | None]:
+    runtime = info.context.runtime
+    return info.context.loader("members", lambda: DataLoader(lambda ids: handlers.members_by_id(runtime, ids)))
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+class Store:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Identity:
+    kind: IdentifierKind
+    value: str
+    source: Channel
+    linked_at: datetime
+
+
+@strawberry.type
+class Consents:
+    email_marketing: bool
+    sms_marketing: bool
+    push_marketing: bool
+    profiling: bool = strawberry.field(
+        description="false = no personalised or model-scored offers (GDPR Art. 21, CCPA opt-out)"
+    )
+    updated_at: datetime | None
+
+
+@strawberry.federation.type(keys=["id"])
+class Member:
+    id: strawberry.ID
+    given_name: str | None
+    family_name: str | None
+    email: str | None
+    phone: str | None
+    birthday: date | None
+    enrolled_at: datetime
+    status: MemberStatus
+    identities: list[Identity]
+    consents: Consents
+    home_store_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    def home_store(self) -> Store | None:
+        return Store(id=strawberry.ID(self.home_store_id)) if self.home_store_id else None
+
+    @classmethod
+    def from_domain(cls, member: domain.Member) -> Member:
+        c = member.consents
+        return cls(
+            id=strawberry.ID(member.id),
+            given_name=member.given_name,
+            family_name=member.family_name,
+            email=member.email,
+            phone=member.phone,
+            birthday=member.birthday,
+            enrolled_at=member.enrolled_at,
+            status=member.status,
+            identities=[Identity(kind=i.kind, value=i.value, source=i.source, linked_at=i.linked_at)
+                        for i in member.identities],
+            consents=Consents(
+                email_marketing=c.email_marketing, sms_marketing=c.sms_marketing,
+                push_marketing=c.push_marketing, profiling=c.profiling, updated_at=c.updated_at,
+            ),
+            home_store_id=member.home_store_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID) -> Member | None:
+        require_member_access(info.context.principal, id)
+        member = await _members(info).load(id)
+        return cls.from_domain(member) if member else None
+
+
+@strawberry.input
+class ConsentsInput:
+    email_marketing: bool | None = None
+    sms_marketing: bool | None = None
+    push_marketing: bool | None = None
+    profiling: bool | None = None
+
+    def changes(self) -> dict[str, bool | None]:
+        return {
+            "email_marketing": self.email_marketing,
+            "sms_marketing": self.sms_marketing,
+            "push_marketing": self.push_marketing,
+            "profiling": self.profiling,
+        }
+
+
+@strawberry.input
+class EnrollMemberInput:
+    channel: Channel
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    birthday: date | None = None
+    home_store_id: strawberry.ID | None = None
+    consents: ConsentsInput | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The member of the bearer token.")
+    async def me(self, info: LoyaltyInfo) -> Member | None:
+        member = await handlers.me(info.context.runtime, info.context.principal)
+        return Member.from_domain(member) if member else None
+
+    @strawberry.field(description="Staff, or the member themself.")
+    async def member(self, info: LoyaltyInfo, id: strawberry.ID) -> Member | None:
+        return Member.from_domain(await handlers.get_member(info.context.runtime, info.context.principal, id))
+
+    @strawberry.field(description="Till and agent lookup by any identifier; null when nobody has it.")
+    async def lookup_member(self, info: LoyaltyInfo, kind: IdentifierKind, value: str) -> Member | None:
+        member = await handlers.lookup_member(info.context.runtime, info.context.principal, kind, value)
+        return Member.from_domain(member) if member else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def enroll_member(self, info: LoyaltyInfo, input: EnrollMemberInput) -> Member:
+        member = await handlers.enroll_member(
+            info.context.runtime,
+            info.context.principal,
+            channel=input.channel,
+            given_name=input.given_name,
+            family_name=input.family_name,
+            email=input.email,
+            phone=input.phone,
+            birthday=input.birthday,
+            home_store_id=input.home_store_id,
+            consents=input.consents.changes() if input.consents else None,
+        )
+        return Member.from_domain(member)
+
+    @strawberry.mutation
+    async def update_consents(self, info: LoyaltyInfo, member_id: strawberry.ID, input: ConsentsInput) -> Member:
+        member = await handlers.update_consents(
+            info.context.runtime, info.context.principal, member_id, input.changes()
+        )
+        return Member.from_domain(member)
+
+
+schema = make_schema(Query, Mutation)

@@ -1,0 +1,19 @@
+"""Rewards: the loyalty and promotion engine (baskets, checkout; campaigns, offers,
+coupons and the catalogue come next)."""
+from subgraphs.kernel.events import subject_for
+from subgraphs.kernel.runtime import Consumer, Job, SubgraphSpec
+
+from . import handlers
+from .adapters.tables import metadata
+from .schema import schema
+
+SPEC = SubgraphSpec(
+    name="rewards",
+    metadata=metadata,
+    schema=schema,
+    consumers=(
+        Consumer("members", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),
+        Consumer("consents", subject_for("profile", "ConsentsChanged"), handlers.on_consents_changed),
+    ),
+    jobs=(Job("resume-postings", 5.0, handlers.resume_postings),),
+)

@@ -1,0 +1,175 @@
+"""The rewards engine's domain: baskets in, effects out. No I/O here.
+
+`evaluate` is the dry run every channel calls; checkout records its result and
+posts the points. Points are attributed per line, so that a return takes back
+exactly what its line earned.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from subgraphs.kernel.errors import BadUserInput
+from subgraphs.kernel.vocabulary import Channel
+
+CENT = Decimal("0.01")
+MAX_LINES = 1000  # what the best engines accept in one session
+MAX_QUANTITY = 10_000
+MAX_EXTERNAL_ID = 128
+BASE_EARN_RATE = Decimal(1)  # points per currency unit, before campaigns
+
+
+class EffectKind(StrEnum):
+    DISCOUNT = "DISCOUNT"
+    ADD_POINTS = "ADD_POINTS"
+    COUPON_ACCEPTED = "COUPON_ACCEPTED"
+    COUPON_REJECTED = "COUPON_REJECTED"
+    FREE_SHIPPING = "FREE_SHIPPING"
+    ISSUE_OFFER = "ISSUE_OFFER"
+    ISSUE_COUPON = "ISSUE_COUPON"
+
+
+@dataclass(frozen=True, slots=True)
+class BasketLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    size: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Basket:
+    channel: Channel
+    lines: tuple[BasketLine, ...]
+    store_id: str | None = None
+    coupon_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    kind: EffectKind
+    description: str
+    amount: Decimal | None = None
+    points: int | None = None
+    coupon_code: str | None = None
+    sku: str | None = None
+    campaign_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    line_id: str  # the line's position in the basket, "1", "2", ...
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    size: str | None
+    amount: Decimal  # after discounts
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    subtotal: Decimal
+    discount: Decimal
+    total: Decimal
+    points_to_earn: int
+    effects: tuple[Effect, ...]
+    lines: tuple[LineResult, ...] = field(default=())
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def validate_basket(basket: Basket) -> Basket:
+    if not basket.lines:
+        raise BadUserInput("a basket needs at least one line", field="lines")
+    if len(basket.lines) > MAX_LINES:
+        raise BadUserInput(f"a basket has at most {MAX_LINES} lines", field="lines")
+    for number, line in enumerate(basket.lines, start=1):
+        if not line.sku.strip():
+            raise BadUserInput(f"line {number} has no SKU", field="lines")
+        if not 0 < line.quantity <= MAX_QUANTITY:
+            raise BadUserInput(f"line {number}: quantity must be between 1 and {MAX_QUANTITY}", field="lines")
+        if not line.unit_price.is_finite() or line.unit_price < 0:
+            raise BadUserInput(f"line {number}: unit price must be a non-negative amount", field="lines")
+    return basket
+
+
+def validate_external_id(external_id: str) -> str:
+    cleaned = external_id.strip()
+    if not cleaned or len(cleaned) > MAX_EXTERNAL_ID:
+        raise BadUserInput(f"externalId must have 1 to {MAX_EXTERNAL_ID} characters", field="externalId")
+    return cleaned
+
+
+def evaluate(basket: Basket, *, member_known: bool) -> Evaluation:
+    """The effects of a basket. Unknown SKUs are normal (catalogues lag) and earn
+    like any other line. Anonymous baskets earn nothing."""
+    validate_basket(basket)
+    effects: list[Effect] = []
+    results: list[LineResult] = []
+    for number, line in enumerate(basket.lines, start=1):
+        amount = money(line.unit_price * line.quantity)
+        points = int((amount * BASE_EARN_RATE).to_integral_value(rounding=ROUND_FLOOR)) if member_known else 0
+        results.append(LineResult(str(number), line.sku, line.quantity, line.unit_price, line.size, amount, points))
+    for code in basket.coupon_codes:
+        # No coupon has been issued by this engine yet, so every code is unknown here.
+        effects.append(Effect(EffectKind.COUPON_REJECTED, f"coupon {code} is not valid", coupon_code=code))
+    subtotal = money(sum((r.amount for r in results), Decimal(0)))
+    discount = Decimal("0.00")
+    points = sum(r.points for r in results)
+    if points:
+        effects.append(Effect(EffectKind.ADD_POINTS, f"{points} points: 1 point per 1.00 spent", points=points))
+    return Evaluation(subtotal, discount, money(subtotal - discount), points, tuple(effects), tuple(results))
+
+
+def evaluation_facts(evaluation: Evaluation) -> dict[str, Any]:
+    """A stored evaluation (for replays of a checkout) and the event payload."""
+    return {
+        "subtotal": str(evaluation.subtotal),
+        "discount": str(evaluation.discount),
+        "total": str(evaluation.total),
+        "points_to_earn": evaluation.points_to_earn,
+        "effects": [
+            {"kind": str(e.kind), "description": e.description,
+             "amount": str(e.amount) if e.amount is not None else None, "points": e.points,
+             "coupon_code": e.coupon_code, "sku": e.sku, "campaign_id": e.campaign_id}
+            for e in evaluation.effects
+        ],
+        "lines": [
+            {"line_id": r.line_id, "sku": r.sku, "quantity": r.quantity, "unit_price": str(r.unit_price),
+             "size": r.size, "amount": str(r.amount), "points": r.points}
+            for r in evaluation.lines
+        ],
+    }
+
+
+def evaluation_from_facts(facts: dict[str, Any]) -> Evaluation:
+    def dec(value: str | None) -> Decimal | None:
+        return Decimal(value) if value is not None else None
+
+    return Evaluation(
+        subtotal=Decimal(facts["subtotal"]),
+        discount=Decimal(facts["discount"]),
+        total=Decimal(facts["total"]),
+        points_to_earn=facts["points_to_earn"],
+        effects=tuple(
+            Effect(EffectKind(e["kind"]), e["description"], dec(e["amount"]), e["points"], e["coupon_code"],
+                   e["sku"], e["campaign_id"])
+            for e in facts["effects"]
+        ),
+        lines=tuple(
+            LineResult(r["line_id"], r["sku"], r["quantity"], Decimal(r["unit_price"]), r["size"],
+                       Decimal(r["amount"]), r["points"])
+            for r in facts["lines"]
+        ),
+    )
+
+
+def earning_lines(evaluation: Evaluation) -> Sequence[LineResult]:
+    """The lines that earned something: what the ledger records per line."""
+    return [r for r in evaluation.lines if r.points > 0]

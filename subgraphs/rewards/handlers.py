@@ -1,0 +1,276 @@
+"""The rewards engine's use cases: basket evaluation and the checkout saga."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from subgraphs.kernel.auth import Principal, Role, require_member_access, require_role
+from subgraphs.kernel.client import RemoteError
+from subgraphs.kernel.db import is_unique_violation
+from subgraphs.kernel.errors import BadUserInput, Conflict, ErrorCode, Forbidden, NotFound, Unavailable
+from subgraphs.kernel.events import Event
+from subgraphs.kernel.identifiers import normalize_identifier
+from subgraphs.kernel.runtime import Runtime
+from subgraphs.kernel.vocabulary import IdentifierKind
+
+from . import domain
+from .adapters import repository
+from .adapters.repository import POSTED, RECORDED, KnownMember, Purchase
+from .domain import Basket, Evaluation
+
+log = logging.getLogger(__name__)
+
+SOURCE = "rewards"
+CHECKOUT_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
+RESUME_AFTER = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRef:
+    """How a channel names the basket's member: an id or one identifier."""
+
+    member_id: str | None = None
+    identifier_kind: IdentifierKind | None = None
+    identifier_value: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.member_id or self.identifier_kind)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutOutcome:
+    external_id: str
+    member_id: str
+    evaluation: Evaluation
+    points_earned: int
+    duplicate: bool
+
+
+# --- members, as the engine knows them -------------------------------------------------
+
+
+async def find_member(runtime: Runtime, ref: MemberRef) -> KnownMember:
+    """From the engine's own copy of profile's facts; for a member enrolled a moment
+    ago whose event has not arrived yet, confirm with profile (read-only, idempotent)."""
+    if ref.member_id and ref.identifier_kind:
+        raise BadUserInput("name the member by memberId or by identifier, not both")
+    async with runtime.db.reading() as connection:
+        if ref.member_id:
+            member_id: str | None = ref.member_id
+        else:
+            assert ref.identifier_kind and ref.identifier_value is not None
+            value = normalize_identifier(ref.identifier_kind, ref.identifier_value,
+                                         runtime.settings.default_phone_region)
+            member_id = await repository.member_id_by_identifier(connection, ref.identifier_kind, value)
+        known = await repository.known_member(connection, member_id) if member_id else None
+    if known is None:
+        known = await _member_from_profile(runtime, ref)
+    if known.status != "ACTIVE":
+        raise Conflict(f"member {known.member_id} is {known.status.lower()}")
+    return known
+
+
+MEMBER_FIELDS = "id status birthday enrolledAt homeStore { id } consents { profiling } identities { kind value }"
+
+
+async def _member_from_profile(runtime: Runtime, ref: MemberRef) -> KnownMember:
+    try:
+        if ref.member_id:
+            data = await runtime.services.execute(
+                "profile", f"query($id: ID!) {{ member(id: $id) {{ {MEMBER_FIELDS} }} }}", {"id": ref.member_id}
+            )
+            found = data["member"]
+        else:
+            data = await runtime.services.execute(
+                "profile",
+                f"query($kind: IdentifierKind!, $value: String!) {{ lookupMember(kind: $kind, value: $value) "
+                f"{{ {MEMBER_FIELDS} }} }}",
+                {"kind": str(ref.identifier_kind), "value": ref.identifier_value},
+            )
+            found = data["lookupMember"]
+    except RemoteError as error:
+        if error.code is ErrorCode.NOT_FOUND:
+            found = None
+        else:
+            raise
+    if not found:
+        raise NotFound("no member with that " + ("id" if ref.member_id else "identifier"))
+    known = KnownMember(
+        member_id=found["id"],
+        status=found["status"],
+        profiling=found["consents"]["profiling"],
+        birthday=date.fromisoformat(found["birthday"]) if found["birthday"] else None,
+        home_store_id=(found.get("homeStore") or {}).get("id"),
+        enrolled_at=datetime.fromisoformat(found["enrolledAt"]),
+    )
+    async with runtime.unit_of_work() as uow:
+        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in found["identities"]])
+        await uow.commit()
+    return known
+
+
+async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
+    facts = event.payload
+    known = KnownMember(
+        member_id=facts["member_id"],
+        status=facts["status"],
+        profiling=facts["consents"]["profiling"],
+        birthday=date.fromisoformat(facts["birthday"]) if facts.get("birthday") else None,
+        home_store_id=facts.get("home_store_id"),
+        enrolled_at=datetime.fromisoformat(facts["enrolled_at"]),
+    )
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("members", event.id):
+            return
+        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in facts["identities"]])
+        await uow.commit()
+
+
+async def on_consents_changed(runtime: Runtime, event: Event) -> None:
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("consents", event.id):
+            return
+        await repository.set_profiling(uow, str(event.member_id), bool(event.payload["profiling"]))
+        await uow.commit()
+
+
+# --- baskets ---------------------------------------------------------------------------
+
+
+def _check_store(principal: Principal, basket: Basket) -> Basket:
+    """A cashier checks out at their own store."""
+    if principal.role is Role.CASHIER and principal.store:
+        if basket.store_id and basket.store_id != principal.store:
+            raise Forbidden(f"a cashier of store {principal.store} cannot ring up at {basket.store_id}")
+        if not basket.store_id:
+            return Basket(basket.channel, basket.lines, principal.store, basket.coupon_codes)
+    return basket
+
+
+async def evaluate_basket(runtime: Runtime, principal: Principal | None, basket: Basket, ref: MemberRef) -> Evaluation:
+    """The dry run: writes nothing."""
+    if ref.member_id and principal is not None and principal.role is Role.MEMBER:
+        require_member_access(principal, ref.member_id)
+    else:
+        require_role(principal, *CHECKOUT_ROLES)
+    member = await find_member(runtime, ref) if ref.given else None
+    return domain.evaluate(basket, member_known=member is not None)
+
+
+async def checkout(
+    runtime: Runtime,
+    principal: Principal | None,
+    *,
+    external_id: str,
+    occurred_at: datetime | None,
+    basket: Basket,
+    ref: MemberRef,
+) -> CheckoutOutcome:
+    """Record the purchase, then post its points to the ledger: a saga that is
+    idempotent by externalId at both steps, so a repeat or a resumption never
+    posts twice."""
+    who = require_role(principal, *CHECKOUT_ROLES)
+    external_id = domain.validate_external_id(external_id)
+    basket = _check_store(who, domain.validate_basket(basket))
+    if not ref.given:
+        raise BadUserInput("checkout needs the member: memberId or identifier")
+    async with runtime.db.reading() as connection:
+        earlier = await repository.purchase(connection, external_id)
+    if earlier is not None:
+        return await _repeat(runtime, earlier)
+    member = await find_member(runtime, ref)
+    evaluation = domain.evaluate(basket, member_known=True)
+    now = runtime.clock.now()
+    purchase = Purchase(external_id, member.member_id, basket.channel, basket.store_id, occurred_at or now,
+                        evaluation, RECORDED)
+    try:
+        async with runtime.unit_of_work() as uow:
+            await repository.record_purchase(uow, purchase, now)
+            uow.publish(
+                Event(
+                    type="PurchaseCompleted",
+                    source=SOURCE,
+                    member_id=member.member_id,
+                    occurred_at=purchase.occurred_at,
+                    payload={"external_id": external_id, "channel": str(basket.channel), "store_id": basket.store_id,
+                             **domain.evaluation_facts(evaluation)},
+                )
+            )
+            await uow.commit()
+    except IntegrityError as error:  # the same externalId, recorded by a concurrent request
+        if not is_unique_violation(error):
+            raise
+        async with runtime.db.reading() as connection:
+            earlier = await repository.purchase(connection, external_id)
+        assert earlier is not None
+        return await _repeat(runtime, earlier)
+    await _post_points(runtime, purchase)
+    return CheckoutOutcome(external_id, member.member_id, evaluation, evaluation.points_to_earn, duplicate=False)
+
+
+async def _repeat(runtime: Runtime, earlier: Purchase) -> CheckoutOutcome:
+    if earlier.status == RECORDED:
+        await _post_points(runtime, earlier)  # finish what the first attempt started
+    return CheckoutOutcome(earlier.external_id, earlier.member_id, earlier.evaluation,
+                           earlier.evaluation.points_to_earn, duplicate=True)
+
+
+POST_EARNING = """
+mutation PostEarning($input: PostEarningInput!) {
+  postEarning(input: $input) { duplicate entry { id } }
+}
+"""
+
+
+async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
+    lines = domain.earning_lines(purchase.evaluation)
+    entry_id = None
+    if lines:
+        where = f" at store {purchase.store_id}" if purchase.store_id else ""
+        try:
+            data = await runtime.services.execute(
+                "ledger",
+                POST_EARNING,
+                {
+                    "input": {
+                        "memberId": purchase.member_id,
+                        "reference": purchase.external_id,
+                        "channel": str(purchase.channel),
+                        "occurredAt": purchase.occurred_at.isoformat(),
+                        "description": f"Purchase {purchase.external_id}{where}",
+                        "lines": [{"lineId": ln.line_id, "sku": ln.sku, "quantity": ln.quantity,
+                                   "points": ln.points} for ln in lines],
+                    }
+                },
+            )
+        except Unavailable as error:
+            raise Unavailable(
+                "the purchase is recorded; its points will be posted when the ledger is back",
+                recorded=True, externalId=purchase.external_id,
+            ) from error
+        entry_id = data["postEarning"]["entry"]["id"]
+    async with runtime.unit_of_work() as uow:
+        await repository.mark_posted(uow, purchase.external_id, entry_id, runtime.clock.now())
+        await uow.commit()
+
+
+async def resume_postings(runtime: Runtime) -> int:
+    """Job: post the points of purchases whose first attempt did not reach the ledger."""
+    async with runtime.db.reading() as connection:
+        stuck = await repository.unposted_purchases(connection, runtime.clock.now() - RESUME_AFTER, limit=100)
+    done = 0
+    for purchase in stuck:
+        try:
+            await _post_points(runtime, purchase)
+            done += 1
+        except Unavailable:
+            log.warning("ledger still unavailable; %d purchases wait for their points", len(stuck) - done)
+            break
+    return done
+
+
+__all__ = ["POSTED", "RECORDED", "CheckoutOutcome", "MemberRef", "checkout", "evaluate_basket", "resume_postings"]

@@ -43,14 +43,19 @@ class SubgraphHost:
     def runtime(self, name: str) -> Runtime:
         return next(rt for rt in self.runtimes if rt.name == name)
 
-    async def start(self) -> None:
-        """Everything but the HTTP servers: migrations, consumers, bus, relays, jobs."""
+    async def start(self, *, background: bool = True) -> None:
+        """Everything but the HTTP servers: migrations, consumers, bus, relays, jobs.
+
+        `background=False` starts no relay loops or jobs: the caller publishes with
+        `flush()` (the seed does, between its phases)."""
         for rt in self.runtimes:
             await migrate(rt.name, rt.db.url)
         for rt in self.runtimes:
             for consumer in rt.spec.consumers:
                 await self.bus.consume(f"{rt.name}.{consumer.durable}", consumer.subject, partial(consumer.handle, rt))
         await self.bus.start()
+        if not background:
+            return
         for relay in self.relays:
             relay.start()
         for rt in self.runtimes:
@@ -61,6 +66,13 @@ class SubgraphHost:
                 create_subgraph_app(rt), self.settings.host, self.settings.subgraph_ports[rt.name],
                 log_level="warning",
             )
+
+    async def flush(self) -> int:
+        """Publish every pending outbox row now (seeding, tests); returns how many."""
+        total = 0
+        for relay in self.relays:
+            total += await relay.publish_pending()
+        return total
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -57,6 +57,8 @@ class Runtime:
         self.clock: Clock = clock or SystemClock()
         self.db = Database(settings.database_url_for(spec.name), spec.metadata)
         self.services = ServiceClient(settings, caller=spec.name)
+        # Adapters a composition root swaps in (the seed posts to the ledger in-process, say).
+        self.adapters: dict[str, object] = {}
         self._live: dict[str, LiveHub] = {}
 
     def live(self, subject: str) -> LiveHub:

@@ -18,6 +18,7 @@ from subgraphs.kernel.vocabulary import IdentifierKind
 
 from . import domain
 from .adapters import repository
+from .adapters.ledger import GraphQLLedger, LedgerPort
 from .adapters.repository import POSTED, RECORDED, KnownMember, Purchase
 from .domain import Basket, Evaluation
 
@@ -219,11 +220,9 @@ async def _repeat(runtime: Runtime, earlier: Purchase) -> CheckoutOutcome:
                            earlier.evaluation.points_to_earn, duplicate=True)
 
 
-POST_EARNING = """
-mutation PostEarning($input: PostEarningInput!) {
-  postEarning(input: $input) { duplicate entry { id } }
-}
-"""
+def _ledger(runtime: Runtime) -> LedgerPort:
+    port = runtime.adapters.get("ledger")
+    return port if port is not None else GraphQLLedger(runtime.services)  # type: ignore[return-value]
 
 
 async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
@@ -232,27 +231,19 @@ async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
     if lines:
         where = f" at store {purchase.store_id}" if purchase.store_id else ""
         try:
-            data = await runtime.services.execute(
-                "ledger",
-                POST_EARNING,
-                {
-                    "input": {
-                        "memberId": purchase.member_id,
-                        "reference": purchase.external_id,
-                        "channel": str(purchase.channel),
-                        "occurredAt": purchase.occurred_at.isoformat(),
-                        "description": f"Purchase {purchase.external_id}{where}",
-                        "lines": [{"lineId": ln.line_id, "sku": ln.sku, "quantity": ln.quantity,
-                                   "points": ln.points} for ln in lines],
-                    }
-                },
+            entry_id = await _ledger(runtime).post_earning(
+                member_id=purchase.member_id,
+                reference=purchase.external_id,
+                channel=purchase.channel,
+                occurred_at=purchase.occurred_at,
+                description=f"Purchase {purchase.external_id}{where}",
+                lines=lines,
             )
         except Unavailable as error:
             raise Unavailable(
                 "the purchase is recorded; its points will be posted when the ledger is back",
                 recorded=True, externalId=purchase.external_id,
             ) from error
-        entry_id = data["postEarning"]["entry"]["id"]
     async with runtime.unit_of_work() as uow:
         await repository.mark_posted(uow, purchase.external_id, entry_id, runtime.clock.now())
         await uow.commit()

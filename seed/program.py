@@ -1,0 +1,65 @@
+"""The demo program of a small outdoor retailer: tiers, stores, products, stock."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from subgraphs.inventory.domain import Product, StockLevel, Store
+from subgraphs.ledger.domain import Tier
+
+TIERS = [
+    Tier("bronze", "Bronze", 0, 1.0, ("1 point per 1.00 spent", "Member prices")),
+    Tier("silver", "Silver", 1000, 1.25, ("1.25x points", "Free shipping over 50.00")),
+    Tier("gold", "Gold", 5000, 1.5, ("1.5x points", "Free shipping", "Early access to new lines")),
+    Tier("platinum", "Platinum", 15000, 2.0, ("2x points", "Free shipping", "Early access", "Personal stylist")),
+]
+
+STORES = [
+    Store("st_portland", "Portland Pearl District", "Portland"),
+    Store("st_seattle", "Seattle Capitol Hill", "Seattle"),
+    Store("st_denver", "Denver LoDo", "Denver"),
+    Store("st_boulder", "Boulder Pearl Street", "Boulder"),
+]
+
+APPAREL_SIZES = ("XS", "S", "M", "L", "XL")
+SHOE_SIZES = ("40", "41", "42", "43", "44", "45")
+
+PRODUCTS = [
+    Product("JKT-AURORA-LTD", "Aurora Limited Running Jacket", "Running jackets", Decimal("189.00")),
+    Product("JKT-TRAIL-SHELL", "Trail Shell Jacket", "Running jackets", Decimal("149.00")),
+    Product("SHO-RIDGE-TR", "Ridge Trail Running Shoe", "Running shoes", Decimal("139.95")),
+    Product("SHO-ROAD-LITE", "Road Lite Running Shoe", "Running shoes", Decimal("119.95")),
+    Product("TEE-MERINO-150", "Merino 150 Tee", "Base layers", Decimal("69.00")),
+    Product("TGT-THERMAL", "Thermal Running Tights", "Base layers", Decimal("79.00")),
+    Product("SHT-SPLIT-5", "Split 5in Running Shorts", "Shorts", Decimal("45.00")),
+    Product("SOK-CREW-3PK", "Crew Running Socks (3 pack)", "Accessories", Decimal("24.00")),
+    Product("CAP-TRAIL", "Trail Cap", "Accessories", Decimal("29.00")),
+    Product("BTL-SOFT-500", "Soft Flask 500 ml", "Hydration", Decimal("34.50")),
+    Product("VST-HYDRO-8", "Hydration Vest 8 l", "Hydration", Decimal("129.00")),
+    Product("LMP-HEAD-400", "Headlamp 400 lm", "Accessories", Decimal("59.90")),
+]
+
+SIZED = {
+    "JKT-AURORA-LTD": APPAREL_SIZES,
+    "JKT-TRAIL-SHELL": APPAREL_SIZES,
+    "TEE-MERINO-150": APPAREL_SIZES,
+    "TGT-THERMAL": APPAREL_SIZES,
+    "SHT-SPLIT-5": APPAREL_SIZES,
+    "VST-HYDRO-8": ("S", "M", "L"),
+    "SHO-RIDGE-TR": SHOE_SIZES,
+    "SHO-ROAD-LITE": SHOE_SIZES,
+}
+
+
+def stock_levels() -> list[StockLevel]:
+    """Deterministic stock: the limited jacket is scarce (two of Julia's size in Portland)."""
+    levels = []
+    for s_index, store in enumerate(STORES):
+        for p_index, product in enumerate(PRODUCTS):
+            sizes = SIZED.get(product.sku, (None,))
+            for z_index, size in enumerate(sizes):
+                if product.sku == "JKT-AURORA-LTD":
+                    quantity = 2 if (store.id == "st_portland" and size == "M") else (s_index + z_index) % 3
+                else:
+                    quantity = 3 + (s_index * 7 + p_index * 5 + z_index * 3) % 17
+                levels.append(StockLevel(store.id, product.sku, size, quantity, 0))
+    return levels

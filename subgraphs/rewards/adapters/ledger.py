@@ -1,0 +1,50 @@
+"""The ledger, as the engine sees it: one idempotent posting per purchase."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from subgraphs.kernel.client import ServiceClient
+from subgraphs.kernel.vocabulary import Channel
+
+from ..domain import LineResult
+
+
+class LedgerPort(Protocol):
+    async def post_earning(self, *, member_id: str, reference: str, channel: Channel, occurred_at: datetime,
+                           description: str, lines: Sequence[LineResult]) -> str:
+        """Post the points a purchase's lines earned; idempotent by `reference`. Returns the entry id."""
+
+
+POST_EARNING = """
+mutation PostEarning($input: PostEarningInput!) {
+  postEarning(input: $input) { duplicate entry { id } }
+}
+"""
+
+
+class GraphQLLedger:
+    """The ledger subgraph over HTTP, with a service token."""
+
+    def __init__(self, services: ServiceClient) -> None:
+        self.services = services
+
+    async def post_earning(self, *, member_id: str, reference: str, channel: Channel, occurred_at: datetime,
+                           description: str, lines: Sequence[LineResult]) -> str:
+        data = await self.services.execute(
+            "ledger",
+            POST_EARNING,
+            {
+                "input": {
+                    "memberId": member_id,
+                    "reference": reference,
+                    "channel": str(channel),
+                    "occurredAt": occurred_at.isoformat(),
+                    "description": description,
+                    "lines": [{"lineId": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points}
+                              for ln in lines],
+                }
+            },
+        )
+        return data["postEarning"]["entry"]["id"]

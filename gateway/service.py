@@ -21,11 +21,11 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues
 
+from subgraphs.kernel import graphql_ws
 from subgraphs.kernel.errors import ErrorCode
 
-from . import upstream
 from .execution.executor import Execution
-from .execution.fetch import SubgraphClient, SubgraphUnavailable
+from .execution.fetch import SubgraphClient
 from .execution.shape import Shaper
 from .metrics import Metrics
 from .operation import (
@@ -164,14 +164,14 @@ class Gateway:
         variables = {n: prepared.variables[n] for n in root.variable_names if n in prepared.variables}
         url = self.client.urls[root.graph]
         try:
-            async for payload in upstream.subscribe(root.graph, url, root.document, variables, headers):
+            async for payload in graphql_ws.subscribe(url, root.document, variables, headers.get("authorization")):
                 execution = Execution(self.client, prepared.variables, headers, self.metrics.observe_fetch)
                 execution.merge_root_result(payload, root.graph)
                 await execution.run(plan, skip=frozenset({root.id}))
                 yield self._shape(plan, execution)
-        except SubgraphUnavailable as e:
-            raise RequestError([error(str(e), ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName=root.graph)],
-                               status=502) from e
+        except graphql_ws.SubscriptionLost as e:
+            raise RequestError([error(f"subgraph {root.graph} is unavailable: {e}", ErrorCode.SUBGRAPH_UNAVAILABLE,
+                                      serviceName=root.graph)], status=502) from e
 
 
 def _asks_introspection(selection_set: SelectionSetNode, document: DocumentNode) -> bool:

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import orjson
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from subgraphs.kernel.auth import bearer_token, verify_token
 from subgraphs.kernel.errors import LoyaltyError
@@ -78,8 +78,8 @@ class _Session:
                 else:
                     await self.ws.close(code=4400, reason=f"Unexpected message type {kind!r}")
                     return
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, WebSocketDisconnected):
+            pass  # the client went away: its operations stop below
         finally:
             if keepalive is not None:
                 keepalive.cancel()
@@ -120,9 +120,10 @@ class _Session:
         return True
 
     async def _keepalive(self) -> None:
-        while True:
-            await asyncio.sleep(PING_SECONDS)
-            await self.send({"type": "ping"})
+        with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+            while True:
+                await asyncio.sleep(PING_SECONDS)
+                await self.send({"type": "ping"})
 
     async def _subscribe(self, message: dict[str, Any]) -> bool:
         operation_id = message.get("id")
@@ -152,6 +153,8 @@ class _Session:
             await self.send({"id": operation_id, "type": "error", "payload": [e_as_dict(x) for x in e.errors]})
         except asyncio.CancelledError:
             raise
+        except (WebSocketDisconnect, WebSocketDisconnected):
+            pass  # nobody left to tell
         except Exception:  # noqa: BLE001 - a client always hears how its operation ended
             log.exception("subscription %s failed", operation_id)
             with contextlib.suppress(Exception):

@@ -61,7 +61,7 @@ def _history(rng: random.Random, prefix: str, home_store: str, count: int, max_d
 
 
 def demo_members() -> list[SeedMember]:
-    """The showcase members. Julia is Gold; the others span the ladder."""
+    """The showcase members. Julia is Gold (5,607 points); the others span the ladder."""
     rng = random.Random(7)
     julia_history = tuple(
         SeedPurchase(f"seed-julia-{i + 1}", Channel.POS, "st_portland", 300 - i * 24,
@@ -70,9 +70,9 @@ def demo_members() -> list[SeedMember]:
             ("VST-HYDRO-8", Decimal("129.00"), "M"), ("SHO-RIDGE-TR", Decimal("139.95"), "41"),
             ("JKT-TRAIL-SHELL", Decimal("149.00"), "M"), ("LMP-HEAD-400", Decimal("59.90"), None),
         ] * 3)
-    ) + (SeedPurchase("seed-julia-13", Channel.POS, "st_portland", 20,
-                      (("SHO-RIDGE-TR", 10, Decimal("139.95"), "41"), ("VST-HYDRO-8", 10, Decimal("129.00"), "M"),
-                       ("TEE-MERINO-150", 5, Decimal("69.00"), "M"))),)
+    ) + (SeedPurchase("seed-julia-13", Channel.POS, "st_portland", 20,  # outfitting her running club
+                      (("SHO-RIDGE-TR", 12, Decimal("139.95"), "41"), ("VST-HYDRO-8", 12, Decimal("129.00"), "M"),
+                       ("TEE-MERINO-150", 8, Decimal("69.00"), "M"))),)
     return [
         SeedMember("Julia", "Meyer", "julia@example.com", "+1 503 555 0142", date(1990, 4, 12), "st_portland",
                    Channel.POS, email_marketing=True, sms_marketing=True, purchases=julia_history),

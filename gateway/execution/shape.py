@@ -38,6 +38,7 @@ class Shaper:
         self.schema = schema
         self.errors = errors
         self._error_paths = {tuple(e["path"]) for e in errors if e.get("path")}
+        self._unplaced = any(not e.get("path") for e in errors)
 
     def response(self, root_type: str, selections: list[NSelection], data: dict[str, Any] | None
                  ) -> dict[str, Any] | None:
@@ -47,8 +48,9 @@ class Shaper:
         return shaped if isinstance(shaped, dict) else None
 
     def _error(self, path: tuple[Any, ...], message: str, code: ErrorCode = ErrorCode.INTERNAL) -> None:
-        # One error explains a null: an upstream error at (or under) this path already does.
-        if any(p[: len(path)] == path for p in self._error_paths):
+        # One error explains a null: an upstream error at (or under) this path already does,
+        # and so does an upstream error without a path (it may stand for anything).
+        if self._unplaced or any(p[: len(path)] == path for p in self._error_paths):
             return
         self._error_paths.add(path)
         self.errors.append({"message": message, "path": list(path), "extensions": {"code": str(code)}})

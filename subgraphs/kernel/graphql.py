@@ -34,6 +34,8 @@ def error_code(error: GraphQLError) -> tuple[ErrorCode | str, bool]:
     original = error.original_error
     if isinstance(original, LoyaltyError):
         return original.code, False
+    if error.path is None and error.message.startswith("Variable '$"):
+        return ErrorCode.BAD_USER_INPUT, False  # variable values that do not coerce
     if error.extensions and "code" in error.extensions:
         return error.extensions["code"], False
     if isinstance(error, GraphQLSyntaxError):
@@ -77,6 +79,12 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult)) and result.errors:
             result.errors = [with_error_code(e) for e in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Subscription events (and errors raised before the first one)."""
+        if getattr(result, "errors", None):
+            result.errors = [with_error_code(e) for e in result.errors]
+        yield None
 
 
 class RequestContext:

@@ -34,7 +34,8 @@ def load_spec(name: str) -> SubgraphSpec:
 class SubgraphHost:
     def __init__(self, names: Sequence[str], settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.bus: EventBus = create_bus(settings.bus_url)
+        self.bus: EventBus = create_bus(settings.bus_url, stream=settings.bus_stream,
+                                        namespace=settings.bus_namespace)
         self.runtimes = [Runtime(load_spec(n), settings, self.bus, clock) for n in names]
         self.relays = [OutboxRelay(rt.db, self.bus) for rt in self.runtimes]
         self.servers = ServerGroup()

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     database_urls: dict[str, str] = {}
     bus_url: str = "memory://"
     bus_stream: str = "LOYALTY"
+    bus_namespace: str = "loyalty"  # subject prefix on NATS; give each deployment sharing a server its own
     jwt_secret: str = DEV_JWT_SECRET
     jwt_algorithm: str = "HS256"
     jwt_public_key: str | None = None  # PEM, for RS256 tokens from an identity provider

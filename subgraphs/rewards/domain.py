@@ -170,6 +170,21 @@ def evaluation_from_facts(facts: dict[str, Any]) -> Evaluation:
     )
 
 
+def same_basket(evaluation: Evaluation, basket: Basket) -> bool:
+    """Is this basket the one the evaluation was made for (a replay of one checkout)?"""
+    recorded = [(r.sku, r.quantity, r.unit_price, r.size) for r in evaluation.lines]
+    return recorded == [(ln.sku, ln.quantity, ln.unit_price, ln.size) for ln in basket.lines]
+
+
+def purchase_description(channel: Channel) -> str:
+    """How a purchase reads in the member's activity (the externalId is its reference)."""
+    return {
+        Channel.POS: "In-store purchase",
+        Channel.ECOMMERCE: "Online purchase",
+        Channel.APP: "In-app purchase",
+    }.get(channel, "Purchase")
+
+
 def earning_lines(evaluation: Evaluation) -> Sequence[LineResult]:
     """The lines that earned something: what the ledger records per line."""
     return [r for r in evaluation.lines if r.points > 0]

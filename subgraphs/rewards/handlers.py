@@ -179,11 +179,11 @@ async def checkout(
     basket = _check_store(who, domain.validate_basket(basket))
     if not ref.given:
         raise BadUserInput("checkout needs the member: memberId or identifier")
+    member = await find_member(runtime, ref)
     async with runtime.db.reading() as connection:
         earlier = await repository.purchase(connection, external_id)
     if earlier is not None:
-        return await _repeat(runtime, earlier)
-    member = await find_member(runtime, ref)
+        return await _repeat(runtime, earlier, member.member_id, basket)
     evaluation = domain.evaluate(basket, member_known=True)
     now = runtime.clock.now()
     purchase = Purchase(external_id, member.member_id, basket.channel, basket.store_id, occurred_at or now,
@@ -208,12 +208,15 @@ async def checkout(
         async with runtime.db.reading() as connection:
             earlier = await repository.purchase(connection, external_id)
         assert earlier is not None
-        return await _repeat(runtime, earlier)
+        return await _repeat(runtime, earlier, member.member_id, basket)
     await _post_points(runtime, purchase)
     return CheckoutOutcome(external_id, member.member_id, evaluation, evaluation.points_to_earn, duplicate=False)
 
 
-async def _repeat(runtime: Runtime, earlier: Purchase) -> CheckoutOutcome:
+async def _repeat(runtime: Runtime, earlier: Purchase, member_id: str, basket: Basket) -> CheckoutOutcome:
+    """A replay returns the first result; a different purchase under a used externalId is refused."""
+    if earlier.member_id != member_id or not domain.same_basket(earlier.evaluation, basket):
+        raise Conflict(f"externalId {earlier.external_id} was already recorded for another purchase")
     if earlier.status == RECORDED:
         await _post_points(runtime, earlier)  # finish what the first attempt started
     return CheckoutOutcome(earlier.external_id, earlier.member_id, earlier.evaluation,
@@ -229,14 +232,13 @@ async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
     lines = domain.earning_lines(purchase.evaluation)
     entry_id = None
     if lines:
-        where = f" at store {purchase.store_id}" if purchase.store_id else ""
         try:
             entry_id = await _ledger(runtime).post_earning(
                 member_id=purchase.member_id,
                 reference=purchase.external_id,
                 channel=purchase.channel,
                 occurred_at=purchase.occurred_at,
-                description=f"Purchase {purchase.external_id}{where}",
+                description=domain.purchase_description(purchase.channel),
                 lines=lines,
             )
         except Unavailable as error:

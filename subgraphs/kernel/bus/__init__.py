@@ -36,7 +36,7 @@ class EventBus(Protocol):
         """Live events from now on; the iterator ends when the bus closes."""
 
 
-def create_bus(url: str) -> EventBus:
+def create_bus(url: str, *, stream: str = "LOYALTY", namespace: str = "loyalty") -> EventBus:
     if url.startswith("memory"):
         from .memory import InProcessBus
 
@@ -44,5 +44,5 @@ def create_bus(url: str) -> EventBus:
     if url.startswith("nats"):
         from .nats import NatsJetStreamBus
 
-        return NatsJetStreamBus(url)
+        return NatsJetStreamBus(url, stream=stream, namespace=namespace)
     raise ValueError(f"unknown bus url {url!r} (expected memory:// or nats://host:port)")

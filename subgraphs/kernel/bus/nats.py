@@ -1,6 +1,8 @@
 """The scale-out bus: NATS JetStream.
 
-One stream (`LOYALTY`, subjects `loyalty.>`) keeps every event. Publishing sets
+One stream (`LOYALTY`, subjects `loyalty.>`) keeps every event. A namespace
+other than `loyalty` (LOYALTY_BUS_NAMESPACE) maps every subject onto its own
+prefix, so two deployments (or test runs) can share one NATS server. Publishing sets
 `Nats-Msg-Id` to the event id, so a relay that publishes a row twice (a crash
 before it could mark the row, two replicas racing) is deduplicated by the
 server. Durable pull consumers give at-least-once delivery shared across the
@@ -33,9 +35,10 @@ def _durable_name(durable: str, subject: str) -> str:
 
 
 class NatsJetStreamBus:
-    def __init__(self, url: str, stream: str = "LOYALTY") -> None:
+    def __init__(self, url: str, stream: str = "LOYALTY", namespace: str = SUBJECT_PREFIX) -> None:
         self.url = url
         self.stream = stream
+        self.namespace = namespace
         self._nc: nats.NATS | None = None
         self._pending: list[tuple[str, str, Handler]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -46,7 +49,7 @@ class NatsJetStreamBus:
         self._js = self._nc.jetstream()
         config = StreamConfig(
             name=self.stream,
-            subjects=[f"{SUBJECT_PREFIX}.>"],
+            subjects=[f"{self.namespace}.>"],
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
         )
         try:
@@ -58,6 +61,14 @@ class NatsJetStreamBus:
             self._start_consumer(durable, subject, handler)
         self._pending.clear()
 
+    def _wire(self, subject: str) -> str:
+        """`loyalty.ledger.X` as it travels in this namespace."""
+        return self.namespace + subject[len(SUBJECT_PREFIX):]
+
+    async def delete_stream(self) -> None:
+        """Drop the stream and its consumers (tests clean up their namespace)."""
+        await self._js.delete_stream(self.stream)
+
     async def close(self) -> None:
         self._closing.set()
         for task in self._tasks:
@@ -68,7 +79,7 @@ class NatsJetStreamBus:
 
     async def publish(self, event: Event) -> None:
         assert self._nc is not None, "bus not started"
-        await self._js.publish(event.subject, event.to_json(), headers={"Nats-Msg-Id": event.id})
+        await self._js.publish(self._wire(event.subject), event.to_json(), headers={"Nats-Msg-Id": event.id})
 
     async def consume(self, durable: str, subject: str, handler: Handler) -> None:
         if self._nc is None:
@@ -82,7 +93,7 @@ class NatsJetStreamBus:
     async def _consume_loop(self, durable: str, subject: str, handler: Handler) -> None:
         name = _durable_name(durable, subject)
         subscription = await self._js.pull_subscribe(
-            subject,
+            self._wire(subject),
             durable=name,
             stream=self.stream,
             config=ConsumerConfig(
@@ -118,7 +129,7 @@ class NatsJetStreamBus:
 
     async def listen(self, subject: str) -> AsyncIterator[Event]:
         assert self._nc is not None, "bus not started"
-        subscription = await self._nc.subscribe(subject)
+        subscription = await self._nc.subscribe(self._wire(subject))
         try:
             async for message in subscription.messages:
                 yield Event.from_json(message.data)

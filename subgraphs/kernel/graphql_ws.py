@@ -1,20 +1,27 @@
-"""Upstream subscriptions: the gateway subscribes to a subgraph over graphql-transport-ws."""
+"""A graphql-transport-ws client: one subscription over one websocket.
+
+Used by the gateway (subscribing to subgraphs) and by the wallet's backend
+(subscribing to the gateway). Protocol:
+https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md
+"""
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from .execution.fetch import SubgraphUnavailable
-
 PROTOCOL = "graphql-transport-ws"
 ACK_TIMEOUT_SECONDS = 10.0
 PING_SECONDS = 15.0
+
+
+class SubscriptionLost(Exception):
+    """The server refused, went away or closed without completing."""
 
 
 def ws_url(http_url: str) -> str:
@@ -25,13 +32,12 @@ def ws_url(http_url: str) -> str:
     return http_url
 
 
-async def subscribe(graph: str, url: str, document: str, variables: dict[str, Any],
-                    headers: Mapping[str, str]) -> AsyncIterator[dict[str, Any]]:
-    """Each `next` payload of one upstream subscription. Ends when the subgraph
-    completes; raises SubgraphUnavailable when it goes away or refuses."""
-    init: dict[str, Any] = {}
-    if "authorization" in headers:
-        init["Authorization"] = headers["authorization"]
+async def subscribe(url: str, document: str, variables: dict[str, Any] | None = None,
+                    authorization: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Each `next` payload ({data, errors}); an `error` message is yielded as
+    {errors} and ends the stream. Raises SubscriptionLost when the connection
+    fails or closes before `complete`."""
+    init: dict[str, Any] = {"Authorization": authorization} if authorization else {}
     try:
         async with connect(ws_url(url), subprotocols=[PROTOCOL], open_timeout=ACK_TIMEOUT_SECONDS,  # type: ignore[list-item]
                            ping_interval=PING_SECONDS, max_size=2**24) as ws:
@@ -43,7 +49,7 @@ async def subscribe(graph: str, url: str, document: str, variables: dict[str, An
                 if message.get("type") == "ping":
                     await ws.send('{"type":"pong"}')
             await ws.send(orjson.dumps(
-                {"id": "1", "type": "subscribe", "payload": {"query": document, "variables": variables}}
+                {"id": "1", "type": "subscribe", "payload": {"query": document, "variables": variables or {}}}
             ).decode())
             try:
                 async for raw in ws:
@@ -61,8 +67,9 @@ async def subscribe(graph: str, url: str, document: str, variables: dict[str, An
             finally:
                 with contextlib.suppress(Exception):
                     await ws.send('{"id":"1","type":"complete"}')
-        raise SubgraphUnavailable(graph, "closed the subscription")
+        raise SubscriptionLost("the server closed the connection without completing")
     except ConnectionClosed as error:
-        raise SubgraphUnavailable(graph, f"closed the subscription ({error.rcvd.code if error.rcvd else 'no code'})") from error
+        code = error.rcvd.code if error.rcvd else "no code"
+        raise SubscriptionLost(f"the connection closed ({code})") from error
     except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as error:
-        raise SubgraphUnavailable(graph, error.__class__.__name__) from error
+        raise SubscriptionLost(error.__class__.__name__) from error

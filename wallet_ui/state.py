@@ -1,0 +1,138 @@
+"""The wallet's state: one signed-in member per browser session, kept live by
+one graphql-transport-ws subscription to the gateway."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import reflex as rx
+
+from subgraphs.kernel.graphql_ws import SubscriptionLost
+
+from . import gateway
+
+log = logging.getLogger(__name__)
+
+DEMO_MEMBERS = [
+    ("julia@example.com", "Julia", "Gold, shops in Portland"),
+    ("marcus@example.com", "Marcus", "Silver, mostly online"),
+    ("aiko@example.com", "Aiko", "Bronze, app user"),
+    ("sam@example.com", "Sam", "New, opted out of profiling"),
+]
+
+
+def _entry_row(entry: dict[str, Any]) -> dict[str, str]:
+    points = int(entry["points"])
+    return {
+        "id": entry["id"],
+        "kind": entry["kind"],
+        "points": f"+{points}" if points > 0 else str(points),
+        "description": entry["description"],
+        "date": str(entry["occurredAt"])[:10],
+    }
+
+
+class WalletState(rx.State):
+    token: str = rx.LocalStorage("", name="loyalty_wallet_token")
+    member_id: str = ""
+    given_name: str = ""
+    tier_name: str = ""
+    next_tier: str = ""
+    points_to_next: int = 0
+    progress: int = 0  # percent toward the next tier
+    available: int = 0
+    pending: int = 0
+    lifetime: int = 0
+    activity: list[dict[str, str]] = []
+    live: bool = False
+    error: str = ""
+    busy: bool = False
+
+    @rx.var
+    def signed_in(self) -> bool:
+        return bool(self.token) and bool(self.member_id)
+
+    def _apply_member(self, member: dict[str, Any]) -> None:
+        self.member_id = member["id"]
+        self.given_name = member.get("givenName") or ""
+        tier = member["tier"]
+        self.tier_name = tier["current"]["name"]
+        self.next_tier = (tier.get("next") or {}).get("name") or ""
+        self.points_to_next = tier.get("pointsToNext") or 0
+        self.progress = round(float(tier["progress"]) * 100)
+        points = member["points"]
+        self.available = points["available"]
+        self.pending = points["pending"]
+        self.lifetime = points["lifetimeEarned"]
+
+    @rx.event
+    async def sign_in(self, form: dict[str, Any]):
+        email = str(form.get("email") or "").strip()
+        if not email:
+            self.error = "Enter the email of a demo member."
+            return
+        self.busy = True
+        self.error = ""
+        yield
+        try:
+            _, self.token = await gateway.dev_sign_in(email)
+        except gateway.GatewayError as error:
+            self.error = str(error)
+            self.busy = False
+            return
+        self.busy = False
+        yield WalletState.load
+
+    @rx.event
+    async def sign_in_as(self, email: str):
+        async for update in self.sign_in({"email": email}):
+            yield update
+
+    @rx.event
+    def sign_out(self):
+        self.reset()
+        self.token = ""
+
+    @rx.event
+    async def load(self):
+        """On page load: the wallet as it is now, then follow it live."""
+        if not self.token:
+            return
+        try:
+            data = await gateway.query(self.token, gateway.WALLET_QUERY)
+        except gateway.GatewayError as error:
+            if error.code in ("UNAUTHENTICATED", "FORBIDDEN"):
+                self.token = ""  # expired or revoked: sign in again
+            self.error = str(error)
+            return
+        member = data["me"]
+        if member is None:
+            self.token = ""
+            self.error = "This sign-in is not a member."
+            return
+        self._apply_member(member)
+        self.activity = [_entry_row(edge["node"]) for edge in member["activity"]["edges"]]
+        self.error = ""
+        yield WalletState.follow
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Hold one subscription to the gateway while this page is open; every
+        change of the balance lands here and goes to the browser at once."""
+        async with self:
+            if self.live or not self.token:
+                return
+            token, member_id = self.token, self.member_id
+            self.live = True
+        try:
+            async for update in gateway.wallet_updates(token, member_id):
+                async with self:
+                    if self.member_id != member_id:
+                        return  # signed out or switched member meanwhile
+                    self._apply_member(update["member"])
+                    self.activity = [_entry_row(update["entry"]), *self.activity][:10]
+        except (SubscriptionLost, gateway.GatewayError) as error:
+            log.warning("wallet subscription for %s ended: %s", member_id, error)
+        finally:
+            async with self:
+                self.live = False

@@ -48,13 +48,15 @@ def negotiate(accept: str | None) -> str | None:
                 except ValueError:
                     quality = 0.0
         ranked.append((-quality, position, media.lower()))
+    refused = {media for negative_quality, _, media in ranked if negative_quality == 0}
     for negative_quality, _, media in sorted(ranked):
         if negative_quality == 0:
             continue
         if media in (GRAPHQL_RESPONSE_JSON, JSON, EVENT_STREAM):
             return media
         if media in ("*/*", "application/*"):
-            return JSON
+            # A wildcard means "anything", except what the client refused by name.
+            return next((m for m in (JSON, GRAPHQL_RESPONSE_JSON) if m not in refused), None)
     return None
 
 

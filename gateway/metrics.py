@@ -37,6 +37,7 @@ class Metrics:
         self.fetch_latency: dict[str, Histogram] = defaultdict(Histogram)
         self.plan_hits = 0
         self.plan_misses = 0
+        self.active_subscriptions = 0
 
     def request(self, kind: str, outcome: str, seconds: float) -> None:
         self.requests[(kind, outcome)] += 1
@@ -60,6 +61,8 @@ class Metrics:
         lines.append("# TYPE gateway_subgraph_fetch_duration_seconds histogram")
         for graph, histogram in sorted(self.fetch_latency.items()):
             lines += histogram.lines("gateway_subgraph_fetch_duration_seconds", f'subgraph="{graph}"')
+        lines.append("# TYPE gateway_active_subscriptions gauge")
+        lines.append(f"gateway_active_subscriptions {self.active_subscriptions}")
         total = self.plan_hits + self.plan_misses
         lines.append("# TYPE gateway_plan_cache_hit_ratio gauge")
         lines.append(f"gateway_plan_cache_hit_ratio {self.plan_hits / total if total else 0.0}")

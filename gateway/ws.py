@@ -145,6 +145,8 @@ class _Session:
         return True
 
     async def _stream(self, operation_id: str, request: GraphQLRequest) -> None:
+        metrics = self.gateway.metrics
+        metrics.active_subscriptions += 1
         try:
             async for result in self.gateway.subscribe(request, self.headers):
                 await self.send({"id": operation_id, "type": "next", "payload": result})
@@ -161,6 +163,7 @@ class _Session:
                 await self.send({"id": operation_id, "type": "error",
                                  "payload": [{"message": "Internal error", "extensions": {"code": "INTERNAL"}}]})
         finally:
+            metrics.active_subscriptions -= 1
             self.operations.pop(operation_id, None)
 
 

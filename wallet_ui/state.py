@@ -2,7 +2,9 @@
 one graphql-transport-ws subscription to the gateway."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -12,6 +14,16 @@ from subgraphs.kernel.graphql_ws import SubscriptionLost
 from . import gateway
 
 log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 2.0
+
+# Set by the app module: is this browser (client token) still connected? Reflex keeps
+# background tasks running after a tab closes, so the wallet's follower checks.
+def _always_connected(_token: str) -> bool:
+    return True
+
+
+client_connected: Callable[[str], bool] = _always_connected
 
 DEMO_MEMBERS = [
     ("julia@example.com", "Julia", "Gold, shops in Portland"),
@@ -47,6 +59,7 @@ class WalletState(rx.State):
     live: bool = False
     error: str = ""
     busy: bool = False
+    _follower: int = 0  # the newest follow task; older ones stop
 
     @rx.var
     def signed_in(self) -> bool:
@@ -118,21 +131,39 @@ class WalletState(rx.State):
     @rx.event(background=True)
     async def follow(self):
         """Hold one subscription to the gateway while this page is open; every
-        change of the balance lands here and goes to the browser at once."""
+        change of the balance lands here and goes to the browser at once. It ends
+        when the browser goes away, the member signs out or a newer page load
+        takes over."""
         async with self:
-            if self.live or not self.token:
+            if not self.token:
                 return
-            token, member_id = self.token, self.member_id
+            self._follower += 1
+            mine, token, member_id = self._follower, self.token, self.member_id
+            client = self.router.session.client_token
             self.live = True
-        try:
+
+        async def apply_updates() -> None:
             async for update in gateway.wallet_updates(token, member_id):
                 async with self:
-                    if self.member_id != member_id:
-                        return  # signed out or switched member meanwhile
                     self._apply_member(update["member"])
                     self.activity = [_entry_row(update["entry"]), *self.activity][:10]
+
+        updates = asyncio.create_task(apply_updates())
+        try:
+            while not updates.done():
+                await asyncio.wait({updates}, timeout=WATCH_SECONDS)
+                if updates.done():
+                    break
+                async with self:
+                    current = self._follower == mine and self.member_id == member_id
+                if not current or not client_connected(client):
+                    updates.cancel()
+            if not updates.cancelled() and updates.exception() is not None:
+                log.warning("wallet subscription for %s ended: %s", member_id, updates.exception())
         except (SubscriptionLost, gateway.GatewayError) as error:
             log.warning("wallet subscription for %s ended: %s", member_id, error)
         finally:
+            updates.cancel()
             async with self:
-                self.live = False
+                if self._follower == mine:
+                    self.live = False

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from . import state
 from .state import DEMO_MEMBERS, WalletState
 
 
@@ -155,3 +156,11 @@ def index() -> rx.Component:
 
 app = rx.App()
 app.add_page(index, route="/", title="Loyalty wallet", on_load=WalletState.load)
+
+
+def _client_connected(client_token: str) -> bool:
+    namespace = app.event_namespace
+    return namespace is None or client_token in namespace.token_to_sid
+
+
+state.client_connected = _client_connected

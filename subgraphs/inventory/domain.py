@@ -53,6 +53,6 @@ def stock_level(store_id: str, sku: str, size: str | None, quantity: int, reserv
 def validate_product(product: Product) -> Product:
     if not product.sku.strip():
         raise BadUserInput("a product needs a SKU")
-    if product.price < 0:
-        raise BadUserInput("a price cannot be negative")
+    if not product.price.is_finite() or product.price < 0:
+        raise BadUserInput("a price must be an amount that is not negative")
     return product

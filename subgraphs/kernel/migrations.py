@@ -11,6 +11,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 SUBGRAPHS_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,8 +29,30 @@ def upgrade(subgraph: str, url: str, revision: str = "head") -> None:
 
 
 async def migrate(subgraph: str, url: str) -> None:
-    """Upgrade to head; Alembic runs its own event loop, so it runs in a thread."""
+    """Create the database if it is a PostgreSQL one that does not exist yet, then
+    upgrade to head (Alembic runs its own event loop, so in a thread)."""
+    await ensure_database(url)
     await asyncio.to_thread(upgrade, subgraph, url)
+
+
+async def ensure_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return  # SQLite files are created on first connect
+    server = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with server.connect() as connection:
+            exists = await connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            )
+            if not exists:
+                try:
+                    await connection.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
+                except sa.exc.ProgrammingError as error:  # created meanwhile by another replica
+                    if "already exists" not in str(error):
+                        raise
+    finally:
+        await server.dispose()
 
 
 def revision(subgraph: str, url: str, message: str) -> None:

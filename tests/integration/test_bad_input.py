@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import httpx
-import sqlalchemy as sa
 
 from subgraphs.kernel.auth import Role
 from tests.support.graphql import subscribe
@@ -12,10 +11,7 @@ from .test_end_to_end import LINES, WALLET_UPDATED
 
 
 async def purchases_recorded(stack: Stack, external_id: str) -> int:
-    async with stack.host.runtime("rewards").db.reading() as connection:  # type: ignore[union-attr]
-        return await connection.scalar(
-            sa.text("SELECT count(*) FROM purchases WHERE external_id = :e"), {"e": external_id}
-        )
+    return await stack.scalar("rewards", "SELECT count(*) FROM purchases WHERE external_id = :e", e=external_id)
 
 
 async def test_unknown_member_at_checkout(stack: Stack) -> None:

@@ -10,9 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from gateway.app import create_gateway_app
 from seed.loader import seed
 from subgraphs.kernel.auth import Role, issue_token
+from subgraphs.kernel.db import create_engine
 from subgraphs.kernel.events import subject_for
 from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.serving import ServerGroup
@@ -83,6 +86,15 @@ class Stack:
         basket = {"channel": "POS", "storeId": store_id, "memberId": member_id, "lines": lines}
         return await self.gql(CHECKOUT, {"input": {"externalId": external_id, "basket": basket}},
                               token or self.cashier)
+
+    async def scalar(self, subgraph: str, sql: str, **params: Any) -> Any:
+        """One value straight from a subgraph's database (to prove what was, or was not, written)."""
+        engine = create_engine(self.settings.database_url_for(subgraph))
+        try:
+            async with engine.connect() as connection:
+                return await connection.scalar(sa.text(sql), params)
+        finally:
+            await engine.dispose()
 
     async def wait_for_live_subscriber(self, member_id: str, timeout: float = 10.0) -> None:
         """Until the ledger holds a live subscription for the member (the gateway's upstream)."""

@@ -1,0 +1,43 @@
+# Two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+# Scale-out: one process per subgraph, each on its own PostgreSQL database, events on NATS JetStream.
+SCALEOUT := LOYALTY_DATABASE_URL='postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_{subgraph}' \
+            LOYALTY_BUS_URL=nats://127.0.0.1:4222 LOYALTY_SEPARATE_PROCESSES=true
+
+.PHONY: run test setup chromium lint run-scaleout test-fast clean
+
+run: setup                      ## set up, seed on first run, start everything, print the URLs
+	$(BIN)/loyalty up
+
+test: setup chromium            ## set up and run the whole suite (unit, integration, scale-out, browser)
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+chromium:                       ## Debian's Chromium for the browser tests (never `playwright install`)
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+run-scaleout: setup             ## the same stack on PostgreSQL + NATS JetStream (127.0.0.1:5432, :4222)
+	$(SCALEOUT) $(BIN)/loyalty up
+
+test-fast: setup                ## unit and embedded integration tests only
+	$(BIN)/python -m pytest tests/unit tests/integration
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:                          ## forget the embedded databases and the wallet build
+	rm -rf var .web

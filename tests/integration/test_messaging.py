@@ -1,0 +1,120 @@
+"""Outbox, relay, inbox and the two buses: events are published only with the
+state change that caused them, effectively once per consumer."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from subgraphs.kernel.bus.memory import InProcessBus
+from subgraphs.kernel.bus.nats import NatsJetStreamBus
+from subgraphs.kernel.db import Database, messaging_tables
+from subgraphs.kernel.events import Event
+from subgraphs.kernel.outbox import OutboxRelay
+
+
+def make_db(tmp_path: Path) -> tuple[Database, sa.Table]:
+    metadata = sa.MetaData()
+    messaging_tables(metadata)
+    counters = sa.Table("counters", metadata, sa.Column("name", sa.String, primary_key=True),
+                        sa.Column("value", sa.Integer, nullable=False))
+    return Database(f"sqlite+aiosqlite:///{tmp_path}/messaging.db", metadata), counters
+
+
+async def test_events_commit_with_their_state_and_are_handled_once(tmp_path: Path) -> None:
+    db, counters = make_db(tmp_path)
+    async with db.engine.begin() as connection:
+        await connection.run_sync(db.metadata.create_all)
+        await connection.execute(counters.insert().values(name="greetings", value=0))
+    bus = InProcessBus()
+
+    async def count_greeting(event: Event) -> None:
+        async with db.unit_of_work() as uow:
+            if not await uow.mark_handled("greeter", event.id):
+                return
+            await uow.execute(counters.update().values(value=counters.c.value + 1))
+            await uow.commit()
+
+    await bus.consume("greeter", "loyalty.test.*", count_greeting)
+    relay = OutboxRelay(db, bus)
+
+    async with db.unit_of_work() as uow:  # rolled back: its event never leaves
+        uow.publish(Event("Greeted", "test", None, {"who": "nobody"}))
+    async with db.unit_of_work() as uow:
+        uow.publish(Event("Greeted", "test", None, {"who": "julia"}))
+        await uow.commit()
+    assert await relay.publish_pending() == 1
+    # A crash before the relay marked the row: it is published again, the inbox absorbs it.
+    async with db.unit_of_work() as uow:
+        await uow.execute(db.outbox.update().values(published_at=None))
+        await uow.commit()
+    assert await relay.publish_pending() == 1
+    async with db.reading() as connection:
+        assert await connection.scalar(sa.select(counters.c.value)) == 1
+        assert await connection.scalar(sa.select(sa.func.count()).select_from(db.outbox)) == 1
+    await db.dispose()
+
+
+async def test_a_failing_consumer_keeps_the_row_for_the_next_round(tmp_path: Path) -> None:
+    db, _ = make_db(tmp_path)
+    async with db.engine.begin() as connection:
+        await connection.run_sync(db.metadata.create_all)
+    bus = InProcessBus()
+    attempts: list[str] = []
+
+    async def flaky(event: Event) -> None:
+        attempts.append(event.id)
+        if len(attempts) == 1:
+            raise RuntimeError("down for a moment")
+
+    await bus.consume("flaky", "loyalty.test.*", flaky)
+    relay = OutboxRelay(db, bus)
+    async with db.unit_of_work() as uow:
+        uow.publish(Event("Tried", "test", None, {}))
+        await uow.commit()
+    with pytest.raises(RuntimeError):
+        await relay.publish_pending()
+    assert await relay.publish_pending() == 1
+    assert len(attempts) == 2 and attempts[0] == attempts[1]
+    await db.dispose()
+
+
+@pytest.mark.scaleout
+async def test_nats_dedups_publishes_and_redelivers_failures() -> None:
+    suffix = secrets.token_hex(4)
+    bus = NatsJetStreamBus("nats://127.0.0.1:4222", stream=f"LOYALTY_T{suffix}", namespace=f"loyaltyt{suffix}")
+    received: list[str] = []
+    failed_once: set[str] = set()
+
+    async def handler(event: Event) -> None:
+        if event.payload.get("fail") and event.id not in failed_once:
+            failed_once.add(event.id)
+            raise RuntimeError("first delivery fails")
+        received.append(event.id)
+
+    await bus.consume("test", "loyalty.test.*", handler)
+    await bus.start()
+    try:
+        live = bus.listen("loyalty.test.*")
+        first_live = asyncio.ensure_future(anext(live))
+        await asyncio.sleep(0.2)
+        event = Event("Published", "test", None, {})
+        await bus.publish(event)
+        await bus.publish(event)  # a relay publishing the same row twice
+        flaky = Event("Published", "test", None, {"fail": True})
+        await bus.publish(flaky)
+        assert (await asyncio.wait_for(first_live, 5)).id == event.id
+        for _ in range(100):
+            if len(received) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert sorted(received) == sorted([event.id, flaky.id])  # once each; the failure redelivered
+        await asyncio.sleep(0.5)
+        assert len(received) == 2
+        await live.aclose()
+    finally:
+        await bus.delete_stream()
+        await bus.close()

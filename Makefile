@@ -2,14 +2,14 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Scale-out: one process per subgraph, each on its own PostgreSQL database, events on NATS JetStream.
 SCALEOUT := LOYALTY_DATABASE_URL='postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_{subgraph}' \
             LOYALTY_BUS_URL=nats://127.0.0.1:4222 LOYALTY_SEPARATE_PROCESSES=true
 
-.PHONY: run test setup chromium lint run-scaleout test-fast clean
+.PHONY: run test setup chromium lint run-scaleout test-fast constraints clean
 
 run: setup                      ## set up, seed on first run, start everything, print the URLs
 	$(BIN)/loyalty up
@@ -19,10 +19,10 @@ test: setup chromium            ## set up and run the whole suite (unit, integra
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -35,6 +35,10 @@ run-scaleout: setup             ## the same stack on PostgreSQL + NATS JetStream
 
 test-fast: setup                ## unit and embedded integration tests only
 	$(BIN)/python -m pytest tests/unit tests/integration
+
+constraints: setup              ## re-pin every transitive version after a change to pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.new && mv constraints.new constraints.txt
 
 lint: setup
 	$(BIN)/ruff check .

@@ -191,8 +191,10 @@ class Normalizer:
                 inner = selection.selection_set
             parent_possible = self._possible(parent_type)
             condition_possible = self._possible(condition)
-            if condition == parent_type or parent_possible <= condition_possible:
-                self._collect(inner, parent_type, into)  # always matches: flatten
+            parent_is_object = isinstance(self.schema.get_type(parent_type), GraphQLObjectType)
+            if condition == parent_type or (parent_is_object and parent_type in condition_possible):
+                # Always matches, and the parent has every field of the condition: flatten.
+                self._collect(inner, parent_type, into)
             elif parent_possible & condition_possible:
                 fragment_node = next(
                     (s for s in into if isinstance(s, NFragment) and s.type_condition == condition), None

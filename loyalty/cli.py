@@ -65,7 +65,8 @@ def up(
 
     asyncio.run(prepare())
     supervisor = Supervisor(log=typer.echo)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # even where a shell started us with SIGINT ignored
+        signal.signal(stop_signal, _stop_like_ctrl_c)
     code = 0
     try:
         typer.echo("Starting the stack...")
@@ -83,6 +84,11 @@ def up(
     finally:
         supervisor.stop()
     raise typer.Exit(code)
+
+
+def _stop_like_ctrl_c(_signal: int, _frame: object) -> None:
+    """SIGTERM (a service manager, `kill`) stops the stack the way Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def _banner(settings: Settings, *, wallet: bool) -> str:

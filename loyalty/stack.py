@@ -6,6 +6,7 @@ so Ctrl-C reaches the supervisor only, which then stops every part cleanly
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import httpx
 from subgraphs.kernel.settings import SUBGRAPHS, Settings
 
 STOP_GRACE_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -52,7 +54,8 @@ class Supervisor:
         self._stopping = False
 
     def start(self, part: Part) -> None:
-        part.process = subprocess.Popen([sys.executable, "-m", "loyalty", *part.args], start_new_session=True)
+        part.process = subprocess.Popen([sys.executable, "-m", "loyalty", *part.args], start_new_session=True,
+                                        preexec_fn=_stop_with_parent)
         self.parts.append(part)
 
     def wait_ready(self, group: list[Part]) -> None:
@@ -106,6 +109,16 @@ class Supervisor:
                 _signal_group(part.process, signal.SIGKILL)
                 part.process.wait()
             _signal_group(part.process, signal.SIGKILL)  # helpers the part started (bun, workers)
+
+
+def _stop_with_parent() -> None:
+    """In the child, before exec: Linux sends SIGTERM when the supervisor dies, even by
+    SIGKILL, so no part outlives `loyalty up`."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: stop() still cleans up on every normal exit
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -254,6 +254,7 @@ def compose(sources: Sequence[SubgraphSource]) -> str:
         for tname in sg.types:
             if tname not in type_names:
                 type_names.append(tname)
+    usage = _enum_usage(subgraphs)
     definitions = []
     for tname in type_names:
         views = [(sg, sg.types[tname]) for sg in subgraphs if tname in sg.types]
@@ -264,9 +265,12 @@ def compose(sources: Sequence[SubgraphSource]) -> str:
         kind = kinds.pop()
         if kind == "scalar" and tname in BUILTIN_SCALARS:
             continue
+        if kind == "enum":
+            definitions.append(_compose_enum(tname, views, graph_of, problems, usage.get(tname, set())))
+            continue
         builder = {
             "object": _compose_object, "interface": _compose_object, "input": _compose_input,
-            "enum": _compose_enum, "union": _compose_union, "scalar": _compose_scalar,
+            "union": _compose_union, "scalar": _compose_scalar,
         }[kind]
         definitions.append(builder(tname, views, graph_of, problems))
     if problems:
@@ -343,8 +347,13 @@ def _compose_object(tname, views, graph_of, problems):  # noqa: ANN001, ANN202, 
                 if arg.name.value not in shared_args and isinstance(arg.type, NonNullTypeNode) and arg.default_value is None:
                     problems.append(f"[{sg.name}] argument {tname}.{fname}({arg.name.value}:) is required but "
                                     "not defined in every subgraph that resolves the field")
+        hidden_args = {
+            a.name.value
+            for sg, d, _ in defs for a in d.node.arguments or () if sg._find(a.directives, "inaccessible")
+        }
         arguments = tuple(
-            replace(a, directives=tuple(x for x in a.directives or () if x.name.value in KEPT_DIRECTIVES))
+            replace(a, directives=tuple(x for x in a.directives or () if x.name.value in KEPT_DIRECTIVES)
+                    + ((_directive("inaccessible"),) if a.name.value in hidden_args else ()))
             for a in base.arguments or () if a.name.value in shared_args
         )
         # Shareability: a field resolved by several subgraphs must say so in each.
@@ -418,13 +427,44 @@ def _compose_input(tname, views, graph_of, problems):  # noqa: ANN001, ANN202
     )
 
 
-def _compose_enum(tname, views, graph_of, problems):  # noqa: ANN001, ANN202, ARG001
+def _named_type(type_node: TypeNode) -> str:
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type  # type: ignore[attr-defined]
+    return type_node.name.value
+
+
+def _enum_usage(subgraphs: Sequence[_Subgraph]) -> dict[str, set[str]]:
+    """Where each type is used: as an "input" (arguments, input fields), an "output", or both."""
+    usage: dict[str, set[str]] = {}
+    for sg in subgraphs:
+        for typ in sg.types.values():
+            for fdef in typ.fields.values():
+                role = "input" if typ.kind == "input" else "output"
+                usage.setdefault(_named_type(fdef.node.type), set()).add(role)
+                for arg in getattr(fdef.node, "arguments", None) or ():
+                    usage.setdefault(_named_type(arg.type), set()).add("input")
+    return usage
+
+
+def _compose_enum(tname, views, graph_of, problems, usage):  # noqa: ANN001, ANN202
+    """Values: the union for output-only enums, the intersection for input-only ones
+    (no subgraph may receive a value it does not define), identical sets when both."""
     directives = [d for sg, typ in views for d in _join_type(graph_of[sg.name], typ)]
     if any(t.inaccessible for _, t in views):
         directives.append(_directive("inaccessible"))
     order: list[str] = []
     for _, typ in views:
         order += [v for v in typ.values if v not in order]
+    value_sets = {sg.name: set(typ.values) for sg, typ in views}
+    if usage == {"input"}:
+        order = [v for v in order if all(v in values for values in value_sets.values())]
+        if not order:
+            problems.append(f"enum {tname} is used as an input and its subgraphs share no value")
+    elif usage == {"input", "output"} and len({frozenset(v) for v in value_sets.values()}) > 1:
+        problems.append(
+            f"enum {tname} is used as an input and an output, so every subgraph must define the same values: "
+            + "; ".join(f"{name} has {', '.join(sorted(values))}" for name, values in value_sets.items())
+        )
     values = []
     for vname in order:
         defining = [(sg, t) for sg, t in views if vname in t.values]

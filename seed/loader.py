@@ -18,10 +18,10 @@ from subgraphs.ledger import handlers as ledger
 from subgraphs.profile import handlers as profile
 from subgraphs.rewards import domain as rewards_domain
 from subgraphs.rewards import handlers as rewards
-from subgraphs.rewards.domain import LineResult
+from subgraphs.rewards.domain import LineResult, ReturnedLine
 
 from .members import SeedMember, demo_members, generated_members, occurred_at
-from .program import PRODUCTS, STORES, TIERS, stock_levels
+from .program import POINTS_POLICY, PRODUCTS, STORES, TIERS, stock_levels
 
 SEEDER = Principal("service:seed", Role.SERVICE)
 
@@ -39,7 +39,16 @@ class InProcessLedger:
             occurred_at=occurred_at, description=description,
             lines=[ledger.EarningLine(ln.line_id, ln.sku, ln.quantity, ln.points) for ln in lines],
         )
+        assert result.entry is not None
         return result.entry.id
+
+    async def post_return(self, *, member_id: str, reference: str, purchase_reference: str, channel: Channel,
+                          occurred_at: datetime, description: str, lines: Sequence[ReturnedLine]) -> None:
+        await ledger.post_return(
+            self.runtime, SEEDER, member_id=member_id, reference=reference, purchase_reference=purchase_reference,
+            channel=channel, occurred_at=occurred_at, description=description,
+            lines=[(ln.line_id, ln.points) for ln in lines],
+        )
 
 
 @dataclass
@@ -51,9 +60,9 @@ class SeedReport:
 
 async def is_seeded(settings: Settings) -> bool:
     host = SubgraphHost(["ledger"], settings.model_copy(update={"bus_url": "memory://"}))
-    await host.start(background=False)
+    await host.start(relays=False, jobs=False)
     try:
-        return bool(await ledger.program_tiers(host.runtime("ledger")))
+        return bool((await ledger.program(host.runtime("ledger"))).tiers)
     finally:
         await host.stop()
 
@@ -61,11 +70,11 @@ async def is_seeded(settings: Settings) -> bool:
 async def seed(settings: Settings, *, members: int, log: Callable[[str], None] = print) -> SeedReport:
     started = time.perf_counter()
     host = SubgraphHost(list(SUBGRAPHS), settings.model_copy(update={"bus_url": "memory://"}))
-    await host.start(background=False)
+    await host.start(relays=False, jobs=False)
     try:
         rt = {name: host.runtime(name) for name in SUBGRAPHS}
         rt["rewards"].adapters["ledger"] = InProcessLedger(rt["ledger"])
-        await ledger.save_program_tiers(rt["ledger"], TIERS)
+        await ledger.save_program(rt["ledger"], TIERS, POINTS_POLICY)
         await inventory.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
         log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products")
         people = demo_members() + list(generated_members(members))

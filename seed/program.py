@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from subgraphs.inventory.domain import Product, StockLevel, Store
-from subgraphs.ledger.domain import Tier
+from subgraphs.ledger.domain import ExpiryKind, ExpiryPolicy, NegativeBalancePolicy, Policy, Tier
 
 TIERS = [
     Tier("bronze", "Bronze", 0, 1.0, ("1 point per 1.00 spent", "Member prices")),
@@ -12,6 +12,18 @@ TIERS = [
     Tier("gold", "Gold", 5000, 1.5, ("1.5x points", "Free shipping", "Early access to new lines")),
     Tier("platinum", "Platinum", 15000, 2.0, ("2x points", "Free shipping", "Early access", "Personal stylist")),
 ]
+
+# Points expire 18 months after they were earned; online and app purchases stay pending
+# through their 14-day return window, store purchases are spendable at once; tiers
+# qualify on a rolling year; a member below their tier at review keeps it 30 days more.
+POINTS_POLICY = Policy(
+    expiry=ExpiryPolicy(ExpiryKind.ROLLING_MONTHS, 18),
+    pending_days={"ECOMMERCE": 14, "APP": 14},
+    qualification_months=12,
+    review_months=12,
+    grace_days=30,
+    negative_balance=NegativeBalancePolicy.CAP_AT_ZERO,
+)
 
 STORES = [
     Store("st_portland", "Portland Pearl District", "Portland"),

@@ -44,22 +44,20 @@ class SubgraphHost:
     def runtime(self, name: str) -> Runtime:
         return next(rt for rt in self.runtimes if rt.name == name)
 
-    async def start(self, *, background: bool = True) -> None:
+    async def start(self, *, relays: bool = True, jobs: bool = True) -> None:
         """Everything but the HTTP servers: migrations, consumers, bus, relays, jobs.
 
-        `background=False` starts no relay loops or jobs: the caller publishes with
-        `flush()` (the seed does, between its phases)."""
+        Without relay loops the caller publishes with `flush()` (the seed does,
+        between its phases); without jobs it runs them itself (tests moving a clock)."""
         for rt in self.runtimes:
             await migrate(rt.name, rt.db.url)
         for rt in self.runtimes:
             for consumer in rt.spec.consumers:
                 await self.bus.consume(f"{rt.name}.{consumer.durable}", consumer.subject, partial(consumer.handle, rt))
         await self.bus.start()
-        if not background:
-            return
-        for relay in self.relays:
+        for relay in self.relays if relays else ():
             relay.start()
-        for rt in self.runtimes:
+        for rt in self.runtimes if jobs else ():
             for job in rt.spec.jobs:
                 self._tasks.append(asyncio.create_task(_run_job(rt, job), name=f"job:{rt.name}:{job.name}"))
         for rt in self.runtimes:

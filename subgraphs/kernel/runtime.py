@@ -59,6 +59,7 @@ class Runtime:
         self.services = ServiceClient(settings, caller=spec.name)
         # Adapters a composition root swaps in (the seed posts to the ledger in-process, say).
         self.adapters: dict[str, object] = {}
+        self.cache: dict[str, object] = {}  # small per-process caches a subgraph keeps (e.g. its program)
         self._live: dict[str, LiveHub] = {}
 
     def live(self, subject: str) -> LiveHub:

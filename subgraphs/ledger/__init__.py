@@ -1,6 +1,6 @@
 """The ledger: the points book of record (entries, accounts, tiers)."""
 from subgraphs.kernel.events import subject_for
-from subgraphs.kernel.runtime import Consumer, SubgraphSpec
+from subgraphs.kernel.runtime import Consumer, Job, SubgraphSpec
 
 from . import handlers
 from .adapters.tables import metadata
@@ -11,4 +11,6 @@ SPEC = SubgraphSpec(
     metadata=metadata,
     schema=schema,
     consumers=(Consumer("accounts", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),),
+    # Maturing, expiry and tier reviews; cheap when nothing is due.
+    jobs=(Job("schedule", 30.0, handlers.run_schedule),),
 )

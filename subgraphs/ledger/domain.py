@@ -1,15 +1,35 @@
-"""The ledger's domain: accounts, append-only entries, tiers. No I/O here.
+"""The ledger's domain: the points book of record. No I/O here.
 
-The balance is the sum of entries; `Account` caches it and every change to the
-cache goes through `post`, which also produces the entry. Nothing else may
-change an account, so the cache can never disagree with the entries.
+A member's points live in **lots**: every earning is a lot with a maturity
+(the end of the return window; pending until then) and an expiry. Spending and
+expiry consume matured lots first-expiring-first. **Entries** are the
+append-only record; the balance is the sum of entries:
+
+    sum(entry.points) == account.available + account.pending          (I1)
+    account.pending   == sum(remaining of lots not yet matured)       (I2)
+    account.available == sum(remaining of matured lots) - shortfall   (I3)
+
+`Wallet` is a member's account with the lots that matter for one change; every
+posting and every scheduled job goes through it, so the cached balances can
+never disagree with the entries. Returns take back exactly what each returned
+line earned, from the purchase's own lot first (pending or not), then from
+available points; what was already spent follows the negative-balance policy:
+ALLOW_NEGATIVE lets available go below zero (a shortfall that the next points
+repay), CAP_AT_ZERO takes only what is there and records the rest as a debt
+that later points settle with an entry of their own.
+
+Tiers qualify on points earned (matured, net of returns) in a rolling window;
+a member moves up at once, and down only at their review date, one level at
+most, after a grace period.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+import calendar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 from subgraphs.kernel.errors import BadUserInput, Conflict
 from subgraphs.kernel.vocabulary import Channel
@@ -24,8 +44,92 @@ class EntryKind(StrEnum):
     BONUS = "BONUS"
 
 
-# Kinds that count toward tier qualification and lifetime points.
+# Lots that count toward tiers, lifetime points and milestones.
 QUALIFYING_KINDS = frozenset({EntryKind.EARN, EntryKind.BONUS})
+
+
+class NegativeBalancePolicy(StrEnum):
+    ALLOW_NEGATIVE = "ALLOW_NEGATIVE"
+    CAP_AT_ZERO = "CAP_AT_ZERO"
+
+
+class ExpiryKind(StrEnum):
+    ROLLING_MONTHS = "ROLLING_MONTHS"  # N months after the day it was earned
+    END_OF_MONTH = "END_OF_MONTH"  # at the end of the Nth month after the month it was earned
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryPolicy:
+    kind: ExpiryKind = ExpiryKind.ROLLING_MONTHS
+    months: int = 18
+
+    def expires_at(self, earned_at: datetime) -> datetime:
+        if self.kind is ExpiryKind.ROLLING_MONTHS:
+            return add_months(earned_at, self.months)
+        target = add_months(earned_at.replace(day=1), self.months)
+        last_day = calendar.monthrange(target.year, target.month)[1]
+        return datetime.combine(date(target.year, target.month, last_day), time.max, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The program's rules for points; data, changed without a release."""
+
+    expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)
+    # The return window per channel; earnings stay pending until it closes.
+    pending_days: Mapping[str, int] = field(default_factory=lambda: {"ECOMMERCE": 14, "APP": 14})
+    qualification_months: int = 12
+    review_months: int = 12
+    grace_days: int = 30
+    negative_balance: NegativeBalancePolicy = NegativeBalancePolicy.CAP_AT_ZERO
+    milestones: tuple[int, ...] = (1_000, 5_000, 10_000, 25_000, 50_000, 100_000)
+    max_adjustment: int = 100_000
+
+    def pending_for(self, channel: Channel) -> timedelta:
+        return timedelta(days=self.pending_days.get(str(channel), 0))
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "expiry": {"kind": str(self.expiry.kind), "months": self.expiry.months},
+            "pending_days": dict(self.pending_days),
+            "qualification_months": self.qualification_months,
+            "review_months": self.review_months,
+            "grace_days": self.grace_days,
+            "negative_balance": str(self.negative_balance),
+            "milestones": list(self.milestones),
+            "max_adjustment": self.max_adjustment,
+        }
+
+    @classmethod
+    def from_facts(cls, facts: Mapping[str, Any]) -> Policy:
+        default = cls()
+        expiry = facts.get("expiry") or {}
+        policy = cls(
+            expiry=ExpiryPolicy(ExpiryKind(expiry.get("kind", default.expiry.kind)),
+                                int(expiry.get("months", default.expiry.months))),
+            pending_days={str(k): int(v) for k, v in (facts.get("pending_days") or default.pending_days).items()},
+            qualification_months=int(facts.get("qualification_months", default.qualification_months)),
+            review_months=int(facts.get("review_months", default.review_months)),
+            grace_days=int(facts.get("grace_days", default.grace_days)),
+            negative_balance=NegativeBalancePolicy(facts.get("negative_balance", default.negative_balance)),
+            milestones=tuple(sorted(int(m) for m in facts.get("milestones", default.milestones))),
+            max_adjustment=int(facts.get("max_adjustment", default.max_adjustment)),
+        )
+        policy.check()
+        return policy
+
+    def check(self) -> None:
+        if self.expiry.months < 1 or self.qualification_months < 1 or self.review_months < 1:
+            raise BadUserInput("expiry, qualification and review periods are at least one month")
+        if self.grace_days < 0 or any(days < 0 for days in self.pending_days.values()):
+            raise BadUserInput("grace and return windows cannot be negative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +141,48 @@ class Tier:
     benefits: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Account:
     member_id: str
     available: int
     pending: int
-    lifetime_earned: int
-    qualifying_points: int
+    lifetime_earned: int  # qualifying points ever earned, net of returns
     tier_id: str
     tier_since: datetime
+    review_at: datetime  # the next tier review
     last_seq: int  # entries are numbered 1, 2, 3 ... per member
+    shortfall: int = 0  # spent points taken back under ALLOW_NEGATIVE: available is below the lots by this
+    debt: int = 0  # spent points taken back under CAP_AT_ZERO: settled by the next points
+    grace_until: datetime | None = None  # below the tier at review: kept until then
+    milestone: int = 0  # the highest lifetime milestone reached
+
+    @property
+    def balance(self) -> int:
+        return self.available + self.pending
+
+
+@dataclass(slots=True)
+class Lot:
+    id: str
+    member_id: str
+    entry_id: str
+    kind: EntryKind  # EARN, BONUS or a positive ADJUST
+    reference: str | None  # the purchase it came from
+    points: int
+    remaining: int
+    earned_at: datetime
+    matures_at: datetime
+    expires_at: datetime
+    matured: bool = False
+    reversed: int = 0  # taken back by returns (not by spending)
+
+    @property
+    def qualifying(self) -> bool:
+        return self.kind in QUALIFYING_KINDS
+
+    @property
+    def net(self) -> int:
+        return self.points - self.reversed
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +192,7 @@ class Entry:
     seq: int
     kind: EntryKind
     points: int  # signed
-    balance_after: int
+    balance_after: int  # available + pending after this entry
     occurred_at: datetime
     channel: Channel
     reference: str | None
@@ -72,12 +208,31 @@ class TierChange:
 
 
 @dataclass(frozen=True, slots=True)
-class Posting:
-    """The outcome of one posting: the account after it, its entry and any tier change."""
+class MilestoneReached:
+    member_id: str
+    threshold: int
+    lifetime_earned: int
+    at: datetime
 
-    account: Account
-    entry: Entry
-    tier_change: TierChange | None
+
+@dataclass(frozen=True, slots=True)
+class PointsMatured:
+    member_id: str
+    entry_id: str  # the earning whose points became available
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PointsOwed:
+    member_id: str
+    points: int  # what a return could not take back, now owed
+    debt: int
+    reference: str | None
+    at: datetime
+
+
+DomainEvent = TierChange | MilestoneReached | PointsMatured | PointsOwed
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +243,12 @@ class TierStatus:
     next: Tier | None
     points_to_next: int | None
     progress: float  # 0..1 toward next; 1.0 at the top tier
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringPoints:
+    points: int
+    on: date
 
 
 def ordered(tiers: Sequence[Tier]) -> list[Tier]:
@@ -103,69 +264,275 @@ def tier_for(qualifying_points: int, tiers: Sequence[Tier]) -> Tier:
     return reached[-1] if reached else ladder[0]
 
 
-def tier_status(account: Account, tiers: Sequence[Tier]) -> TierStatus:
+def new_account(member_id: str, tiers: Sequence[Tier], now: datetime, policy: Policy | None = None) -> Account:
+    policy = policy or Policy()
+    return Account(member_id, 0, 0, 0, ordered(tiers)[0].id, now, add_months(now, policy.review_months), 0)
+
+
+def qualifying_points(lots: Iterable[Lot], now: datetime, policy: Policy) -> int:
+    """Points earned in the qualification window, once matured, net of returns."""
+    since = add_months(now, -policy.qualification_months)
+    return sum(lot.net for lot in lots if lot.qualifying and lot.matured and lot.earned_at >= since)
+
+
+def tier_status(account: Account, tiers: Sequence[Tier], qualifying: int) -> TierStatus:
     ladder = ordered(tiers)
     current = next((t for t in ladder if t.id == account.tier_id), ladder[0])
     higher = [t for t in ladder if t.threshold > current.threshold]
     if not higher:
-        return TierStatus(current, account.tier_since, account.qualifying_points, None, None, 1.0)
+        return TierStatus(current, account.tier_since, qualifying, None, None, 1.0)
     nxt = higher[0]
     span = nxt.threshold - current.threshold
-    done = min(max(account.qualifying_points - current.threshold, 0), span)
+    done = min(max(qualifying - current.threshold, 0), span)
     return TierStatus(
         current=current,
         since=account.tier_since,
-        qualifying_points=account.qualifying_points,
+        qualifying_points=qualifying,
         next=nxt,
-        points_to_next=max(nxt.threshold - account.qualifying_points, 0),
+        points_to_next=max(nxt.threshold - qualifying, 0),
         progress=round(done / span, 4) if span else 1.0,
     )
 
 
-def new_account(member_id: str, tiers: Sequence[Tier], now: datetime) -> Account:
-    return Account(member_id, 0, 0, 0, 0, ordered(tiers)[0].id, now, 0)
+def expiring_next(lots: Iterable[Lot]) -> ExpiringPoints | None:
+    """The points of the lot(s) that expire first."""
+    open_lots = [lot for lot in lots if lot.remaining > 0]
+    if not open_lots:
+        return None
+    first = min(lot.expires_at.date() for lot in open_lots)
+    return ExpiringPoints(sum(lot.remaining for lot in open_lots if lot.expires_at.date() == first), first)
 
 
-def post(
-    account: Account,
-    *,
-    entry_id: str,
-    kind: EntryKind,
-    points: int,
-    occurred_at: datetime,
-    channel: Channel,
-    reference: str | None,
-    description: str,
-    tiers: Sequence[Tier],
-    now: datetime,
-) -> Posting:
-    """Append one entry to the account. Tiers upgrade at once when a posting
-    crosses a threshold; downgrades happen only at review (not here)."""
-    if kind in (EntryKind.EARN, EntryKind.BONUS) and points <= 0:
-        raise BadUserInput(f"{kind.lower()} postings add points: got {points}")
-    if kind is EntryKind.REDEEM and points >= 0:
-        raise BadUserInput("a redemption takes points: its points are negative")
-    if not description.strip():
-        raise BadUserInput("every entry needs a description")
-    available = account.available + points
-    if available < 0 and kind is EntryKind.REDEEM:
-        raise Conflict(f"insufficient points: {account.available} available, {-points} needed")
-    qualifying = account.qualifying_points + (points if kind in QUALIFYING_KINDS else 0)
-    lifetime = account.lifetime_earned + (points if kind in QUALIFYING_KINDS else 0)
-    seq = account.last_seq + 1
-    entry = Entry(entry_id, account.member_id, seq, kind, points, available, occurred_at, channel, reference,
-                  description.strip())
-    updated = replace(account, available=available, qualifying_points=qualifying, lifetime_earned=lifetime,
-                      last_seq=seq)
-    change = None
-    ladder = ordered(tiers)
-    current = next((t for t in ladder if t.id == account.tier_id), ladder[0])
-    reached = tier_for(qualifying, ladder)
-    if reached.threshold > current.threshold:
-        updated = replace(updated, tier_id=reached.id, tier_since=now)
-        change = TierChange(account.member_id, current, reached, now)
-    return Posting(updated, entry, change)
+@dataclass
+class Wallet:
+    """A member's account and the lots one change needs, changed only through its
+    operations. Each operation appends entries and events; the handler persists
+    `new_entries`, `new_lots`, `touched_lots` and the account together."""
 
+    account: Account
+    lots: list[Lot]
+    tiers: Sequence[Tier]
+    policy: Policy
+    now: datetime
+    new_id: Callable[[str], str]
+    new_entries: list[Entry] = field(default_factory=list)
+    new_lots: list[Lot] = field(default_factory=list)
+    touched_lots: dict[str, Lot] = field(default_factory=dict)
+    events: list[DomainEvent] = field(default_factory=list)
+
+    # --- the record -------------------------------------------------------------------
+
+    def _append(self, kind: EntryKind, points: int, occurred_at: datetime, channel: Channel,
+                reference: str | None, description: str) -> Entry:
+        """The entry for a change already applied to the balances."""
+        description = description.strip()
+        if not description:
+            raise BadUserInput("every entry needs a description")
+        self.account.last_seq += 1
+        entry = Entry(self.new_id("led"), self.account.member_id, self.account.last_seq, kind, points,
+                      self.account.balance, occurred_at, channel, reference, description[:300])
+        self.new_entries.append(entry)
+        return entry
+
+    def _touch(self, lot: Lot) -> None:
+        if lot not in self.new_lots:
+            self.touched_lots[lot.id] = lot
+
+    def _matured_by_expiry(self) -> list[Lot]:
+        """Matured lots with points left, first expiring first."""
+        return sorted((lot for lot in self.lots if lot.matured and lot.remaining > 0),
+                      key=lambda lot: (lot.expires_at, lot.earned_at, lot.id))
+
+    def _consume(self, points: int, lots: Iterable[Lot]) -> int:
+        """Take up to `points` from these lots' remaining; returns what was taken."""
+        taken = 0
+        for lot in lots:
+            if taken == points:
+                break
+            take = min(lot.remaining, points - taken)
+            if take:
+                lot.remaining -= take
+                taken += take
+                self._touch(lot)
+        return taken
+
+    # --- postings ---------------------------------------------------------------------
+
+    def earn(self, *, kind: EntryKind, points: int, occurred_at: datetime, channel: Channel,
+             reference: str | None, description: str) -> Entry:
+        """Points in: a new lot, pending until its return window closes."""
+        if kind not in (EntryKind.EARN, EntryKind.BONUS, EntryKind.ADJUST):
+            raise ValueError(f"{kind} does not add points")
+        if points <= 0:
+            raise BadUserInput(f"{kind.lower()} postings add points: got {points}")
+        matures_at = occurred_at + (self.policy.pending_for(channel) if kind in QUALIFYING_KINDS else timedelta())
+        self.account.pending += points
+        entry = self._append(kind, points, occurred_at, channel, reference, description)
+        lot = Lot(self.new_id("lot"), self.account.member_id, entry.id, kind, reference, points, points,
+                  occurred_at, matures_at, max(self.policy.expiry.expires_at(occurred_at), matures_at))
+        self.lots.append(lot)
+        self.new_lots.append(lot)
+        if lot.qualifying:
+            self.account.lifetime_earned += points
+            self._milestones()
+        self.mature()
+        return entry
+
+    def spend(self, *, kind: EntryKind, points: int, occurred_at: datetime, channel: Channel,
+              reference: str | None, description: str) -> Entry:
+        """Points out (a redemption, a negative adjustment): never below zero."""
+        if kind not in (EntryKind.REDEEM, EntryKind.ADJUST):
+            raise ValueError(f"{kind} does not spend points")
+        if points <= 0:
+            raise BadUserInput(f"the points to take must be positive: got {points}")
+        if self.account.available < points:
+            raise Conflict(f"insufficient points: {max(self.account.available, 0)} available, {points} needed")
+        self._consume(points, self._matured_by_expiry())
+        self.account.available -= points
+        return self._append(kind, -points, occurred_at, channel, reference, description)
+
+    def reverse(self, *, purchase_reference: str, points: int, occurred_at: datetime, channel: Channel,
+                reference: str, description: str) -> Entry | None:
+        """A return takes back `points` the purchase earned: from the purchase's own
+        lot first (pending or available), then from available points; the rest
+        follows the negative-balance policy."""
+        if points < 0:
+            raise BadUserInput("a return takes back a positive number of points")
+        if points == 0:
+            return None
+        own = [lot for lot in self.lots if lot.reference == purchase_reference and lot.qualifying]
+        attributed = points
+        for lot in sorted(own, key=lambda lot: (lot.matured, lot.id)):  # pending first
+            share = min(attributed, lot.net)
+            if share:
+                lot.reversed += share
+                attributed -= share
+                self._touch(lot)
+        self.account.lifetime_earned = max(self.account.lifetime_earned - (points - attributed), 0)
+        taken = 0
+        for lot in sorted(own, key=lambda lot: (lot.matured, lot.id)):
+            got = self._consume(points - taken, [lot])
+            if lot.matured:
+                self.account.available -= got
+            else:
+                self.account.pending -= got
+            taken += got
+        got = self._consume(points - taken, self._matured_by_expiry())
+        self.account.available -= got
+        taken += got
+        missing = points - taken
+        if missing and self.policy.negative_balance is NegativeBalancePolicy.ALLOW_NEGATIVE:
+            self.account.shortfall += missing
+            self.account.available -= missing
+            taken += missing
+        elif missing:
+            self.account.debt += missing
+            self.events.append(PointsOwed(self.account.member_id, missing, self.account.debt, reference, self.now))
+        if not taken:
+            return None
+        return self._append(EntryKind.REVERSE, -taken, occurred_at, channel, reference, description)
+
+    # --- time -------------------------------------------------------------------------
+
+    def mature(self) -> list[Lot]:
+        """Lots whose return window has closed become available: they repay any
+        shortfall, settle any debt, and may lift the member's tier."""
+        matured = []
+        for lot in sorted((lot for lot in self.lots if not lot.matured and lot.matures_at <= self.now),
+                          key=lambda lot: (lot.matures_at, lot.id)):
+            lot.matured = True
+            self._touch(lot)
+            self.account.pending -= lot.remaining
+            self.account.available += lot.remaining
+            repaid = min(self.account.shortfall, lot.remaining)
+            lot.remaining -= repaid
+            self.account.shortfall -= repaid
+            if lot not in self.new_lots and lot.net > 0:
+                self.events.append(PointsMatured(self.account.member_id, lot.entry_id, lot.net, self.now))
+            matured.append(lot)
+        if matured:
+            self._settle_debt()
+            self._upgrade()
+        return matured
+
+    def _settle_debt(self) -> None:
+        if not self.account.debt or self.account.available <= 0:
+            return
+        settle = min(self.account.debt, self.account.available)
+        self._consume(settle, self._matured_by_expiry())
+        self.account.available -= settle
+        self.account.debt -= settle
+        self._append(EntryKind.REVERSE, -settle, self.now, Channel.SYSTEM, None,
+                     f"Settles {settle} points owed from an earlier return")
+
+    def expire(self) -> Entry | None:
+        """Matured lots past their expiry lose what is left of them."""
+        self.mature()
+        due = [lot for lot in self._matured_by_expiry() if lot.expires_at <= self.now]
+        points = sum(lot.remaining for lot in due)
+        if not points:
+            return None
+        for lot in due:
+            lot.remaining = 0
+            self._touch(lot)
+        self.account.available -= points
+        return self._append(EntryKind.EXPIRE, -points, self.now, Channel.SYSTEM, None, f"{points} points expired")
+
+    def qualifying(self) -> int:
+        return qualifying_points(self.lots, self.now, self.policy)
+
+    def _current_tier(self) -> Tier:
+        ladder = ordered(self.tiers)
+        return next((t for t in ladder if t.id == self.account.tier_id), ladder[0])
+
+    def _upgrade(self) -> None:
+        current = self._current_tier()
+        reached = tier_for(self.qualifying(), self.tiers)
+        if reached.threshold > current.threshold:
+            self._move(current, reached)
+        elif self.account.grace_until is not None and self.qualifying() >= current.threshold:
+            self.account.grace_until = None  # qualifies again: no downgrade pending
+
+    def _move(self, current: Tier, to: Tier) -> None:
+        self.account.tier_id = to.id
+        self.account.tier_since = self.now
+        self.account.review_at = add_months(self.now, self.policy.review_months)
+        self.account.grace_until = None
+        self.events.append(TierChange(self.account.member_id, current, to, self.now))
+
+    def review(self) -> None:
+        """At the review date: keep the tier if the window still qualifies; if not,
+        a grace period, then one level down at most."""
+        self.mature()
+        if self.account.review_at > self.now:
+            return
+        current = self._current_tier()
+        if self.qualifying() >= current.threshold:
+            while self.account.review_at <= self.now:
+                self.account.review_at = add_months(self.account.review_at, self.policy.review_months)
+            self.account.grace_until = None
+            return
+        if self.account.grace_until is None:
+            self.account.grace_until = self.account.review_at + timedelta(days=self.policy.grace_days)
+        if self.account.grace_until <= self.now:
+            ladder = ordered(self.tiers)
+            below = [t for t in ladder if t.threshold < current.threshold]
+            if below:
+                self._move(current, below[-1])
+            else:
+                self.account.review_at = add_months(self.now, self.policy.review_months)
+                self.account.grace_until = None
+
+    def _milestones(self) -> None:
+        for threshold in self.policy.milestones:
+            if self.account.milestone < threshold <= self.account.lifetime_earned:
+                self.account.milestone = threshold
+                self.events.append(
+                    MilestoneReached(self.account.member_id, threshold, self.account.lifetime_earned, self.now)
+                )
+
+
+# --- facts: what events carry ---------------------------------------------------------
 
 # Every change of the balance is one of these events; each carries its entry.
 EVENT_TYPE_BY_KIND = {
@@ -176,7 +543,8 @@ EVENT_TYPE_BY_KIND = {
     EntryKind.REVERSE: "PointsReversed",
     EntryKind.BONUS: "BonusPointsAwarded",
 }
-WALLET_EVENT_TYPES = frozenset(EVENT_TYPE_BY_KIND.values())
+# Maturing moves points from pending to available: the wallet changes too.
+WALLET_EVENT_TYPES = frozenset(EVENT_TYPE_BY_KIND.values()) | {"PointsMatured"}
 
 
 def entry_facts(entry: Entry) -> dict[str, object]:
@@ -217,3 +585,4 @@ def tier_facts(tier: Tier) -> dict[str, object]:
 def tier_from_facts(facts: dict[str, object]) -> Tier:
     return Tier(str(facts["id"]), str(facts["name"]), int(facts["threshold"]),  # type: ignore[arg-type]
                 float(facts["multiplier"]), tuple(facts.get("benefits") or ()))  # type: ignore[arg-type]
+

@@ -1,15 +1,23 @@
-"""The ledger's use cases: postings, reads, and the events it reacts to."""
+"""The ledger's use cases: postings, scheduled jobs, reads and the events it reacts to.
+
+Every change goes through `_change`: lock the member's account, load the lots
+the change needs, let `domain.Wallet` apply it, write entries, lots, the
+account, the idempotency record and the events in one transaction.
+"""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import dataclasses
+import hashlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.kernel.auth import Principal, Role, require_member_access, require_role
-from subgraphs.kernel.db import is_unique_violation
-from subgraphs.kernel.errors import BadUserInput, Conflict
+from subgraphs.kernel.db import UnitOfWork, is_unique_violation
+from subgraphs.kernel.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kernel.events import Event, subject_for
 from subgraphs.kernel.ids import new_id
 from subgraphs.kernel.pagination import check_page_size, decode_cursor
@@ -18,9 +26,19 @@ from subgraphs.kernel.vocabulary import Channel
 
 from . import domain
 from .adapters import repository
-from .domain import Account, Entry, EntryKind, Tier, TierChange
+from .domain import Account, Entry, EntryKind, Lot, Policy, Tier, TierChange, Wallet
 
 SOURCE = "ledger"
+PROGRAM_CACHE_SECONDS = 5.0  # a changed program applies everywhere within this
+ADJUSTING_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+MAX_REASON = 200
+SCHEDULE_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    tiers: list[Tier]
+    policy: Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,26 +51,186 @@ class EarningLine:
 
 @dataclass(frozen=True, slots=True)
 class PostingResult:
-    entry: Entry
+    entry: Entry | None  # None when the posting changed nothing on the balance (e.g. all of it owed)
     duplicate: bool
+    changed: bool = True
+
+
+# --- the program ----------------------------------------------------------------------------
+
+
+async def program(runtime: Runtime) -> Program:
+    cached = runtime.cache.get("ledger.program")
+    if cached is not None and cached[0] > time.monotonic():  # type: ignore[index]
+        return cached[1]  # type: ignore[index,return-value]
+    async with runtime.db.reading() as connection:
+        loaded = Program(await repository.all_tiers(connection), await repository.policy(connection))
+    runtime.cache["ledger.program"] = (time.monotonic() + PROGRAM_CACHE_SECONDS, loaded)
+    return loaded
 
 
 async def program_tiers(runtime: Runtime) -> list[Tier]:
-    async with runtime.db.reading() as connection:
-        return await repository.all_tiers(connection)
+    return (await program(runtime)).tiers
 
 
-async def save_program_tiers(runtime: Runtime, tiers: Sequence[Tier]) -> None:
+async def save_program(runtime: Runtime, tiers: Sequence[Tier], policy: Policy | None = None) -> None:
     domain.ordered(tiers)
     async with runtime.unit_of_work() as uow:
         await repository.save_tiers(uow, tiers)
+        if policy is not None:
+            policy.check()
+            await repository.save_policy(uow, policy, runtime.clock.now())
         await uow.commit()
+    runtime.cache.pop("ledger.program", None)
+
+
+# --- reads ----------------------------------------------------------------------------------
 
 
 async def accounts_by_member(runtime: Runtime, member_ids: Sequence[str]) -> list[Account | None]:
     async with runtime.db.reading() as connection:
         found = await repository.accounts_by_member(connection, member_ids)
     return [found.get(m) for m in member_ids]
+
+
+async def lots_by_member(runtime: Runtime, member_ids: Sequence[str]) -> list[list[Lot]]:
+    policy = (await program(runtime)).policy
+    window_start = domain.add_months(runtime.clock.now(), -policy.qualification_months)
+    async with runtime.db.reading() as connection:
+        found = await repository.lots_by_member(connection, member_ids, window_start)
+    return [found.get(m, []) for m in member_ids]
+
+
+async def activity(
+    runtime: Runtime, principal: Principal | None, member_id: str, first: int, after: str | None
+) -> tuple[list[Entry], bool]:
+    """A page of entries, newest first, and whether more follow."""
+    require_member_access(principal, member_id)
+    limit = check_page_size(first)
+    before = decode_cursor(after)
+    async with runtime.db.reading() as connection:
+        page = await repository.entries_page(connection, member_id, before_seq=before, limit=limit + 1)
+    return page[:limit], len(page) > limit
+
+
+# --- the one way to change an account ---------------------------------------------------------
+
+
+def _fingerprint(*parts: object) -> str:
+    """What a posting asked for, short: a repeat must ask the same."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+async def _change(
+    runtime: Runtime,
+    *,
+    member_id: str,
+    key: str | None,
+    request: str,
+    actor: str,
+    apply: Callable[[Wallet], Entry | None],
+    purchase_reference: str | None = None,
+    must_exist: bool = False,
+    check: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+    record: Callable[[UnitOfWork, Entry | None], Awaitable[None]] | None = None,
+) -> PostingResult:
+    """Apply one change to a member's account, effectively once per `key`.
+
+    A repeat of the key returns the first result; two repeats racing are
+    serialised by the account lock, then by the postings table's primary key."""
+    if key is not None:
+        async with runtime.db.reading() as connection:
+            first = await repository.posting(connection, key)
+            if first is not None:
+                return await _replay(connection, first, member_id, request)
+    prog = await program(runtime)
+    now = runtime.clock.now()
+    try:
+        async with runtime.unit_of_work() as uow:
+            if not must_exist:
+                await repository.open_account(uow, domain.new_account(member_id, prog.tiers, now, prog.policy))
+            account = await repository.lock_account(uow, member_id)
+            if account is None:
+                raise NotFound(f"member {member_id} has no points account")
+            if key is not None:
+                first = await repository.posting(uow.connection, key)
+                if first is not None:
+                    return await _replay(uow.connection, first, member_id, request)
+            if check is not None:
+                await check(uow)
+            window_start = domain.add_months(now, -prog.policy.qualification_months)
+            lots = await repository.wallet_lots(uow.connection, member_id, window_start, purchase_reference)
+            before = dataclasses.replace(account)
+            wallet = Wallet(account, lots, prog.tiers, prog.policy, now, new_id)
+            entry = apply(wallet)
+            if key is None and not (wallet.new_entries or wallet.touched_lots or wallet.events) \
+                    and wallet.account == before:
+                return PostingResult(None, duplicate=False, changed=False)  # a job found nothing to do
+            await repository.add_entries(uow, wallet.new_entries, idempotency_key=key, actor=actor, recorded_at=now)
+            await repository.save_lots(uow, wallet.new_lots, wallet.touched_lots.values())
+            await repository.save_account(uow, wallet.account)
+            if key is not None:
+                await repository.record_posting(uow, key, member_id, request, entry.id if entry else None, now)
+            if record is not None:
+                await record(uow, entry)
+            await _publish(uow, wallet, actor)
+            await uow.commit()
+    except IntegrityError as error:
+        if key is None or not is_unique_violation(error):
+            raise
+        async with runtime.db.reading() as connection:
+            first = await repository.posting(connection, key)
+            if first is None:
+                raise
+            return await _replay(connection, first, member_id, request)
+    return PostingResult(entry, duplicate=False)
+
+
+async def _replay(connection, first, member_id: str, request: str) -> PostingResult:  # noqa: ANN001
+    if first.member_id != member_id or first.request != request:
+        raise Conflict("this idempotency key was already used for a different posting")
+    entry = (await repository.entries_by_id(connection, [first.entry_id])).get(first.entry_id) if first.entry_id \
+        else None
+    return PostingResult(entry, duplicate=True)
+
+
+async def _publish(uow: UnitOfWork, wallet: Wallet, actor: str) -> None:
+    account = wallet.account
+    balance = {"available": account.available, "pending": account.pending,
+               "lifetime_earned": account.lifetime_earned}
+    for entry in wallet.new_entries:
+        uow.publish(Event(
+            type=domain.EVENT_TYPE_BY_KIND[entry.kind], source=SOURCE, member_id=entry.member_id,
+            payload={"entry": domain.entry_facts(entry), "balance": balance, "actor": actor},
+        ))
+    matured = [e for e in wallet.events if isinstance(e, domain.PointsMatured)]
+    earnings = await repository.entries_by_id(uow.connection, [e.entry_id for e in matured])
+    for event in wallet.events:
+        if isinstance(event, domain.PointsMatured):
+            uow.publish(Event(
+                type="PointsMatured", source=SOURCE, member_id=event.member_id, occurred_at=event.at,
+                payload={"entry": domain.entry_facts(earnings[event.entry_id]), "points": event.points,
+                         "balance": balance},
+            ))
+        elif isinstance(event, TierChange):
+            uow.publish(Event(
+                type="TierChanged", source=SOURCE, member_id=event.member_id, occurred_at=event.at,
+                payload={"from": domain.tier_facts(event.from_tier), "to": domain.tier_facts(event.to_tier),
+                         "at": event.at.isoformat()},
+            ))
+        elif isinstance(event, domain.MilestoneReached):
+            uow.publish(Event(
+                type="MilestoneReached", source=SOURCE, member_id=event.member_id, occurred_at=event.at,
+                payload={"threshold": event.threshold, "lifetime_earned": event.lifetime_earned},
+            ))
+        elif isinstance(event, domain.PointsOwed):
+            uow.publish(Event(
+                type="PointsOwed", source=SOURCE, member_id=event.member_id, occurred_at=event.at,
+                payload={"points": event.points, "debt": event.debt, "reference": event.reference},
+            ))
+
+
+# --- postings -------------------------------------------------------------------------------
 
 
 async def post_earning(
@@ -74,123 +252,145 @@ async def post_earning(
         raise BadUserInput("line points must be >= 0 and quantities > 0")
     if len({line.line_id for line in lines}) != len(lines):
         raise BadUserInput("line ids must be unique within a purchase")
-    return await _post(
-        runtime,
-        member_id=member_id,
-        idempotency_key=f"earn:{reference}",
-        actor=who.subject,
-        kind=EntryKind.EARN,
-        points=sum(line.points for line in lines),
-        occurred_at=occurred_at,
-        channel=channel,
-        reference=reference,
-        description=description,
-        lines=[{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points} for ln in lines],
+    points = sum(line.points for line in lines)
+
+    async def record_lines(uow: UnitOfWork, entry: Entry | None) -> None:
+        assert entry is not None
+        await repository.add_earning_lines(uow, entry.id, [
+            {"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points} for ln in lines
+        ])
+
+    return await _change(
+        runtime, member_id=member_id, key=f"earn:{reference}", request=f"EARN:{points}", actor=who.subject,
+        apply=lambda wallet: wallet.earn(kind=EntryKind.EARN, points=points, occurred_at=occurred_at,
+                                         channel=channel, reference=reference, description=description),
+        record=record_lines,
     )
 
 
-async def _post(
+async def post_return(
     runtime: Runtime,
+    principal: Principal | None,
     *,
     member_id: str,
-    idempotency_key: str,
-    actor: str,
-    kind: EntryKind,
-    points: int,
-    occurred_at: datetime,
+    reference: str,
+    purchase_reference: str,
     channel: Channel,
-    reference: str | None,
+    occurred_at: datetime,
     description: str,
-    lines: Sequence[dict[str, object]] = (),
+    lines: Sequence[tuple[str, int]],
 ) -> PostingResult:
-    """The one way an entry is written. A repeat of the key returns the first entry;
-    two repeats racing are serialised by the account lock, then the unique key."""
-    async with runtime.db.reading() as connection:
-        first = await repository.entry_by_idempotency_key(connection, idempotency_key)
-    if first is not None:
-        return _replay(first, member_id, points)
-    tiers = await program_tiers(runtime)
-    now = runtime.clock.now()
-    try:
-        async with runtime.unit_of_work() as uow:
-            await repository.open_account(uow, domain.new_account(member_id, tiers, now))
-            account = await repository.lock_account(uow, member_id)
-            assert account is not None
-            first = await repository.entry_by_idempotency_key(uow.connection, idempotency_key)
-            if first is not None:
-                return _replay(first, member_id, points)
-            posting = domain.post(
-                account, entry_id=new_id("led"), kind=kind, points=points, occurred_at=occurred_at,
-                channel=channel, reference=reference, description=description, tiers=tiers, now=now,
-            )
-            await repository.save_account(uow, posting.account)
-            await repository.add_entry(
-                uow, posting.entry, idempotency_key=idempotency_key, actor=actor, recorded_at=now, lines=lines
-            )
-            uow.publish(_wallet_event(posting.entry, posting.account))
-            if posting.tier_change:
-                uow.publish(_tier_changed_event(posting.tier_change))
-            await uow.commit()
-    except IntegrityError as error:
-        if not is_unique_violation(error):
-            raise
-        async with runtime.db.reading() as connection:
-            first = await repository.entry_by_idempotency_key(connection, idempotency_key)
-        if first is None:
-            raise
-        return _replay(first, member_id, points)
-    return PostingResult(posting.entry, duplicate=False)
+    """Take back what returned lines earned; idempotent by the return's reference.
+    A line can never give back more than it earned, across all its returns."""
+    who = require_role(principal, Role.SERVICE)
+    if not lines or any(points < 0 for _, points in lines):
+        raise BadUserInput("a return names its lines, each with the points it takes back (>= 0)")
+    if len({line_id for line_id, _ in lines}) != len(lines):
+        raise BadUserInput("a return names each line once")
+    points = sum(p for _, p in lines)
 
+    async def check_lines(uow: UnitOfWork) -> None:
+        earned = await repository.earned_by_line(uow.connection, purchase_reference)
+        owner = await repository.posting(uow.connection, f"earn:{purchase_reference}")
+        if not earned or owner is None or owner.member_id != member_id:
+            raise NotFound(f"no purchase {purchase_reference} earned points for this member")
+        returned = await repository.reversed_by_line(uow.connection, purchase_reference)
+        for line_id, take in lines:
+            if line_id not in earned:
+                raise BadUserInput(f"line {line_id} earned nothing in purchase {purchase_reference}")
+            if returned.get(line_id, 0) + take > earned[line_id]:
+                raise Conflict(f"line {line_id} of purchase {purchase_reference} was already returned")
 
-def _replay(first: Entry, member_id: str, points: int) -> PostingResult:
-    if first.member_id != member_id or first.points != points:
-        raise Conflict("this idempotency key was already used for a different posting")
-    return PostingResult(first, duplicate=True)
+    async def record_lines(uow: UnitOfWork, _: Entry | None) -> None:
+        await repository.add_line_reversals(uow, reference, purchase_reference, lines)
 
-
-def _wallet_event(entry: Entry, account: Account) -> Event:
-    return Event(
-        type=domain.EVENT_TYPE_BY_KIND[entry.kind],
-        source=SOURCE,
-        member_id=entry.member_id,
-        occurred_at=entry.occurred_at,
-        payload={
-            "entry": domain.entry_facts(entry),
-            "balance": {"available": account.available, "pending": account.pending,
-                        "lifetime_earned": account.lifetime_earned},
-        },
+    return await _change(
+        runtime, member_id=member_id, key=f"return:{reference}",
+        request="RETURN:" + _fingerprint(purchase_reference, sorted(lines)), actor=who.subject,
+        apply=lambda wallet: wallet.reverse(purchase_reference=purchase_reference, points=points,
+                                            occurred_at=occurred_at, channel=channel, reference=reference,
+                                            description=description),
+        purchase_reference=purchase_reference, check=check_lines, record=record_lines,
     )
 
 
-def _tier_changed_event(change: TierChange) -> Event:
-    return Event(
-        type="TierChanged",
-        source=SOURCE,
-        member_id=change.member_id,
-        occurred_at=change.at,
-        payload={"from": domain.tier_facts(change.from_tier), "to": domain.tier_facts(change.to_tier),
-                 "at": change.at.isoformat()},
+async def debit_points(
+    runtime: Runtime, principal: Principal | None, *, member_id: str, points: int, idempotency_key: str,
+    reference: str | None, description: str,
+) -> PostingResult:
+    """A redemption takes points: never below zero (CONFLICT), once per key."""
+    who = require_role(principal, Role.SERVICE)
+    return await _change(
+        runtime, member_id=member_id, key=f"redeem:{idempotency_key}", request=f"REDEEM:{points}",
+        actor=who.subject, must_exist=True,
+        apply=lambda wallet: wallet.spend(kind=EntryKind.REDEEM, points=points, occurred_at=wallet.now,
+                                          channel=Channel.SYSTEM, reference=reference, description=description),
     )
 
 
-async def activity(
-    runtime: Runtime, principal: Principal | None, member_id: str, first: int, after: str | None
-) -> tuple[list[Entry], bool]:
-    """A page of entries, newest first, and whether more follow."""
-    require_member_access(principal, member_id)
-    limit = check_page_size(first)
-    before = decode_cursor(after)
+async def adjust_points(
+    runtime: Runtime, principal: Principal | None, *, member_id: str, points: int, reason: str,
+    idempotency_key: str,
+) -> Entry:
+    """A supervisor's correction, with the reason and who made it on the record."""
+    who = require_role(principal, *ADJUSTING_ROLES)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise BadUserInput("an adjustment needs a reason", field="reason")
+    if len(reason) > MAX_REASON:
+        raise BadUserInput(f"a reason has at most {MAX_REASON} characters", field="reason")
+    if not idempotency_key.strip():
+        raise BadUserInput("an adjustment needs an idempotency key", field="idempotencyKey")
+    limit = (await program(runtime)).policy.max_adjustment
+    if points == 0 or abs(points) > limit:
+        raise BadUserInput(f"adjust by 1 to {limit} points, up or down", field="points")
+
+    def apply(wallet: Wallet) -> Entry | None:
+        common = {"occurred_at": wallet.now, "channel": Channel.CRM, "reference": None, "description": reason}
+        if points > 0:
+            return wallet.earn(kind=EntryKind.ADJUST, points=points, **common)  # type: ignore[arg-type]
+        return wallet.spend(kind=EntryKind.ADJUST, points=-points, **common)  # type: ignore[arg-type]
+
+    result = await _change(runtime, member_id=member_id, key=f"adjust:{idempotency_key}",
+                           request=f"ADJUST:{points}:{_fingerprint(reason)}", actor=f"{who.role}:{who.subject}",
+                           apply=apply, must_exist=True)
+    assert result.entry is not None
+    return result.entry
+
+
+# --- scheduled jobs -----------------------------------------------------------------------------
+
+
+async def run_schedule(runtime: Runtime) -> int:
+    """Mature pending points, expire old ones, review tiers: for every member due now.
+    Returns how many members changed."""
     async with runtime.db.reading() as connection:
-        page = await repository.entries_page(connection, member_id, before_seq=before, limit=limit + 1)
-    return page[:limit], len(page) > limit
+        due = await repository.members_due(connection, runtime.clock.now(), SCHEDULE_BATCH)
+    changed = 0
+    for member_id in due:
+        def apply(wallet: Wallet) -> Entry | None:
+            wallet.mature()
+            expired = wallet.expire()
+            wallet.review()
+            return expired
+
+        result = await _change(runtime, member_id=member_id, key=None, request="SCHEDULE", actor="ledger:schedule",
+                               apply=apply, must_exist=True)
+        changed += result.changed
+    return changed
 
 
-async def wallet_changes(runtime: Runtime, principal: Principal | None, member_id: str) -> AsyncIterator[Entry]:
-    """Every entry of this member from now on, live from the bus (any replica serves any subscriber)."""
+# --- live -------------------------------------------------------------------------------------
+
+
+async def wallet_changes(runtime: Runtime, principal: Principal | None, member_id: str
+                         ) -> AsyncIterator[tuple[Entry, datetime]]:
+    """Every change of this member's balance from now on (the entry it concerns and
+    when it happened), live from the bus: any replica serves any subscriber."""
     require_member_access(principal, member_id)
     async for event in runtime.live(subject_for(SOURCE, "*")).subscribe(member_id):
         if event.type in domain.WALLET_EVENT_TYPES:
-            yield domain.entry_from_facts(event.payload["entry"])
+            yield domain.entry_from_facts(event.payload["entry"]), event.occurred_at
 
 
 async def tier_changes(
@@ -207,12 +407,16 @@ async def tier_changes(
             )
 
 
+# --- events from other subgraphs ----------------------------------------------------------------
+
+
 async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
     """Open the account at enrolment, so the tier is held since the day the member joined."""
-    tiers = await program_tiers(runtime)
+    prog = await program(runtime)
     async with runtime.unit_of_work() as uow:
         if not await uow.mark_handled("accounts", event.id):
             return
         enrolled_at = datetime.fromisoformat(event.payload["enrolled_at"])
-        await repository.open_account(uow, domain.new_account(str(event.member_id), tiers, enrolled_at))
+        await repository.open_account(uow, domain.new_account(str(event.member_id), prog.tiers, enrolled_at,
+                                                              prog.policy))
         await uow.commit()

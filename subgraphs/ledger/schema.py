@@ -23,16 +23,13 @@ def _accounts(info: LoyaltyInfo) -> DataLoader[str, domain.Account | None]:
     )
 
 
-async def _tiers(info: LoyaltyInfo) -> list[domain.Tier]:
-    """The program's tiers, read once per request."""
+def _lots(info: LoyaltyInfo) -> DataLoader[str, list[domain.Lot]]:
     runtime = info.context.runtime
-    loader = info.context.loader("tiers", lambda: DataLoader(lambda keys: _load_tiers(runtime, keys)))
-    return await loader.load("all")
+    return info.context.loader("lots", lambda: DataLoader(lambda ids: handlers.lots_by_member(runtime, ids)))
 
 
-async def _load_tiers(runtime, keys):  # noqa: ANN001 - DataLoader batch signature
-    tiers = await handlers.program_tiers(runtime)
-    return [tiers for _ in keys]
+async def _program(info: LoyaltyInfo) -> handlers.Program:
+    return await handlers.program(info.context.runtime)  # cached per process for a few seconds
 
 
 @strawberry.type
@@ -120,18 +117,20 @@ class Member:
         account = await _accounts(info).load(self.id)
         if account is None:
             return PointsBalance(available=0, pending=0, lifetime_earned=0, expiring_next=None)
+        expiring = domain.expiring_next(await _lots(info).load(self.id))
         return PointsBalance(
             available=account.available, pending=account.pending, lifetime_earned=account.lifetime_earned,
-            expiring_next=None,
+            expiring_next=ExpiringPoints(points=expiring.points, on=expiring.on) if expiring else None,
         )
 
     @strawberry.field
     async def tier(self, info: LoyaltyInfo) -> TierStatus:
-        tiers = await _tiers(info)
-        account = await _accounts(info).load(self.id) or domain.new_account(
-            self.id, tiers, info.context.runtime.clock.now()
-        )
-        status = domain.tier_status(account, tiers)
+        program = await _program(info)
+        now = info.context.runtime.clock.now()
+        account = await _accounts(info).load(self.id) or domain.new_account(self.id, program.tiers, now,
+                                                                            program.policy)
+        qualifying = domain.qualifying_points(await _lots(info).load(self.id), now, program.policy)
+        status = domain.tier_status(account, program.tiers, qualifying)
         return TierStatus(
             current=Tier.from_domain(status.current),
             since=status.since,
@@ -195,21 +194,68 @@ class PostEarningInput:
     lines: list[EarningLineInput]
 
 
+@strawberry.federation.input(inaccessible=True)
+class ReturnedLineInput:
+    line_id: str
+    points: int
+
+
+@strawberry.federation.input(inaccessible=True)
+class PostReturnInput:
+    member_id: strawberry.ID
+    reference: str
+    purchase_reference: str
+    channel: Channel
+    occurred_at: datetime
+    description: str
+    lines: list[ReturnedLineInput]
+
+
+@strawberry.federation.input(inaccessible=True)
+class DebitPointsInput:
+    member_id: strawberry.ID
+    points: int
+    idempotency_key: str
+    description: str
+    reference: str | None = None
+
+
 @strawberry.federation.type(inaccessible=True)
 class PostingResult:
-    entry: LedgerEntry
+    entry: LedgerEntry | None
     duplicate: bool
+
+    @classmethod
+    def from_domain(cls, result: handlers.PostingResult) -> PostingResult:
+        return cls(entry=LedgerEntry.from_domain(result.entry) if result.entry else None,
+                   duplicate=result.duplicate)
+
+
+@strawberry.input
+class AdjustPointsInput:
+    member_id: strawberry.ID
+    points: int = strawberry.field(description="signed: positive adds, negative takes")
+    reason: str
+    idempotency_key: str
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="The program's tiers, lowest first.")
     async def tiers(self, info: LoyaltyInfo) -> list[Tier]:
-        return [Tier.from_domain(t) for t in domain.ordered(await _tiers(info))]
+        return [Tier.from_domain(t) for t in domain.ordered((await _program(info)).tiers)]
 
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Supervisors: add or take points with a reason; recorded with who did it.")
+    async def adjust_points(self, info: LoyaltyInfo, input: AdjustPointsInput) -> LedgerEntry:
+        entry = await handlers.adjust_points(
+            info.context.runtime, info.context.principal, member_id=input.member_id, points=input.points,
+            reason=input.reason, idempotency_key=input.idempotency_key,
+        )
+        return LedgerEntry.from_domain(entry)
+
     @strawberry.federation.mutation(inaccessible=True, description="Service role: a purchase's earned points.")
     async def post_earning(self, info: LoyaltyInfo, input: PostEarningInput) -> PostingResult:
         result = await handlers.post_earning(
@@ -222,15 +268,32 @@ class Mutation:
             description=input.description,
             lines=[handlers.EarningLine(ln.line_id, ln.sku, ln.quantity, ln.points) for ln in input.lines],
         )
-        return PostingResult(entry=LedgerEntry.from_domain(result.entry), duplicate=result.duplicate)
+        return PostingResult.from_domain(result)
+
+    @strawberry.federation.mutation(inaccessible=True, description="Service role: returned lines take back points.")
+    async def post_return(self, info: LoyaltyInfo, input: PostReturnInput) -> PostingResult:
+        result = await handlers.post_return(
+            info.context.runtime, info.context.principal, member_id=input.member_id, reference=input.reference,
+            purchase_reference=input.purchase_reference, channel=input.channel, occurred_at=input.occurred_at,
+            description=input.description, lines=[(ln.line_id, ln.points) for ln in input.lines],
+        )
+        return PostingResult.from_domain(result)
+
+    @strawberry.federation.mutation(inaccessible=True, description="Service role: a redemption's points.")
+    async def debit_points(self, info: LoyaltyInfo, input: DebitPointsInput) -> PostingResult:
+        result = await handlers.debit_points(
+            info.context.runtime, info.context.principal, member_id=input.member_id, points=input.points,
+            idempotency_key=input.idempotency_key, reference=input.reference, description=input.description,
+        )
+        return PostingResult.from_domain(result)
 
 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Every change of the member's balance.")
     async def wallet_updated(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[WalletEvent, None]:
-        async for entry in handlers.wallet_changes(info.context.runtime, info.context.principal, member_id):
-            yield WalletEvent(member=Member(id=member_id), entry=LedgerEntry.from_domain(entry), at=entry.occurred_at)
+        async for entry, at in handlers.wallet_changes(info.context.runtime, info.context.principal, member_id):
+            yield WalletEvent(member=Member(id=member_id), entry=LedgerEntry.from_domain(entry), at=at)
 
     @strawberry.subscription
     async def tier_changed(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[TierChange, None]:

@@ -6,13 +6,13 @@ exactly what its line earned.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from subgraphs.kernel.errors import BadUserInput
+from subgraphs.kernel.errors import BadUserInput, Conflict
 from subgraphs.kernel.vocabulary import Channel
 
 CENT = Decimal("0.01")
@@ -176,6 +176,64 @@ def same_basket(evaluation: Evaluation, basket: Basket) -> bool:
     return recorded == [(ln.sku, ln.quantity, ln.unit_price, ln.size) for ln in basket.lines]
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnRequest:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedLine:
+    line_id: str
+    sku: str
+    quantity: int
+    points: int  # what the returned units earned, taken back
+
+
+def line_reversal(earned: int, quantity: int, returned_before: int, returning: int) -> int:
+    """The points a return of `returning` units takes back from a line that earned
+    `earned` points for `quantity` units. Cumulative, so returning every unit, in
+    any number of returns, takes back exactly what the line earned."""
+    if quantity <= 0 or returning <= 0 or returned_before < 0 or returned_before + returning > quantity:
+        raise BadUserInput("a return cannot take back more units than the line had")
+    return earned * (returned_before + returning) // quantity - earned * returned_before // quantity
+
+
+def allocate_return(purchase: Evaluation, returned_before: Mapping[str, int], requested: Sequence[ReturnRequest]
+                    ) -> list[ReturnedLine]:
+    """Which purchase lines a return takes units from (a SKU on several lines: in
+    order), and the points each gives back. Units already returned cannot be
+    returned again (CONFLICT)."""
+    if not requested:
+        raise BadUserInput("a return needs at least one line", field="lines")
+    wanted: dict[str, int] = {}
+    for line in requested:
+        if line.quantity <= 0 or line.quantity > MAX_QUANTITY:
+            raise BadUserInput(f"{line.sku}: return between 1 and {MAX_QUANTITY} units", field="lines")
+        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    returned = dict(returned_before)
+    result: list[ReturnedLine] = []
+    for sku, quantity in wanted.items():
+        lines = [line for line in purchase.lines if line.sku == sku]
+        if not lines:
+            raise BadUserInput(f"{sku} was not in this purchase", field="lines")
+        left = sum(line.quantity - returned.get(line.line_id, 0) for line in lines)
+        if quantity > left:
+            raise Conflict(f"{sku}: {left} of the purchased units can still be returned, not {quantity}")
+        for line in lines:
+            take = min(quantity, line.quantity - returned.get(line.line_id, 0))
+            if take <= 0:
+                continue
+            before = returned.get(line.line_id, 0)
+            result.append(ReturnedLine(line.line_id, sku, take, line_reversal(line.points, line.quantity, before,
+                                                                               take)))
+            returned[line.line_id] = before + take
+            quantity -= take
+            if not quantity:
+                break
+    return result
+
+
 def purchase_description(channel: Channel) -> str:
     """How a purchase reads in the member's activity (the externalId is its reference)."""
     return {
@@ -183,6 +241,14 @@ def purchase_description(channel: Channel) -> str:
         Channel.ECOMMERCE: "Online purchase",
         Channel.APP: "In-app purchase",
     }.get(channel, "Purchase")
+
+
+def return_description(channel: Channel) -> str:
+    return {
+        Channel.POS: "Returned in store",
+        Channel.ECOMMERCE: "Returned online purchase",
+        Channel.APP: "Returned in-app purchase",
+    }.get(channel, "Returned items")
 
 
 def earning_lines(evaluation: Evaluation) -> Sequence[LineResult]:

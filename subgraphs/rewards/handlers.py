@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -14,12 +15,12 @@ from subgraphs.kernel.errors import BadUserInput, Conflict, ErrorCode, Forbidden
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.identifiers import normalize_identifier
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.vocabulary import IdentifierKind
+from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
 from . import domain
 from .adapters import repository
 from .adapters.ledger import GraphQLLedger, LedgerPort
-from .adapters.repository import POSTED, RECORDED, KnownMember, Purchase
+from .adapters.repository import POSTED, RECORDED, KnownMember, Purchase, Return
 from .domain import Basket, Evaluation
 
 log = logging.getLogger(__name__)
@@ -251,18 +252,114 @@ async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
         await uow.commit()
 
 
-async def resume_postings(runtime: Runtime) -> int:
-    """Job: post the points of purchases whose first attempt did not reach the ledger."""
+# --- returns -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnOutcome:
+    external_id: str
+    member_id: str
+    points_reversed: int
+    duplicate: bool
+
+
+async def record_return(
+    runtime: Runtime,
+    principal: Principal | None,
+    *,
+    external_id: str,
+    purchase_external_id: str,
+    lines: Sequence[domain.ReturnRequest],
+) -> ReturnOutcome:
+    """Per line: each returned unit gives back what it earned, never twice. Recorded,
+    then posted to the ledger; idempotent by the return's externalId at both steps."""
+    require_role(principal, *CHECKOUT_ROLES)
+    external_id = domain.validate_external_id(external_id)
+    purchase_external_id = domain.validate_external_id(purchase_external_id)
+    request = tuple(lines)
     async with runtime.db.reading() as connection:
-        stuck = await repository.unposted_purchases(connection, runtime.clock.now() - RESUME_AFTER, limit=100)
-    done = 0
-    for purchase in stuck:
+        earlier = await repository.return_(connection, external_id)
+    if earlier is not None:
+        return await _repeat_return(runtime, earlier, purchase_external_id, request)
+    now = runtime.clock.now()
+    try:
+        async with runtime.unit_of_work() as uow:
+            purchase = await repository.lock_purchase(uow, purchase_external_id)
+            if purchase is None:
+                raise NotFound(f"no purchase {purchase_external_id}")
+            returned = await repository.returned_quantities(uow.connection, purchase_external_id)
+            allocated = domain.allocate_return(purchase.evaluation, returned, request)
+            record = Return(external_id, purchase_external_id, purchase.member_id, request, tuple(allocated),
+                            sum(line.points for line in allocated), RECORDED)
+            await repository.record_return(uow, record, now)
+            uow.publish(Event(
+                type="PurchaseReturned", source=SOURCE, member_id=purchase.member_id, occurred_at=now,
+                payload={"external_id": external_id, "purchase_external_id": purchase_external_id,
+                         "points": record.points,
+                         "lines": [{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity,
+                                    "points": ln.points} for ln in allocated]},
+            ))
+            await uow.commit()
+    except IntegrityError as error:  # the same externalId, recorded by a concurrent request
+        if not is_unique_violation(error):
+            raise
+        async with runtime.db.reading() as connection:
+            earlier = await repository.return_(connection, external_id)
+        assert earlier is not None
+        return await _repeat_return(runtime, earlier, purchase_external_id, request)
+    await _post_return(runtime, record, purchase.channel)
+    return ReturnOutcome(external_id, record.member_id, record.points, duplicate=False)
+
+
+async def _repeat_return(runtime: Runtime, earlier: Return, purchase_external_id: str,
+                         request: tuple[domain.ReturnRequest, ...]) -> ReturnOutcome:
+    if earlier.purchase_external_id != purchase_external_id or sorted(earlier.request, key=repr) != sorted(
+            request, key=repr):
+        raise Conflict(f"return {earlier.external_id} was already recorded with other lines")
+    if earlier.status == RECORDED:
+        async with runtime.db.reading() as connection:
+            purchase = await repository.purchase(connection, earlier.purchase_external_id)
+        assert purchase is not None
+        await _post_return(runtime, earlier, purchase.channel)
+    return ReturnOutcome(earlier.external_id, earlier.member_id, earlier.points, duplicate=True)
+
+
+async def _post_return(runtime: Runtime, record: Return, channel: Channel) -> None:
+    lines = [line for line in record.lines if line.points > 0]
+    if lines:
         try:
+            await _ledger(runtime).post_return(
+                member_id=record.member_id, reference=record.external_id,
+                purchase_reference=record.purchase_external_id, channel=channel, occurred_at=runtime.clock.now(),
+                description=domain.return_description(channel), lines=lines,
+            )
+        except Unavailable as error:
+            raise Unavailable("the return is recorded; its points will be taken back when the ledger is back",
+                              recorded=True, externalId=record.external_id) from error
+    async with runtime.unit_of_work() as uow:
+        await repository.mark_return_posted(uow, record.external_id, runtime.clock.now())
+        await uow.commit()
+
+
+async def resume_postings(runtime: Runtime) -> int:
+    """Job: finish purchases and returns whose first attempt did not reach the ledger."""
+    before = runtime.clock.now() - RESUME_AFTER
+    async with runtime.db.reading() as connection:
+        purchases = await repository.unposted_purchases(connection, before, limit=100)
+        returns = await repository.unposted_returns(connection, before, limit=100)
+    done = 0
+    try:
+        for purchase in purchases:
             await _post_points(runtime, purchase)
             done += 1
-        except Unavailable:
-            log.warning("ledger still unavailable; %d purchases wait for their points", len(stuck) - done)
-            break
+        for record in returns:
+            async with runtime.db.reading() as connection:
+                bought = await repository.purchase(connection, record.purchase_external_id)
+            assert bought is not None
+            await _post_return(runtime, record, bought.channel)
+            done += 1
+    except Unavailable:
+        log.warning("ledger still unavailable; %d postings wait", len(purchases) + len(returns) - done)
     return done
 
 

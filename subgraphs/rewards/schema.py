@@ -104,6 +104,26 @@ class CheckoutInput:
 
 
 @strawberry.type
+class ReturnResult:
+    external_id: str
+    points_reversed: int
+    member: Member | None
+
+
+@strawberry.input
+class ReturnLineInput:
+    sku: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class ReturnInput:
+    external_id: str
+    purchase_external_id: str
+    lines: list[ReturnLineInput]
+
+
+@strawberry.type
 class Query:
     @strawberry.field(description="Dry run: the effects of a basket; writes nothing.")
     async def evaluate_basket(self, info: LoyaltyInfo, input: BasketInput) -> BasketEvaluation:
@@ -132,6 +152,17 @@ class Mutation:
             points_earned=outcome.points_earned,
             duplicate=outcome.duplicate,
         )
+
+
+    @strawberry.mutation(description="Returned lines give back exactly what they earned; idempotent by externalId.")
+    async def record_return(self, info: LoyaltyInfo, input: ReturnInput) -> ReturnResult:
+        outcome = await handlers.record_return(
+            info.context.runtime, info.context.principal, external_id=input.external_id,
+            purchase_external_id=input.purchase_external_id,
+            lines=[domain.ReturnRequest(line.sku, line.quantity) for line in input.lines],
+        )
+        return ReturnResult(external_id=outcome.external_id, points_reversed=outcome.points_reversed,
+                            member=Member(id=strawberry.ID(outcome.member_id)))
 
 
 schema = make_schema(Query, Mutation)

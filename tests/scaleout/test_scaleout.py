@@ -3,22 +3,9 @@ one process per subgraph, each on its own PostgreSQL database, events over
 NATS JetStream (both running on 127.0.0.1 on these machines and in CI)."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tests.integration.test_bad_input import *  # noqa: F403 - the same tests, collected here again
 from tests.integration.test_end_to_end import *  # noqa: F403
-from tests.support.processes import ProcessStack
 
 pytestmark = pytest.mark.scaleout
-
-
-@pytest.fixture(scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ProcessStack]:
-    running = ProcessStack(tmp_path_factory.mktemp("scaleout"))
-    try:
-        await running.start()
-        yield running
-    finally:
-        await running.stop()

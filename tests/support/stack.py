@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from gateway.app import create_gateway_app
 from seed.loader import seed
 from subgraphs.kernel.auth import Role, issue_token
+from subgraphs.kernel.clock import Clock
 from subgraphs.kernel.db import create_engine
 from subgraphs.kernel.events import subject_for
 from subgraphs.kernel.host import SubgraphHost
@@ -56,6 +57,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 @dataclass
 class Stack:
     settings: Settings
+    clock: Clock | None = None  # a ManualClock lets tests move time for the scheduled jobs
     host: SubgraphHost | None = None
     servers: ServerGroup | None = None
     _tasks: tuple[asyncio.Task[None], ...] = ()
@@ -110,8 +112,8 @@ class Stack:
 
     async def start(self) -> None:
         await seed(self.settings, members=0, log=lambda _: None)
-        self.host = SubgraphHost(list(SUBGRAPHS), self.settings)
-        await self.host.start()
+        self.host = SubgraphHost(list(SUBGRAPHS), self.settings, clock=self.clock)
+        await self.host.start(jobs=self.clock is None)  # with a manual clock, tests run the jobs
         gateway = ServerGroup()
         gateway.add(create_gateway_app(self.settings, subgraph_urls={n: self.settings.subgraph_url(n)
                                                                      for n in SUBGRAPHS}),

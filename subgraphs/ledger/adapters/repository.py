@@ -1,7 +1,8 @@
-"""Reading and writing ledger rows as domain objects."""
+"""Reading and writing the ledger's rows as domain objects."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.vocabulary import Channel
 
-from ..domain import Account, Entry, EntryKind, Tier
-from .tables import accounts, earning_lines, entries, tiers
+from ..domain import Account, Entry, EntryKind, Lot, Policy, Tier
+from .tables import accounts, earning_lines, entries, line_reversals, lots, postings, program, tiers
 
 
 def _tier(row: sa.Row) -> Tier:
@@ -21,8 +22,10 @@ def _tier(row: sa.Row) -> Tier:
 
 def _account(row: sa.Row) -> Account:
     return Account(
-        row.member_id, row.available, row.pending, row.lifetime_earned, row.qualifying_points,
-        row.tier_id, row.tier_since, row.last_seq,
+        member_id=row.member_id, available=row.available, pending=row.pending,
+        lifetime_earned=row.lifetime_earned, tier_id=row.tier_id, tier_since=row.tier_since,
+        review_at=row.review_at, last_seq=row.last_seq, shortfall=row.shortfall, debt=row.debt,
+        grace_until=row.grace_until, milestone=row.milestone,
     )
 
 
@@ -33,17 +36,42 @@ def _entry(row: sa.Row) -> Entry:
     )
 
 
+def _lot(row: sa.Row) -> Lot:
+    return Lot(
+        id=row.id, member_id=row.member_id, entry_id=row.entry_id, kind=EntryKind(row.kind),
+        reference=row.reference, points=row.points, remaining=row.remaining, earned_at=row.earned_at,
+        matures_at=row.matures_at, expires_at=row.expires_at, matured=row.matured, reversed=row.reversed,
+    )
+
+
+# --- the program --------------------------------------------------------------------------
+
+
 async def all_tiers(connection: AsyncConnection) -> list[Tier]:
     return [_tier(row) for row in await connection.execute(sa.select(tiers).order_by(tiers.c.threshold))]
 
 
-async def save_tiers(uow: UnitOfWork, program: Sequence[Tier]) -> None:
-    for tier in program:
+async def save_tiers(uow: UnitOfWork, program_tiers: Sequence[Tier]) -> None:
+    for tier in program_tiers:
         values = {"name": tier.name, "threshold": tier.threshold, "multiplier": tier.multiplier,
                   "benefits": list(tier.benefits)}
         updated = await uow.execute(tiers.update().where(tiers.c.id == tier.id).values(**values))
         if updated.rowcount == 0:
             await uow.execute(tiers.insert().values(id=tier.id, **values))
+
+
+async def policy(connection: AsyncConnection) -> Policy:
+    facts = await connection.scalar(sa.select(program.c.policy).where(program.c.id == 1))
+    return Policy.from_facts(facts) if facts else Policy()
+
+
+async def save_policy(uow: UnitOfWork, points_policy: Policy, at: datetime) -> None:
+    values = {"policy": points_policy.facts(), "updated_at": at}
+    if not await uow.insert_ignoring_conflicts(program, {"id": 1, **values}):
+        await uow.execute(program.update().where(program.c.id == 1).values(**values))
+
+
+# --- accounts and lots --------------------------------------------------------------------
 
 
 async def accounts_by_member(connection: AsyncConnection, member_ids: Sequence[str]) -> dict[str, Account]:
@@ -57,7 +85,7 @@ async def open_account(uow: UnitOfWork, account: Account) -> bool:
 
 
 async def lock_account(uow: UnitOfWork, member_id: str) -> Account | None:
-    """The account, locked for this transaction: postings for one member are serialised."""
+    """The account, locked for this transaction: changes for one member are serialised."""
     row = (await uow.execute(uow.for_update(sa.select(accounts).where(accounts.c.member_id == member_id)))).first()
     return _account(row) if row else None
 
@@ -68,26 +96,113 @@ async def save_account(uow: UnitOfWork, account: Account) -> None:
     await uow.execute(accounts.update().where(accounts.c.member_id == member_id).values(**values))
 
 
-async def entry_by_idempotency_key(connection: AsyncConnection, key: str) -> Entry | None:
-    row = (await connection.execute(sa.select(entries).where(entries.c.idempotency_key == key))).first()
-    return _entry(row) if row else None
+def _relevant_lots(member_ids: Sequence[str], window_start: datetime, purchase_reference: str | None) -> sa.Select:
+    """Lots a change or a read needs: those with points left or still pending, the ones
+    that count for the tier window, and the lots of a purchase being returned."""
+    wanted = sa.or_(lots.c.remaining > 0, lots.c.matured.is_(False), lots.c.earned_at >= window_start)
+    if purchase_reference is not None:
+        wanted = sa.or_(wanted, lots.c.reference == purchase_reference)
+    return sa.select(lots).where(lots.c.member_id.in_(member_ids), wanted).order_by(lots.c.earned_at, lots.c.id)
 
 
-async def add_entry(
-    uow: UnitOfWork,
-    entry: Entry,
-    *,
-    idempotency_key: str | None,
-    actor: str,
-    recorded_at: datetime,
-    lines: Sequence[dict[str, object]] = (),
-) -> None:
-    values = asdict(entry)
-    values.update(kind=str(entry.kind), channel=str(entry.channel), idempotency_key=idempotency_key, actor=actor,
-                  recorded_at=recorded_at)
-    await uow.execute(entries.insert().values(**values))
+async def wallet_lots(connection: AsyncConnection, member_id: str, window_start: datetime,
+                      purchase_reference: str | None = None) -> list[Lot]:
+    return [_lot(row) for row in await connection.execute(_relevant_lots([member_id], window_start,
+                                                                          purchase_reference))]
+
+
+async def lots_by_member(connection: AsyncConnection, member_ids: Sequence[str], window_start: datetime
+                         ) -> dict[str, list[Lot]]:
+    found: dict[str, list[Lot]] = defaultdict(list)
+    for row in await connection.execute(_relevant_lots(member_ids, window_start, None)):
+        found[row.member_id].append(_lot(row))
+    return found
+
+
+async def save_lots(uow: UnitOfWork, new: Sequence[Lot], touched: Iterable[Lot]) -> None:
+    if new:
+        await uow.execute(lots.insert(), [{**asdict(lot), "kind": str(lot.kind)} for lot in new])
+    for lot in touched:
+        await uow.execute(
+            lots.update().where(lots.c.id == lot.id)
+            .values(remaining=lot.remaining, reversed=lot.reversed, matured=lot.matured)
+        )
+
+
+async def members_due(connection: AsyncConnection, now: datetime, limit: int) -> list[str]:
+    """Members with lots to mature or expire, or a tier review that has come."""
+    maturing = sa.select(lots.c.member_id).where(lots.c.matured.is_(False), lots.c.matures_at <= now)
+    expiring = sa.select(lots.c.member_id).where(lots.c.remaining > 0, lots.c.expires_at <= now)
+    reviewing = sa.select(accounts.c.member_id).where(accounts.c.review_at <= now)
+    union = sa.union(maturing, expiring, reviewing).subquery()
+    return list(await connection.scalars(sa.select(union.c.member_id).limit(limit)))
+
+
+# --- entries and postings -----------------------------------------------------------------
+
+
+async def add_entries(uow: UnitOfWork, new: Sequence[Entry], *, idempotency_key: str | None, actor: str,
+                      recorded_at: datetime) -> None:
+    if not new:
+        return
+    rows = []
+    for number, entry in enumerate(new):
+        values = asdict(entry)
+        key = None if idempotency_key is None else (idempotency_key if number == 0 else f"{idempotency_key}#{number}")
+        values.update(kind=str(entry.kind), channel=str(entry.channel), idempotency_key=key, actor=actor,
+                      recorded_at=recorded_at)
+        rows.append(values)
+    await uow.execute(entries.insert(), rows)
+
+
+async def entries_by_id(connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Entry]:
+    if not ids:
+        return {}
+    return {row.id: _entry(row) for row in await connection.execute(sa.select(entries).where(entries.c.id.in_(ids)))}
+
+
+async def posting(connection: AsyncConnection, key: str) -> sa.Row | None:
+    return (await connection.execute(sa.select(postings).where(postings.c.idempotency_key == key))).first()
+
+
+async def record_posting(uow: UnitOfWork, key: str, member_id: str, request: str, entry_id: str | None,
+                         at: datetime) -> None:
+    await uow.execute(postings.insert().values(idempotency_key=key, member_id=member_id, request=request,
+                                               entry_id=entry_id, recorded_at=at))
+
+
+async def add_earning_lines(uow: UnitOfWork, entry_id: str, lines: Sequence[dict[str, object]]) -> None:
     if lines:
-        await uow.execute(earning_lines.insert(), [{"entry_id": entry.id, **line} for line in lines])
+        await uow.execute(earning_lines.insert(), [{"entry_id": entry_id, **line} for line in lines])
+
+
+async def earned_by_line(connection: AsyncConnection, purchase_reference: str) -> dict[str, int]:
+    """What each line of a purchase earned."""
+    rows = await connection.execute(
+        sa.select(earning_lines.c.line_id, earning_lines.c.points)
+        .join(entries, entries.c.id == earning_lines.c.entry_id)
+        .where(entries.c.idempotency_key == f"earn:{purchase_reference}")
+    )
+    return {row.line_id: row.points for row in rows}
+
+
+async def reversed_by_line(connection: AsyncConnection, purchase_reference: str) -> dict[str, int]:
+    rows = await connection.execute(
+        sa.select(line_reversals.c.line_id, sa.func.sum(line_reversals.c.points))
+        .where(line_reversals.c.purchase_reference == purchase_reference)
+        .group_by(line_reversals.c.line_id)
+    )
+    return {line_id: int(points) for line_id, points in rows}
+
+
+async def add_line_reversals(uow: UnitOfWork, return_reference: str, purchase_reference: str,
+                             lines: Sequence[tuple[str, int]]) -> None:
+    if lines:
+        await uow.execute(line_reversals.insert(), [
+            {"return_reference": return_reference, "purchase_reference": purchase_reference, "line_id": line_id,
+             "points": points}
+            for line_id, points in lines
+        ])
 
 
 async def entries_page(

@@ -16,7 +16,16 @@ tiers = sa.Table(
     sa.Column("benefits", sa.JSON, nullable=False),
 )
 
-# The cached view of each member's entries; changed only together with a new entry.
+# The program's points policy (expiry, return windows, tiers' review, negative balances): one row.
+program = sa.Table(
+    "program",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("policy", sa.JSON, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# The cached view of each member's entries and lots; changed only through domain.Wallet.
 accounts = sa.Table(
     "accounts",
     metadata,
@@ -24,10 +33,15 @@ accounts = sa.Table(
     sa.Column("available", sa.Integer, nullable=False),
     sa.Column("pending", sa.Integer, nullable=False),
     sa.Column("lifetime_earned", sa.Integer, nullable=False),
-    sa.Column("qualifying_points", sa.Integer, nullable=False),
     sa.Column("tier_id", sa.String(40), sa.ForeignKey("tiers.id"), nullable=False),
     sa.Column("tier_since", UtcDateTime(), nullable=False),
+    sa.Column("review_at", UtcDateTime(), nullable=False),
+    sa.Column("grace_until", UtcDateTime()),
+    sa.Column("shortfall", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("debt", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("milestone", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_seq", sa.Integer, nullable=False),
+    sa.Index("ix_accounts_review_at", "review_at"),
 )
 
 # Append-only: rows are inserted, never updated or deleted.
@@ -48,6 +62,51 @@ entries = sa.Table(
     sa.Column("idempotency_key", sa.String(200), unique=True),
     sa.Column("actor", sa.String(100), nullable=False),
     sa.UniqueConstraint("member_id", "seq", name="uq_entries_member_seq"),
+)
+
+# Points as they were earned: spent and expired first-expiring-first, pending until matured.
+lots = sa.Table(
+    "lots",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("entry_id", sa.String(40), sa.ForeignKey("entries.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(128)),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("remaining", sa.Integer, nullable=False),
+    sa.Column("reversed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("earned_at", UtcDateTime(), nullable=False),
+    sa.Column("matures_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("matured", sa.Boolean, nullable=False),
+    sa.CheckConstraint("remaining >= 0 AND remaining <= points - reversed", name="ck_lots_remaining"),
+    sa.Index("ix_lots_member", "member_id", "earned_at"),
+    sa.Index("ix_lots_pending", "matures_at", sqlite_where=sa.text("NOT matured"),
+             postgresql_where=sa.text("NOT matured")),
+    sa.Index("ix_lots_open", "expires_at", sqlite_where=sa.text("remaining > 0"),
+             postgresql_where=sa.text("remaining > 0")),
+)
+
+# Every posting's idempotency key, whether or not it wrote an entry: a repeat returns the first result.
+postings = sa.Table(
+    "postings",
+    metadata,
+    sa.Column("idempotency_key", sa.String(200), primary_key=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("request", sa.String(64), nullable=False),  # what was asked, to tell a repeat from a misuse
+    sa.Column("entry_id", sa.String(40)),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+# What each returned line took back, so a line is never returned twice over.
+line_reversals = sa.Table(
+    "line_reversals",
+    metadata,
+    sa.Column("return_reference", sa.String(128), primary_key=True),
+    sa.Column("purchase_reference", sa.String(128), nullable=False, index=True),
+    sa.Column("line_id", sa.String(64), primary_key=True),
+    sa.Column("points", sa.Integer, nullable=False),
 )
 
 # What each purchase line earned: returns take back exactly this, per line.

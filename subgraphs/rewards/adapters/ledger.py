@@ -8,7 +8,7 @@ from typing import Protocol
 from subgraphs.kernel.client import ServiceClient
 from subgraphs.kernel.vocabulary import Channel
 
-from ..domain import LineResult
+from ..domain import LineResult, ReturnedLine
 
 
 class LedgerPort(Protocol):
@@ -16,10 +16,20 @@ class LedgerPort(Protocol):
                            description: str, lines: Sequence[LineResult]) -> str:
         """Post the points a purchase's lines earned; idempotent by `reference`. Returns the entry id."""
 
+    async def post_return(self, *, member_id: str, reference: str, purchase_reference: str, channel: Channel,
+                          occurred_at: datetime, description: str, lines: Sequence[ReturnedLine]) -> None:
+        """Take back what returned lines earned; idempotent by the return's `reference`."""
+
 
 POST_EARNING = """
 mutation PostEarning($input: PostEarningInput!) {
   postEarning(input: $input) { duplicate entry { id } }
+}
+"""
+
+POST_RETURN = """
+mutation PostReturn($input: PostReturnInput!) {
+  postReturn(input: $input) { duplicate }
 }
 """
 
@@ -48,3 +58,15 @@ class GraphQLLedger:
             },
         )
         return data["postEarning"]["entry"]["id"]
+
+    async def post_return(self, *, member_id: str, reference: str, purchase_reference: str, channel: Channel,
+                          occurred_at: datetime, description: str, lines: Sequence[ReturnedLine]) -> None:
+        await self.services.execute("ledger", POST_RETURN, {"input": {
+            "memberId": member_id,
+            "reference": reference,
+            "purchaseReference": purchase_reference,
+            "channel": str(channel),
+            "occurredAt": occurred_at.isoformat(),
+            "description": description,
+            "lines": [{"lineId": ln.line_id, "points": ln.points} for ln in lines],
+        }})

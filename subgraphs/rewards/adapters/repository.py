@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
-from ..domain import Evaluation, evaluation_facts, evaluation_from_facts
-from .tables import member_identifiers, members, purchases
+from ..domain import Evaluation, ReturnedLine, ReturnRequest, evaluation_facts, evaluation_from_facts
+from .tables import member_identifiers, members, purchases, returns
 
 RECORDED = "RECORDED"
 POSTED = "POSTED"
@@ -74,6 +74,13 @@ async def purchase(connection: AsyncConnection, external_id: str) -> Purchase | 
     return _purchase(row) if row else None
 
 
+async def lock_purchase(uow: UnitOfWork, external_id: str) -> Purchase | None:
+    """The purchase, locked: returns of one purchase are serialised."""
+    row = (await uow.execute(uow.for_update(sa.select(purchases).where(purchases.c.external_id == external_id)))
+           ).first()
+    return _purchase(row) if row else None
+
+
 async def record_purchase(uow: UnitOfWork, purchase: Purchase, recorded_at: datetime) -> None:
     await uow.execute(
         purchases.insert().values(
@@ -106,3 +113,66 @@ async def unposted_purchases(connection: AsyncConnection, recorded_before: datet
         .limit(limit)
     )
     return [_purchase(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    external_id: str
+    purchase_external_id: str
+    member_id: str
+    request: tuple[ReturnRequest, ...]
+    lines: tuple[ReturnedLine, ...]
+    points: int
+    status: str
+
+
+def _return(row: sa.Row) -> Return:
+    return Return(
+        row.external_id, row.purchase_external_id, row.member_id,
+        tuple(ReturnRequest(r["sku"], r["quantity"]) for r in row.request),
+        tuple(ReturnedLine(ln["line_id"], ln["sku"], ln["quantity"], ln["points"]) for ln in row.lines),
+        row.points, row.status,
+    )
+
+
+async def return_(connection: AsyncConnection, external_id: str) -> Return | None:
+    row = (await connection.execute(sa.select(returns).where(returns.c.external_id == external_id))).first()
+    return _return(row) if row else None
+
+
+async def returned_quantities(connection: AsyncConnection, purchase_external_id: str) -> dict[str, int]:
+    """Units already returned, per purchase line."""
+    totals: dict[str, int] = {}
+    for row in await connection.execute(
+        sa.select(returns.c.lines).where(returns.c.purchase_external_id == purchase_external_id)
+    ):
+        for line in row.lines:
+            totals[line["line_id"]] = totals.get(line["line_id"], 0) + line["quantity"]
+    return totals
+
+
+async def record_return(uow: UnitOfWork, record: Return, at: datetime) -> None:
+    await uow.execute(returns.insert().values(
+        external_id=record.external_id,
+        purchase_external_id=record.purchase_external_id,
+        member_id=record.member_id,
+        request=[{"sku": r.sku, "quantity": r.quantity} for r in record.request],
+        lines=[{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points}
+               for ln in record.lines],
+        points=record.points,
+        status=record.status,
+        recorded_at=at,
+    ))
+
+
+async def mark_return_posted(uow: UnitOfWork, external_id: str, at: datetime) -> None:
+    await uow.execute(returns.update().where(returns.c.external_id == external_id).values(status=POSTED,
+                                                                                         posted_at=at))
+
+
+async def unposted_returns(connection: AsyncConnection, recorded_before: datetime, limit: int) -> list[Return]:
+    rows = await connection.execute(
+        sa.select(returns).where(returns.c.status == RECORDED, returns.c.recorded_at < recorded_before)
+        .order_by(returns.c.recorded_at).limit(limit)
+    )
+    return [_return(row) for row in rows]

@@ -44,3 +44,19 @@ purchases = sa.Table(
     sa.Column("ledger_entry_id", sa.String(40)),
     sa.Column("posted_at", UtcDateTime()),
 )
+
+# One row per return, keyed by its externalId; lines say what each returned line took back.
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("external_id", sa.String(128), primary_key=True),
+    sa.Column("purchase_external_id", sa.String(128), sa.ForeignKey("purchases.external_id"), nullable=False,
+              index=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("request", sa.JSON, nullable=False),  # what was asked: a repeat must ask the same
+    sa.Column("lines", sa.JSON, nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    sa.Column("posted_at", UtcDateTime()),
+)

@@ -218,6 +218,11 @@ class UnitOfWork:
         self._committed = True
 
 
+def row_of(record: Any) -> dict[str, Any]:
+    """A dataclass as a row: a shallow dict (dataclasses.asdict deep-copies, slowly)."""
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
+
+
 def is_unique_violation(error: IntegrityError) -> bool:
     text = str(error.orig).lower()
     return "unique" in text or "duplicate key" in text

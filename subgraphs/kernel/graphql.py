@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import Info
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
@@ -132,7 +132,8 @@ def make_schema(
         subscription=subscription,
         types=types,
         federation_version=FEDERATION_VERSION,
-        extensions=[ErrorCodes],
+        # Gateways send the same few operations again and again: parse and validate each once.
+        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)],
     )
 
 

@@ -114,7 +114,7 @@ class Policy:
         policy = cls(
             expiry=ExpiryPolicy(ExpiryKind(expiry.get("kind", default.expiry.kind)),
                                 int(expiry.get("months", default.expiry.months))),
-            pending_days={str(k): int(v) for k, v in (facts.get("pending_days") or default.pending_days).items()},
+            pending_days={str(k): int(v) for k, v in facts.get("pending_days", default.pending_days).items()},
             qualification_months=int(facts.get("qualification_months", default.qualification_months)),
             review_months=int(facts.get("review_months", default.review_months)),
             grace_days=int(facts.get("grace_days", default.grace_days)),
@@ -322,12 +322,17 @@ class Wallet:
 
     # --- the record -------------------------------------------------------------------
 
+    @staticmethod
+    def _described(description: str) -> str:
+        """Checked before anything changes: a refused posting leaves the wallet as it was."""
+        if not description.strip():
+            raise BadUserInput("every entry needs a description")
+        return description.strip()
+
     def _append(self, kind: EntryKind, points: int, occurred_at: datetime, channel: Channel,
                 reference: str | None, description: str) -> Entry:
         """The entry for a change already applied to the balances."""
-        description = description.strip()
-        if not description:
-            raise BadUserInput("every entry needs a description")
+        description = self._described(description)
         self.account.last_seq += 1
         entry = Entry(self.new_id("led"), self.account.member_id, self.account.last_seq, kind, points,
                       self.account.balance, occurred_at, channel, reference, description[:300])
@@ -365,6 +370,7 @@ class Wallet:
             raise ValueError(f"{kind} does not add points")
         if points <= 0:
             raise BadUserInput(f"{kind.lower()} postings add points: got {points}")
+        description = self._described(description)
         matures_at = occurred_at + (self.policy.pending_for(channel) if kind in QUALIFYING_KINDS else timedelta())
         self.account.pending += points
         entry = self._append(kind, points, occurred_at, channel, reference, description)
@@ -385,6 +391,7 @@ class Wallet:
             raise ValueError(f"{kind} does not spend points")
         if points <= 0:
             raise BadUserInput(f"the points to take must be positive: got {points}")
+        description = self._described(description)
         if self.account.available < points:
             raise Conflict(f"insufficient points: {max(self.account.available, 0)} available, {points} needed")
         self._consume(points, self._matured_by_expiry())
@@ -398,6 +405,7 @@ class Wallet:
         follows the negative-balance policy."""
         if points < 0:
             raise BadUserInput("a return takes back a positive number of points")
+        description = self._described(description)
         if points == 0:
             return None
         own = [lot for lot in self.lots if lot.reference == purchase_reference and lot.qualifying]

@@ -138,18 +138,14 @@ async def _change(
 
     A repeat of the key returns the first result; two repeats racing are
     serialised by the account lock, then by the postings table's primary key."""
-    if key is not None:
-        async with runtime.db.reading() as connection:
-            first = await repository.posting(connection, key)
-            if first is not None:
-                return await _replay(connection, first, member_id, request)
     prog = await program(runtime)
     now = runtime.clock.now()
     try:
         async with runtime.unit_of_work() as uow:
-            if not must_exist:
-                await repository.open_account(uow, domain.new_account(member_id, prog.tiers, now, prog.policy))
             account = await repository.lock_account(uow, member_id)
+            if account is None and not must_exist:
+                await repository.open_account(uow, domain.new_account(member_id, prog.tiers, now, prog.policy))
+                account = await repository.lock_account(uow, member_id)
             if account is None:
                 raise NotFound(f"member {member_id} has no points account")
             if key is not None:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from subgraphs.kernel.db import UnitOfWork
+from subgraphs.kernel.db import UnitOfWork, row_of
 from subgraphs.kernel.vocabulary import Channel
 
 from ..domain import Account, Entry, EntryKind, Lot, Policy, Tier
@@ -81,52 +80,61 @@ async def accounts_by_member(connection: AsyncConnection, member_ids: Sequence[s
 
 async def open_account(uow: UnitOfWork, account: Account) -> bool:
     """Create the account unless it exists; True when created."""
-    return await uow.insert_ignoring_conflicts(accounts, asdict(account))
+    return await uow.insert_ignoring_conflicts(accounts, row_of(account))
+
+
+# The statements every posting runs are built once (building them costs more than running them).
+_ACCOUNT = sa.select(accounts).where(accounts.c.member_id == sa.bindparam("member"))
+_LOCKED_ACCOUNT = _ACCOUNT.with_for_update()
+_SAVE_ACCOUNT = accounts.update().where(accounts.c.member_id == sa.bindparam("member"))
+# Lots a change or a read needs: those with points left or still pending, the ones that
+# count for the tier window, and the lots of a purchase being returned.
+_WANTED_LOTS = sa.or_(lots.c.remaining > 0, lots.c.matured.is_(False), lots.c.earned_at >= sa.bindparam("since"),
+                      lots.c.reference == sa.bindparam("purchase"))
+_WALLET_LOTS = (sa.select(lots).where(lots.c.member_id == sa.bindparam("member"), _WANTED_LOTS)
+                .order_by(lots.c.earned_at, lots.c.id))
+_MEMBERS_LOTS = (sa.select(lots).where(lots.c.member_id.in_(sa.bindparam("members", expanding=True)), _WANTED_LOTS)
+                 .order_by(lots.c.earned_at, lots.c.id))
+_SAVE_LOT = lots.update().where(lots.c.id == sa.bindparam("lot"))
+_POSTING = sa.select(postings).where(postings.c.idempotency_key == sa.bindparam("key"))
 
 
 async def lock_account(uow: UnitOfWork, member_id: str) -> Account | None:
     """The account, locked for this transaction: changes for one member are serialised."""
-    row = (await uow.execute(uow.for_update(sa.select(accounts).where(accounts.c.member_id == member_id)))).first()
+    statement = _ACCOUNT if uow.db.is_sqlite else _LOCKED_ACCOUNT  # SQLite already has a single writer
+    row = (await uow.execute(statement, {"member": member_id})).first()
     return _account(row) if row else None
 
 
 async def save_account(uow: UnitOfWork, account: Account) -> None:
-    values = asdict(account)
-    member_id = values.pop("member_id")
-    await uow.execute(accounts.update().where(accounts.c.member_id == member_id).values(**values))
-
-
-def _relevant_lots(member_ids: Sequence[str], window_start: datetime, purchase_reference: str | None) -> sa.Select:
-    """Lots a change or a read needs: those with points left or still pending, the ones
-    that count for the tier window, and the lots of a purchase being returned."""
-    wanted = sa.or_(lots.c.remaining > 0, lots.c.matured.is_(False), lots.c.earned_at >= window_start)
-    if purchase_reference is not None:
-        wanted = sa.or_(wanted, lots.c.reference == purchase_reference)
-    return sa.select(lots).where(lots.c.member_id.in_(member_ids), wanted).order_by(lots.c.earned_at, lots.c.id)
+    values = row_of(account)
+    values["member"] = values.pop("member_id")
+    await uow.execute(_SAVE_ACCOUNT, values)
 
 
 async def wallet_lots(connection: AsyncConnection, member_id: str, window_start: datetime,
                       purchase_reference: str | None = None) -> list[Lot]:
-    return [_lot(row) for row in await connection.execute(_relevant_lots([member_id], window_start,
-                                                                          purchase_reference))]
+    rows = await connection.execute(_WALLET_LOTS, {"member": member_id, "since": window_start,
+                                                   "purchase": purchase_reference})
+    return [_lot(row) for row in rows]
 
 
 async def lots_by_member(connection: AsyncConnection, member_ids: Sequence[str], window_start: datetime
                          ) -> dict[str, list[Lot]]:
     found: dict[str, list[Lot]] = defaultdict(list)
-    for row in await connection.execute(_relevant_lots(member_ids, window_start, None)):
+    for row in await connection.execute(_MEMBERS_LOTS, {"members": list(member_ids), "since": window_start,
+                                                        "purchase": None}):
         found[row.member_id].append(_lot(row))
     return found
 
 
 async def save_lots(uow: UnitOfWork, new: Sequence[Lot], touched: Iterable[Lot]) -> None:
     if new:
-        await uow.execute(lots.insert(), [{**asdict(lot), "kind": str(lot.kind)} for lot in new])
-    for lot in touched:
-        await uow.execute(
-            lots.update().where(lots.c.id == lot.id)
-            .values(remaining=lot.remaining, reversed=lot.reversed, matured=lot.matured)
-        )
+        await uow.execute(lots.insert(), [{**row_of(lot), "kind": str(lot.kind)} for lot in new])
+    changed = [{"lot": lot.id, "remaining": lot.remaining, "reversed": lot.reversed, "matured": lot.matured}
+               for lot in touched]
+    if changed:
+        await uow.execute(_SAVE_LOT, changed)
 
 
 async def members_due(connection: AsyncConnection, now: datetime, limit: int) -> list[str]:
@@ -147,7 +155,7 @@ async def add_entries(uow: UnitOfWork, new: Sequence[Entry], *, idempotency_key:
         return
     rows = []
     for number, entry in enumerate(new):
-        values = asdict(entry)
+        values = row_of(entry)
         key = None if idempotency_key is None else (idempotency_key if number == 0 else f"{idempotency_key}#{number}")
         values.update(kind=str(entry.kind), channel=str(entry.channel), idempotency_key=key, actor=actor,
                       recorded_at=recorded_at)
@@ -162,13 +170,13 @@ async def entries_by_id(connection: AsyncConnection, ids: Sequence[str]) -> dict
 
 
 async def posting(connection: AsyncConnection, key: str) -> sa.Row | None:
-    return (await connection.execute(sa.select(postings).where(postings.c.idempotency_key == key))).first()
+    return (await connection.execute(_POSTING, {"key": key})).first()
 
 
 async def record_posting(uow: UnitOfWork, key: str, member_id: str, request: str, entry_id: str | None,
                          at: datetime) -> None:
-    await uow.execute(postings.insert().values(idempotency_key=key, member_id=member_id, request=request,
-                                               entry_id=entry_id, recorded_at=at))
+    await uow.execute(postings.insert(), {"idempotency_key": key, "member_id": member_id, "request": request,
+                                          "entry_id": entry_id, "recorded_at": at})
 
 
 async def add_earning_lines(uow: UnitOfWork, entry_id: str, lines: Sequence[dict[str, object]]) -> None:

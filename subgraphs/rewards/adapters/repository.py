@@ -1,13 +1,13 @@
 """Reading and writing the engine's rows as domain objects."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from subgraphs.kernel.db import UnitOfWork
+from subgraphs.kernel.db import UnitOfWork, row_of
 from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
 from ..domain import Evaluation, ReturnedLine, ReturnRequest, evaluation_facts, evaluation_from_facts
@@ -52,7 +52,7 @@ async def member_id_by_identifier(connection: AsyncConnection, kind: IdentifierK
 
 
 async def remember_member(uow: UnitOfWork, member: KnownMember, identifiers: list[tuple[str, str]]) -> None:
-    row = asdict(member)
+    row = row_of(member)
     if not await uow.insert_ignoring_conflicts(members, row):
         await uow.execute(members.update().where(members.c.member_id == member.member_id).values(**row))
     for kind, value in identifiers:

@@ -17,7 +17,7 @@ WALLET_FIELDS = """
   givenName
   familyName
   tier { current { name } next { name } pointsToNext progress }
-  points { available pending lifetimeEarned }
+  points { available pending lifetimeEarned expiringNext { points on } }
 """
 
 WALLET_QUERY = f"""

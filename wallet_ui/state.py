@@ -55,6 +55,8 @@ class WalletState(rx.State):
     available: int = 0
     pending: int = 0
     lifetime: int = 0
+    expiring_points: int = 0
+    expiring_on: str = ""
     activity: list[dict[str, str]] = []
     live: bool = False
     error: str = ""
@@ -77,6 +79,9 @@ class WalletState(rx.State):
         self.available = points["available"]
         self.pending = points["pending"]
         self.lifetime = points["lifetimeEarned"]
+        expiring = points.get("expiringNext") or {}
+        self.expiring_points = expiring.get("points") or 0
+        self.expiring_on = expiring.get("on") or ""
 
     @rx.event
     async def sign_in(self, form: dict[str, Any]):

@@ -78,9 +78,14 @@ def balance_card() -> rx.Component:
             ),
             rx.heading(WalletState.available, size="9", id="balance-available"),
             rx.hstack(
-                rx.text("Pending ", rx.text.strong(WalletState.pending), size="2"),
+                rx.text("Pending ", rx.text.strong(WalletState.pending, id="balance-pending"), size="2"),
                 rx.text("Lifetime ", rx.text.strong(WalletState.lifetime), size="2"),
                 spacing="5",
+            ),
+            rx.cond(
+                WalletState.expiring_points > 0,
+                rx.text(WalletState.expiring_points, " points expire on ", WalletState.expiring_on,
+                        size="1", color_scheme="orange", id="expiring"),
             ),
             spacing="2",
             width="100%",

@@ -74,6 +74,7 @@ async def test_wallet_balance_changes_live_after_a_checkout(running: Stack, brow
     assert await page.inner_text("#tier-name") == "Gold"
     before = int(await page.inner_text("#balance-available"))
     assert before >= 5000
+    assert " points expire on " in await page.inner_text("#expiring")
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
 

@@ -20,10 +20,12 @@ ONLY = [
     "LedgerEntry", "LedgerConnection", "LedgerEdge", "PageInfo", "WalletEvent",
     "Effect", "BasketEvaluation", "CheckoutResult", "Store", "Product", "StockLevel",
     "IdentifierInput", "EnrollMemberInput", "ConsentsInput", "BasketLineInput", "BasketInput", "CheckoutInput",
+    "ReturnResult", "ReturnInput", "ReturnLineInput", "AdjustPointsInput",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",
     "Query.store", "Query.stores", "Query.product",
     "Mutation.enrollMember", "Mutation.updateConsents", "Mutation.checkout", "Mutation.setStock",
+    "Mutation.recordReturn", "Mutation.adjustPoints",
     "Subscription.walletUpdated", "Subscription.tierChanged",
     "Member.id", "Member.givenName", "Member.familyName", "Member.email", "Member.phone", "Member.birthday",
     "Member.enrolledAt", "Member.status", "Member.homeStore", "Member.identities", "Member.consents",

@@ -107,6 +107,12 @@ class GatewayApp:
             self.metrics.request(kind, "request_error", time.perf_counter() - started)
             status = e.status if media_type == http.GRAPHQL_RESPONSE_JSON else (500 if e.status >= 500 else 200)
             return _json({"errors": [x.formatted for x in e.errors]}, status, media_type)
+        except Exception:  # noqa: BLE001 - a client always gets a GraphQL response, never a bare 500
+            log.exception("request failed")
+            self.metrics.request(kind, "internal_error", time.perf_counter() - started)
+            return _json({"data": None, "errors": [{"message": "Internal error",
+                                                    "extensions": {"code": str(ErrorCode.INTERNAL)}}]},
+                         500, media_type)
 
     def _forwarded_headers(self, request: Request) -> dict[str, str]:
         """Verify the bearer token before planning; forward it to the subgraphs, which check it again."""

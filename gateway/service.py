@@ -166,6 +166,8 @@ class Gateway:
         try:
             async for payload in graphql_ws.subscribe(url, root.document, variables, headers.get("authorization")):
                 execution = Execution(self.client, prepared.variables, headers, self.metrics.observe_fetch)
+                if root.rewrites is not None:
+                    root.rewrites.apply(payload.get("data"))
                 execution.merge_root_result(payload, root.graph)
                 await execution.run(plan, skip=frozenset({root.id}))
                 yield self._shape(plan, execution)

@@ -123,6 +123,8 @@ class Execution:
         result = await self._post(fetch, self._variables(fetch))
         if result is None:
             return
+        if fetch.rewrites is not None:
+            fetch.rewrites.apply(result.get("data"))
         self.merge_root_result(result, fetch.graph)
 
     def merge_root_result(self, result: dict[str, Any], graph: str) -> None:
@@ -152,6 +154,8 @@ class Execution:
         if result is None:
             return
         entities = (result.get("data") or {}).get("_entities")
+        if fetch.rewrites is not None:
+            fetch.rewrites.apply(entities)
         if isinstance(entities, list):
             for i, entity in enumerate(entities[: len(targets)]):
                 if isinstance(entity, dict):

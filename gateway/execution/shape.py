@@ -55,15 +55,21 @@ class Shaper:
         self._error_paths.add(path)
         self.errors.append({"message": message, "path": list(path), "extensions": {"code": str(code)}})
 
-    def _concrete(self, data: dict[str, Any], declared: Any, path: tuple[Any, ...]) -> GraphQLObjectType | None:
+    def _concrete(self, data: dict[str, Any], declared: Any, path: tuple[Any, ...]
+                  ) -> GraphQLObjectType | GraphQLInterfaceType | None:
+        """The object type the data is, or the declared interface when no subgraph said
+        which (an interface object answers with interface fields only: nothing more was
+        asked of it)."""
         if isinstance(declared, GraphQLObjectType):
             return declared
         typename = data.get("__typename")
         concrete = self.schema.get_type(typename) if isinstance(typename, str) else None
-        if not isinstance(concrete, GraphQLObjectType) or not self.schema.is_sub_type(declared, concrete):
-            self._error(path, f"Abstract type {declared.name} resolved to {typename!r}, which this API does not have")
-            return None
-        return concrete
+        if isinstance(concrete, GraphQLObjectType) and self.schema.is_sub_type(declared, concrete):
+            return concrete
+        if (typename is None or concrete is declared) and isinstance(declared, GraphQLInterfaceType):
+            return declared
+        self._error(path, f"Abstract type {declared.name} resolved to {typename!r}, which this API does not have")
+        return None
 
     def _object(self, selections: list[NSelection], data: dict[str, Any], declared: Any,
                 path: tuple[Any, ...]) -> dict[str, Any] | _Invalid | None:
@@ -75,15 +81,16 @@ class Shaper:
             return None
         return out
 
-    def _fill(self, selections: list[NSelection], data: dict[str, Any], concrete: GraphQLObjectType,
-              path: tuple[Any, ...], out: dict[str, Any]) -> bool:
+    def _fill(self, selections: list[NSelection], data: dict[str, Any],
+              concrete: GraphQLObjectType | GraphQLInterfaceType, path: tuple[Any, ...], out: dict[str, Any]) -> bool:
         for item in selections:
             if isinstance(item, NFragment):
                 condition = self.schema.get_type(item.type_condition)
                 if condition is None:
                     continue
                 if condition is concrete or (
-                    isinstance(condition, (GraphQLInterfaceType, GraphQLUnionType))
+                    isinstance(concrete, GraphQLObjectType)
+                    and isinstance(condition, (GraphQLInterfaceType, GraphQLUnionType))
                     and self.schema.is_sub_type(condition, concrete)
                 ):
                     if not self._fill(item.selections, data, concrete, path, out):
@@ -91,6 +98,9 @@ class Shaper:
                 continue
             key = item.key
             if item.name == "__typename":
+                if isinstance(concrete, GraphQLInterfaceType):
+                    self._error((*path, key), f"the concrete type of this {concrete.name} is unknown")
+                    return False
                 out[key] = concrete.name
                 continue
             if item.name in ("__schema", "__type"):

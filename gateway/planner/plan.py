@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from graphql import OperationType
 
 from ..operation import NSelection
+from .rewrites import Rewrite
 from .selections import RepSelection
 
 
@@ -22,6 +23,7 @@ class Fetch:
     representations: dict[str, RepSelection] = field(default_factory=dict)  # entity type -> what to send
     representation_typenames: dict[str, str] = field(default_factory=dict)  # entity type -> __typename sent
     depends_on: tuple[int, ...] = ()
+    rewrites: Rewrite | None = None  # aliases to rename back in the result (type conflicts)
 
 
 @dataclass

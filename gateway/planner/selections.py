@@ -23,15 +23,17 @@ def _args_text(arguments: tuple[ArgumentNode, ...], directives: tuple[DirectiveN
 
 
 class SubField:
-    __slots__ = ("alias", "arguments", "directives", "name", "selection", "_signature")
+    __slots__ = ("alias", "arguments", "directives", "name", "selection", "type_text", "_signature")
 
     def __init__(self, key: str, name: str, arguments: tuple[ArgumentNode, ...],
-                 directives: tuple[DirectiveNode, ...], composite: bool, reserved: frozenset[str]) -> None:
+                 directives: tuple[DirectiveNode, ...], composite: bool, reserved: frozenset[str],
+                 type_text: str = "") -> None:
         self.name = name
         self.alias = key if key != name else None
         self.arguments = arguments
         self.directives = directives
         self.selection = SubSelection(reserved) if composite else None
+        self.type_text = type_text  # the field's type as the subgraph declares it, e.g. "ID!"
         self._signature = (name, _args_text(arguments, directives))
 
     @property
@@ -58,8 +60,8 @@ class SubSelection:
         return not self.fields and all(f.is_empty() for f in self.fragments.values())
 
     def add(self, key: str, name: str, arguments: tuple[ArgumentNode, ...] = (),
-            directives: tuple[DirectiveNode, ...] = (), *, composite: bool, reserved: frozenset[str] = frozenset()
-            ) -> SubField:
+            directives: tuple[DirectiveNode, ...] = (), *, composite: bool, reserved: frozenset[str] = frozenset(),
+            type_text: str = "") -> SubField:
         """A client field, under the client's response key."""
         existing = self.fields.get(key)
         if existing is not None:
@@ -68,11 +70,12 @@ class SubSelection:
             if existing.selection is not None:
                 existing.selection.reserved |= reserved
             return existing
-        sub = SubField(key, name, arguments, directives, composite, reserved)
+        sub = SubField(key, name, arguments, directives, composite, reserved, type_text)
         self.fields[key] = sub
         return sub
 
-    def add_internal(self, name: str, arguments: tuple[ArgumentNode, ...] = (), *, composite: bool) -> SubField:
+    def add_internal(self, name: str, arguments: tuple[ArgumentNode, ...] = (), *, composite: bool,
+                     type_text: str = "") -> SubField:
         """A field the planner needs (a key, a requirement): reuses an identical field,
         or takes its name, or an alias no client field uses."""
         for existing in self.fields.values():
@@ -83,7 +86,7 @@ class SubSelection:
         while key in self.fields or key in self.reserved or (key != name and key == "__typename"):
             self._internal_count += 1
             key = f"_{name}{self._internal_count}"
-        sub = SubField(key, name, arguments, (), composite, frozenset())
+        sub = SubField(key, name, arguments, (), composite, frozenset(), type_text)
         self.fields[key] = sub
         return sub
 
@@ -109,6 +112,8 @@ class SubSelection:
             if sub.directives:
                 head += " " + " ".join(print_ast(d) for d in sub.directives)
             if sub.selection is not None:
+                if sub.selection.is_empty():
+                    sub.selection.typename()  # a selection set is never empty
                 head += " " + sub.selection.print(indent + 1)
             lines.append(pad + head)
         for condition, sel in self.fragments.items():
@@ -161,6 +166,22 @@ class RepSelection:
                     existing.selection.merge(selection)
                 return
         self.fields.append(RepField(name, read_key, selection))
+
+    def conflicts(self, other: RepSelection) -> bool:
+        """Would merging need one representation field to carry two values (e.g. price in
+        USD and in EUR, read from different aliases)? Then they go in separate fetches."""
+        mine = {f.name: f for f in self.fields}
+        for theirs in other.fields:
+            ours = mine.get(theirs.name)
+            if ours is None:
+                continue
+            if ours.read_key != theirs.read_key:
+                return True
+            if ours.selection is not None and theirs.selection is not None and ours.selection.conflicts(
+                    theirs.selection):
+                return True
+        return any(condition in self.fragments and self.fragments[condition].conflicts(sel)
+                   for condition, sel in other.fragments.items())
 
     def merge(self, other: RepSelection) -> None:
         for f in other.fields:

@@ -91,6 +91,7 @@ class Position:
     provided: SelectionSetNode | None = None
     parent: Position | None = None
     via: NField | None = None  # the field that led here from the parent
+    origin: Position | None = None  # the same object in the fetch this one jumped from
 
 
 Contributors = set[Group]
@@ -361,7 +362,13 @@ class _Walk:
             # concrete type gets the fields that apply to it.
             position.target.typename()
             contributors.add(position.group)
-            for obj in sg.possible_types_in(graph, type_name):
+            members = sg.possible_types_in(graph, type_name)
+            if not members:
+                self._check_reachable(position, selections)
+            narrowed = self._narrowed(position)
+            for obj in members:
+                if narrowed is not None and obj not in narrowed:
+                    continue  # not every subgraph that could serve this path knows it
                 fields = collect_fields(sg, selections, obj)
                 if not fields:
                     continue
@@ -374,6 +381,45 @@ class _Walk:
         for f in collect_fields(sg, selections, type_name):
             contributors |= self.plan_field(position, f)
         return contributors
+
+    def _check_reachable(self, position: Position, selections: Sequence[NSelection]) -> None:
+        """An abstract type without implementations here: nothing will be fetched for it,
+        but a field asked of the type itself must still be reachable (else it is an error,
+        while a fragment that can never match is simply dropped)."""
+        for item in selections:
+            if not isinstance(item, NField) or item.name.startswith("__"):
+                continue
+            if self.local(position.graph, position.type_name, item.name, position.provided):
+                continue
+            if not any(self.enterable(enter_as, join.graph)
+                       for join, enter_as in self.owners(position.type_name, item.name)):
+                raise Unplannable(f"{position.type_name}.{item.name} cannot be reached from {position.graph}")
+
+    def _narrowed(self, position: Position) -> set[str] | None:
+        """The members every subgraph that could serve this path from its anchor knows
+        (the nearest entity or root above): several candidates keep only what they
+        share; one candidate keeps its own (GATEWAY.md §3.6, rule 3)."""
+        steps: list[tuple[str, NField]] = []
+        here = position
+        while here.via is not None and here.parent is not None:
+            steps.append((here.parent.type_name, here.via))
+            if self.sg.is_entity(here.parent.type_name) or here.parent.parent is None:
+                break
+            here = here.parent
+        else:
+            return None
+        anchor = here.parent
+        assert anchor is not None
+        at_root = anchor.parent is None and anchor.path == ()
+        candidates = [
+            graph for graph in self.sg.graph_order
+            if (at_root or self.enterable(anchor.type_name, graph) or graph == anchor.graph)
+            and all(self._local_step(graph, type_name, f) for type_name, f in steps)
+        ]
+        if len(candidates) < 2:
+            return None
+        abstract = self.sg.field_type_name(steps[0][0], steps[0][1].name)
+        return set.intersection(*(set(self.sg.possible_types_in(g, abstract)) for g in candidates))
 
     def _plan_interface_object(self, position: Position, selections: Sequence[NSelection]) -> Contributors:
         """An interface this subgraph sees as an object: its fields are planned as on an
@@ -396,7 +442,8 @@ class _Walk:
             owner = self.choose(("type", position.path, interface), graphs)
             child, fragment = self.entity_group(position, owner, interface, interface, purpose="type")
             fragment.typename()
-            at = Position(child, owner, position.path, interface, fragment, None, position.parent, position.via)
+            at = Position(child, owner, position.path, interface, fragment, None, position.parent, position.via,
+                          position)
             contributors |= self.plan_selections(at, concrete) | {child}
         return contributors
 
@@ -421,6 +468,9 @@ class _Walk:
         contributors: Contributors = {group}
         if f.selections is not None:
             assert sub.selection is not None
+            if self.sg.is_abstract(self.sg.field_type_name(type_name, f.name)) and not self.sg.is_abstract(
+                    self.field_type_in(graph, type_name, f.name)):
+                sub.selection.typename()  # the client's type is abstract: the shaper needs the concrete one
             child = Position(
                 group, graph, self._field_path(position.path, type_name, f.key, f.name),
                 self.field_type_in(graph, type_name, f.name), sub.selection,
@@ -448,7 +498,8 @@ class _Walk:
             if join.requires:
                 return self.plan_with_requires(position, f, owner, enter_as)
             child, fragment = self.entity_group(position, owner, type_name, enter_as, purpose="jump")
-            at = Position(child, owner, position.path, enter_as, fragment, None, position.parent, position.via)
+            at = Position(child, owner, position.path, enter_as, fragment, None, position.parent, position.via,
+                          position)
             return self._add(at, f, child, owner, fragment, enter_as)
         finally:
             self.resolving.pop()
@@ -460,7 +511,8 @@ class _Walk:
         assert join is not None and join.requires
         child, fragment = self.entity_group(position, owner, position.type_name, enter_as, purpose="requires",
                                             requires=parse_field_set(join.requires))
-        at = Position(child, owner, position.path, enter_as, fragment, None, position.parent, position.via)
+        at = Position(child, owner, position.path, enter_as, fragment, None, position.parent, position.via,
+                      position)
         return self._add(at, f, child, owner, fragment, enter_as) | {child}
 
     def plan_anchored(self, position: Position, f: NField) -> Contributors:
@@ -633,13 +685,35 @@ class _Walk:
                     suppliers |= more
                 representation.add(name, sub.key, nested)
                 continue
-            # Not available here: fetch it from another subgraph under an internal alias.
+            # Not here: maybe the fetch this object came from can still add it (same object)...
+            sourced = self._from_origin(position, selection)
+            if sourced is not None:
+                read_key, nested, more = sourced
+                representation.add(name, read_key, nested)
+                suppliers |= more
+                continue
+            # ...or fetch it from another subgraph under an internal alias.
             field_type = self.sg.field_type_name(type_name, name)
             selections, nested_rep = self._internal_selections(field_type, selection.selection_set)
             internal = NField(self._internal_alias(name), name, arguments, (), type_name, field_type, selections)
             suppliers |= self.plan_field(position, internal)
             representation.add(name, internal.key, nested_rep)
         return representation, suppliers
+
+    def _from_origin(self, position: Position, selection: FieldNode
+                     ) -> tuple[str, RepSelection | None, Contributors] | None:
+        """A requirement the fetch this object jumped from (or one before it) resolves."""
+        name = selection.name.value
+        origin = position.origin
+        while origin is not None:
+            join = self.sg.field_join(origin.type_name, name, origin.graph)
+            if self.local(origin.graph, origin.type_name, name, origin.provided) and not (join and join.requires):
+                representation, suppliers = self.plan_requirements(
+                    origin, SelectionSetNode(selections=(selection,)))
+                read = next(f for f in representation.fields if f.name == name)
+                return read.read_key, read.selection, suppliers
+            origin = origin.origin
+        return None
 
     def _internal_selections(self, type_name: str, selection_set: SelectionSetNode | None
                              ) -> tuple[list[NSelection] | None, RepSelection | None]:

@@ -4,17 +4,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# Node tools (graphql-http audit, Hive Gateway, Apollo Gateway, autocannon), with Node from the venv.
+NODE_STAMP := node/node_modules/.installed-$(shell cksum node/package-lock.json | cut -d' ' -f1)
 
 # Scale-out: one process per subgraph, each on its own PostgreSQL database, events on NATS JetStream.
 SCALEOUT := LOYALTY_DATABASE_URL='postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_{subgraph}' \
             LOYALTY_BUS_URL=nats://127.0.0.1:4222 LOYALTY_SEPARATE_PROCESSES=true
 
-.PHONY: run test setup chromium lint run-scaleout test-fast constraints clean
+.PHONY: run test setup chromium node-tools lint run-scaleout test-fast constraints clean
 
 run: setup                      ## set up, seed on first run, start everything, print the URLs
 	$(BIN)/loyalty up
 
-test: setup chromium            ## set up and run the whole suite (unit, integration, scale-out, browser)
+test: setup chromium node-tools ## set up and run the whole suite (unit, integration, scale-out, browser)
 	$(BIN)/python -m pytest
 
 setup: $(STAMP)
@@ -24,6 +26,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+node-tools: $(NODE_STAMP)
+
+$(NODE_STAMP): node/package.json node/package-lock.json | setup
+	PATH="$(abspath $(BIN)):$$PATH" npm ci --prefix node --no-audit --no-fund --loglevel=error
+	rm -f node/node_modules/.installed-*
 	touch $@
 
 chromium:                       ## Debian's Chromium for the browser tests (never `playwright install`)

@@ -1,6 +1,7 @@
 """The gateway's ASGI app: `/graphql` (HTTP and websockets), `/health`, `/ready`, `/metrics`."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -11,7 +12,7 @@ import orjson
 from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.http.ides import get_graphql_ide_html
@@ -22,6 +23,7 @@ from subgraphs.kernel.settings import Settings
 
 from . import http
 from .execution.fetch import SubgraphClient
+from .guards import Limits
 from .metrics import Metrics
 from .operation import RequestError
 from .service import Gateway
@@ -31,8 +33,8 @@ from .ws import serve_websocket
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_000_000
 COMPOSE_WAIT_SECONDS = 60.0
+SSE_KEEPALIVE_SECONDS = 12.0
 
 
 def _json(body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None) -> Response:
@@ -57,8 +59,13 @@ class GatewayApp:
             urls = self.subgraph_urls or {}
             sdl = await compose_remote(urls, wait_seconds=COMPOSE_WAIT_SECONDS)
         supergraph = Supergraph.from_sdl(sdl)
-        client = SubgraphClient(supergraph.graph_urls, timeout_seconds=self.settings.subgraph_timeout_seconds)
-        self.gateway = Gateway(supergraph, client, introspection=self.settings.is_dev, metrics=self.metrics)
+        settings = self.settings
+        client = SubgraphClient(supergraph.graph_urls, timeout_seconds=settings.subgraph_timeout_seconds,
+                                timeouts=settings.subgraph_timeouts)
+        limits = Limits(settings.gateway_max_depth, settings.gateway_max_aliases, settings.gateway_max_cost)
+        self.gateway = Gateway(supergraph, client, introspection=settings.introspection, metrics=self.metrics,
+                               limits=limits)
+        self.metrics.upstream_subscriptions = lambda: self.gateway.hub.upstreams if self.gateway else 0
         log.info("gateway ready with subgraphs %s", ", ".join(supergraph.graph_urls))
         try:
             yield
@@ -70,9 +77,9 @@ class GatewayApp:
                 "text/html" in (request.headers.get("accept") or ""):
             return HTMLResponse(get_graphql_ide_html())
         media_type = http.negotiate(request.headers.get("accept"))
-        if media_type is None or media_type == http.EVENT_STREAM:
-            return _json({"errors": [{"message": "Accept application/graphql-response+json or application/json"}]},
-                         406, http.JSON)
+        if media_type is None:
+            return _json({"errors": [{"message": "Accept application/graphql-response+json, application/json "
+                                                 "or text/event-stream"}]}, 406, http.JSON)
         gateway = self.gateway
         if gateway is None:
             return _json({"errors": [{"message": "the gateway is starting"}]}, 503, media_type)
@@ -82,15 +89,16 @@ class GatewayApp:
             if request.method == "GET":
                 incoming = http.from_get(request.query_params)
             else:
-                body = await request.body()
-                if len(body) > MAX_BODY_BYTES:
-                    raise http.BadRequest(f"the body is larger than {MAX_BODY_BYTES} bytes", status=413)
+                body = await self._body(request)
                 incoming = http.from_post(request.headers, body)
             headers = self._forwarded_headers(request)
             prepared = gateway.prepare(incoming.request)
             kind = prepared.plan.kind.value
-            if incoming.from_get and prepared.plan.kind is not OperationType.QUERY:
-                raise http.BadRequest("only queries may be sent with GET", status=405, headers={"allow": "POST"})
+            if incoming.from_get and prepared.plan.kind is OperationType.MUTATION:
+                raise http.BadRequest("mutations are never run from GET", status=405, headers={"allow": "POST"})
+            if media_type == http.EVENT_STREAM:
+                self.metrics.request(kind, "stream", time.perf_counter() - started)
+                return self._event_stream(gateway, incoming.request, headers, prepared)
             result = await gateway.execute(incoming.request, headers, prepared)
             if self.settings.is_dev and request.headers.get("x-debug-plan"):
                 result.setdefault("extensions", {})["queryPlan"] = prepared.plan.describe()
@@ -113,6 +121,60 @@ class GatewayApp:
             return _json({"data": None, "errors": [{"message": "Internal error",
                                                     "extensions": {"code": str(ErrorCode.INTERNAL)}}]},
                          500, media_type)
+
+    async def _body(self, request: Request) -> bytes:
+        """The body, refused as soon as it grows past the limit (a huge body is never buffered)."""
+        limit = self.settings.gateway_max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise http.BadRequest(f"the body is larger than {limit} bytes", status=413)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise http.BadRequest(f"the body is larger than {limit} bytes", status=413)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _event_stream(self, gateway: Gateway, graphql_request: Any, headers: dict[str, str], prepared: Any
+                      ) -> StreamingResponse:
+        """GraphQL over Server-Sent Events (distinct connections mode): `next` events,
+        then `complete`; comments keep the connection alive while nothing happens."""
+
+        async def events() -> AsyncIterator[str]:
+            queue: asyncio.Queue[object] = asyncio.Queue(64)
+            done = object()
+
+            async def pump() -> None:
+                try:
+                    async for result in gateway.subscribe(graphql_request, headers, prepared):
+                        await queue.put(result)
+                except RequestError as e:
+                    await queue.put({"errors": [x.formatted for x in e.errors]})
+                finally:
+                    await queue.put(done)
+
+            task = asyncio.create_task(pump())
+            self.metrics.active_subscriptions += 1
+            try:
+                while True:
+                    try:
+                        item = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+                    except TimeoutError:
+                        yield ":\n\n"
+                        continue
+                    if item is done:
+                        break
+                    yield "event: next\ndata: " + orjson.dumps(item).decode() + "\n\n"
+                yield "event: complete\ndata:\n\n"
+            finally:
+                self.metrics.active_subscriptions -= 1
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        return StreamingResponse(events(), media_type=http.EVENT_STREAM,
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
     def _forwarded_headers(self, request: Request) -> dict[str, str]:
         """Verify the bearer token before planning; forward it to the subgraphs, which check it again."""

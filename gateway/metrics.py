@@ -38,6 +38,7 @@ class Metrics:
         self.plan_hits = 0
         self.plan_misses = 0
         self.active_subscriptions = 0
+        self.upstream_subscriptions = lambda: 0  # set by the app: the hub's count
 
     def request(self, kind: str, outcome: str, seconds: float) -> None:
         self.requests[(kind, outcome)] += 1
@@ -63,6 +64,8 @@ class Metrics:
             lines += histogram.lines("gateway_subgraph_fetch_duration_seconds", f'subgraph="{graph}"')
         lines.append("# TYPE gateway_active_subscriptions gauge")
         lines.append(f"gateway_active_subscriptions {self.active_subscriptions}")
+        lines.append("# TYPE gateway_upstream_subscriptions gauge")
+        lines.append(f"gateway_upstream_subscriptions {self.upstream_subscriptions()}")
         total = self.plan_hits + self.plan_misses
         lines.append("# TYPE gateway_plan_cache_hit_ratio gauge")
         lines.append(f"gateway_plan_cache_hit_ratio {self.plan_hits / total if total else 0.0}")

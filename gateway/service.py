@@ -27,6 +27,7 @@ from subgraphs.kernel.errors import ErrorCode
 from .execution.executor import Execution
 from .execution.fetch import SubgraphClient
 from .execution.shape import Shaper
+from .guards import Limits, Measure, check, measure
 from .metrics import Metrics
 from .operation import (
     DocumentCache,
@@ -39,6 +40,7 @@ from .operation import (
     variables_in_conditions,
 )
 from .planner import Planner, QueryPlan, Unplannable
+from .subscriptions import SubscriptionHub
 from .supergraph.model import Supergraph
 
 INTROSPECTION_FIELDS = ("__schema", "__type")
@@ -73,7 +75,7 @@ class PlanCache:
 
 class Gateway:
     def __init__(self, supergraph: Supergraph, client: SubgraphClient, *, plan_cache_size: int = 1000,
-                 introspection: bool = True, metrics: Metrics | None = None) -> None:
+                 introspection: bool = True, metrics: Metrics | None = None, limits: Limits | None = None) -> None:
         self.supergraph = supergraph
         self.client = client
         self.introspection = introspection
@@ -81,6 +83,9 @@ class Gateway:
         self.planner = Planner(supergraph)
         self.plans = PlanCache(plan_cache_size)
         self.metrics = metrics or Metrics()
+        self.hub = SubscriptionHub()
+        self.limits = limits or Limits()
+        self._measures: OrderedDict[tuple[str, str | None], Measure] = OrderedDict()
 
     # --- operation + plan -----------------------------------------------------------------
 
@@ -90,6 +95,7 @@ class Gateway:
         if not self.introspection and _asks_introspection(operation.selection_set, document):
             raise RequestError([error("Introspection is disabled in this profile.",
                                       ErrorCode.GRAPHQL_VALIDATION_FAILED)])
+        self._check_limits(request, document, operation)
         variables = coerce_variables(self.supergraph.api_schema, operation, request.variables)
         key = (request.query, request.operation_name,
                tuple((n, variables.coerced.get(n)) for n in variables_in_conditions(document)))
@@ -99,6 +105,16 @@ class Gateway:
             plan = self._plan(document, operation, variables)
             self.plans.put(key, plan)
         return Prepared(plan, variables.coerced, document, operation)
+
+    def _check_limits(self, request: GraphQLRequest, document: DocumentNode,
+                      operation: OperationDefinitionNode) -> None:
+        key = (request.query, request.operation_name)
+        measured = self._measures.get(key)
+        if measured is None:
+            measured = self._measures[key] = measure(self.supergraph.api_schema, document, operation)
+            if len(self._measures) > self.plans.size:
+                self._measures.popitem(last=False)
+        check(measured, self.limits)
 
     def _plan(self, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues
               ) -> QueryPlan:
@@ -154,12 +170,18 @@ class Gateway:
 
     async def subscribe(self, request: GraphQLRequest, headers: Mapping[str, str],
                         prepared: Prepared | None = None) -> AsyncIterator[dict[str, Any]]:
-        """Each event of a subscription, enriched by the rest of the plan and shaped."""
+        """Each event of a subscription, enriched by the rest of the plan and shaped;
+        clients asking the same (operation, variables, identity) share one upstream."""
         prepared = prepared or self.prepare(request)
-        plan = prepared.plan
-        if plan.kind is not OperationType.SUBSCRIPTION:
+        if prepared.plan.kind is not OperationType.SUBSCRIPTION:
             yield await self.execute(request, headers, prepared)
             return
+        key = self.hub.key(request.query, request.operation_name, prepared.variables, headers.get("authorization"))
+        async for result in self.hub.subscribe(key, lambda: self._upstream(prepared, headers)):
+            yield result
+
+    async def _upstream(self, prepared: Prepared, headers: Mapping[str, str]) -> AsyncIterator[dict[str, Any]]:
+        plan = prepared.plan
         root = next(f for f in plan.steps[0] if not f.entity)
         variables = {n: prepared.variables[n] for n in root.variable_names if n in prepared.variables}
         url = self.client.urls[root.graph]

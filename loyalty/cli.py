@@ -164,6 +164,43 @@ def compose(
 
 
 @app.command()
+def plan(
+    operation: str = typer.Argument(..., help="The GraphQL operation, or @path to a file holding it."),
+    supergraph: Path = typer.Option(None, help="Plan against this supergraph SDL instead of composing the code's."),
+    variables: str = typer.Option(None, help="Variables as JSON (they decide @skip/@include)."),
+    operation_name: str = typer.Option(None, "--operation-name", help="Which operation of the document."),
+) -> None:
+    """Print the query plan the gateway would run: the subgraph fetches, their order and documents."""
+    import orjson
+
+    from gateway.execution.fetch import SubgraphClient
+    from gateway.operation import GraphQLRequest, RequestError
+    from gateway.service import Gateway
+    from gateway.supergraph.compose import SubgraphSource
+    from gateway.supergraph.compose import compose as compose_sdl
+    from gateway.supergraph.model import Supergraph
+    from subgraphs.kernel.host import load_spec
+
+    settings = _settings()
+    if supergraph:
+        sdl = supergraph.read_text()
+    else:
+        sdl = compose_sdl([SubgraphSource(n, settings.subgraph_url(n), load_spec(n).schema.as_str())
+                           for n in SUBGRAPHS])
+    text = Path(operation[1:]).read_text() if operation.startswith("@") else operation
+    model = Supergraph.from_sdl(sdl)
+    gateway = Gateway(model, SubgraphClient(model.graph_urls))
+    try:
+        prepared = gateway.prepare(GraphQLRequest(text, orjson.loads(variables) if variables else None,
+                                                  operation_name))
+    except RequestError as error:
+        for e in error.errors:
+            typer.echo(f"{e.extensions.get('code') if e.extensions else ''}: {e.message}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(prepared.plan.describe())
+
+
+@app.command()
 def serve(
     part: Part,
     host: str = typer.Option(None, help="Interface to listen on (default LOYALTY_HOST)."),

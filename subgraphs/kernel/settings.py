@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     gateway_url: str | None = None
     separate_processes: bool = False
     subgraph_timeout_seconds: float = 10.0
+    subgraph_timeouts: dict[str, float] = {}  # per subgraph, overriding the default above
+    # Gateway guards: operations beyond these are refused before planning.
+    gateway_max_depth: int = 15
+    gateway_max_aliases: int = 30
+    gateway_max_cost: int = 10_000
+    gateway_max_body_bytes: int = 1_000_000
+    gateway_introspection: bool | None = None  # default: on in dev, off in prod
     seed_members: int = 1000
     default_phone_region: str = "US"
     log_level: str = "info"
@@ -59,6 +66,10 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def introspection(self) -> bool:
+        return self.is_dev if self.gateway_introspection is None else self.gateway_introspection
 
     def check(self) -> None:
         """Refuse settings that are unsafe or cannot work together."""

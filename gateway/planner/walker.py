@@ -613,6 +613,13 @@ class _Walk:
             group.children.append(child)
         child.representations.setdefault(type_name, RepSelection()).merge(representation)
         child.representation_typenames[type_name] = enter_as
+        if self.sg.is_abstract(type_name) and self.sg.is_interface_object(enter_as, owner):
+            # An earlier fetch may have told these objects' concrete type (Drum), which the
+            # interface object's subgraph does not know: every implementation enters it as
+            # the interface (Instrument), with the same representation.
+            for concrete in self.sg.possible_types(type_name):
+                child.representations.setdefault(concrete, child.representations[type_name])
+                child.representation_typenames.setdefault(concrete, enter_as)
         child.dependencies |= suppliers | {group}
         if child in child.dependencies or any(s.reaches(child) for s in suppliers):
             raise Unplannable(f"{type_name} cannot enter {owner}: its representation needs {owner} itself")

@@ -255,10 +255,16 @@ def compose(sources: Sequence[SubgraphSource]) -> str:
             if tname not in type_names:
                 type_names.append(tname)
     usage = _enum_usage(subgraphs)
+    subtypes = _subtypes(subgraphs)
     definitions = []
     for tname in type_names:
         views = [(sg, sg.types[tname]) for sg in subgraphs if tname in sg.types]
         kinds = {t.kind for _, t in views}
+        if kinds == {"interface", "object"} and all(t.interface_object for _, t in views if t.kind == "object"):
+            # @interfaceObject: subgraphs that see an interface as an object type add fields
+            # to it (and so to every implementation, below).
+            definitions.append(_compose_object(tname, views, graph_of, problems, kind="interface", subtypes=subtypes))
+            continue
         if len(kinds) > 1:
             problems.append(f"type {tname} has different kinds: " + ", ".join(f"{t.kind} in {sg.name}" for sg, t in views))
             continue
@@ -268,11 +274,12 @@ def compose(sources: Sequence[SubgraphSource]) -> str:
         if kind == "enum":
             definitions.append(_compose_enum(tname, views, graph_of, problems, usage.get(tname, set())))
             continue
-        builder = {
-            "object": _compose_object, "interface": _compose_object, "input": _compose_input,
-            "union": _compose_union, "scalar": _compose_scalar,
-        }[kind]
+        if kind in ("object", "interface"):
+            definitions.append(_compose_object(tname, views, graph_of, problems, subtypes=subtypes))
+            continue
+        builder = {"input": _compose_input, "union": _compose_union, "scalar": _compose_scalar}[kind]
         definitions.append(builder(tname, views, graph_of, problems))
+    definitions = _with_interface_object_fields(definitions, subgraphs, problems)
     if problems:
         raise CompositionError(problems)
     roots = [r for r in ROOT_TYPES if r in type_names]
@@ -299,7 +306,65 @@ def _description(views: Sequence[tuple[_Subgraph, _Type]]) -> StringValueNode | 
     return next((t.description for _, t in views if t.description), None)
 
 
-def _compose_object(tname, views, graph_of, problems):  # noqa: ANN001, ANN202, C901, PLR0912
+def _with_interface_object_fields(definitions: list, subgraphs: Sequence[_Subgraph], problems: list[str]) -> list:
+    """Every implementation of an interface gets the fields its @interfaceObject views add,
+    with a bare @join__field: no subgraph resolves them on the implementation itself; the
+    gateway enters the interface object's subgraph as the interface."""
+    added: dict[str, dict[str, FieldDefinitionNode]] = {}
+    for sg in subgraphs:
+        for typ in sg.types.values():
+            if typ.kind != "object" or not typ.interface_object:
+                continue
+            if not any(typ.name in other.types and other.types[typ.name].kind == "interface" for other in subgraphs):
+                problems.append(f"[{sg.name}] type {typ.name} is an @interfaceObject, but no subgraph defines "
+                                f"interface {typ.name}")
+                continue
+            for fname, fdef in typ.fields.items():
+                if fdef.external or fname in sg.key_field_names(typ.name):
+                    continue
+                node = fdef.node
+                added.setdefault(typ.name, {}).setdefault(fname, FieldDefinitionNode(
+                    name=node.name, description=node.description, type=node.type,
+                    arguments=tuple(replace(a, directives=tuple(x for x in a.directives or ()
+                                                               if x.name.value in KEPT_DIRECTIVES))
+                                    for a in node.arguments or ()),
+                    directives=(_directive("join__field"),),
+                ))
+    if not added:
+        return definitions
+    out = []
+    for definition in definitions:
+        if isinstance(definition, ObjectTypeDefinitionNode):
+            own = {f.name.value for f in definition.fields}
+            extra: dict[str, FieldDefinitionNode] = {}
+            for iface in definition.interfaces or ():
+                for fname, node in added.get(iface.name.value, {}).items():
+                    if fname not in own:
+                        extra.setdefault(fname, node)
+            if extra:
+                definition = replace(definition, fields=tuple(definition.fields) + tuple(extra.values()))
+        out.append(definition)
+    return out
+
+
+def _supertype(names: list[str], subtypes: dict[str, set[str]]) -> str | None:
+    """The one of `names` that every other is (a member or implementation of), if any."""
+    return next((n for n in names if all(o == n or o in subtypes.get(n, ()) for o in names)), None)
+
+
+def _subtypes(subgraphs: Sequence[_Subgraph]) -> dict[str, set[str]]:
+    """Abstract type -> its union members and implementations, across every subgraph."""
+    found: dict[str, set[str]] = {}
+    for sg in subgraphs:
+        for typ in sg.types.values():
+            for member in typ.members:
+                found.setdefault(typ.name, set()).add(member)
+            for iface in typ.interfaces:
+                found.setdefault(iface, set()).add(typ.name)
+    return found
+
+
+def _compose_object(tname, views, graph_of, problems, kind=None, subtypes=None):  # noqa: ANN001, ANN202, C901, PLR0912
     directives: list[DirectiveNode] = []
     for sg, typ in views:
         directives += _join_type(graph_of[sg.name], typ)
@@ -311,7 +376,7 @@ def _compose_object(tname, views, graph_of, problems):  # noqa: ANN001, ANN202, 
                 interfaces.append(iface)
     if any(t.inaccessible for _, t in views):
         directives.append(_directive("inaccessible"))
-    kind = views[0][1].kind
+    kind = kind or views[0][1].kind
     type_graphs = {sg.name for sg, _ in views}
     field_names: list[str] = []
     for _, typ in views:
@@ -326,19 +391,25 @@ def _compose_object(tname, views, graph_of, problems):  # noqa: ANN001, ANN202, 
     for fname in field_names:
         defs = [(sg, typ.fields[fname], typ) for sg, typ in views if fname in typ.fields]
         base = defs[0][1].node
-        # Output types may differ in nullability between subgraphs; the supergraph takes the nullable one.
-        shapes = {_strip(d.node.type) for _, d, _ in defs}
+        # Output types may differ between subgraphs in nullability (the supergraph takes the
+        # nullable one) and in the named type when one is a supertype of the others (a union
+        # and its member, an interface and its implementation: the supergraph takes the
+        # supertype); each subgraph's own type is then recorded in @join__field(type:).
+        candidates = [d.node.type for _, d, _ in defs]
+        shapes = {_strip(t) for t in candidates}
         if len(shapes) > 1:
-            problems.append(
-                f"field {tname}.{fname} has incompatible types: "
-                + ", ".join(f"{print_ast(d.node.type)} in {sg.name}" for sg, d, _ in defs)
-            )
-            continue
+            general = _supertype([_named_type(t) for t in candidates], subtypes or {})
+            if general is None or len({_strip(t).replace(_named_type(t), "T") for t in candidates}) > 1:
+                problems.append(
+                    f"field {tname}.{fname} has incompatible types: "
+                    + ", ".join(f"{print_ast(d.node.type)} in {sg.name}" for sg, d, _ in defs)
+                )
+                continue
+            candidates = [t for t in candidates if _named_type(t) == general]
         printed = {print_ast(d.node.type) for _, d, _ in defs}
-        super_type = base.type
+        super_type = candidates[0]
         if len(printed) > 1:
-            super_type = next((d.node.type for _, d, _ in defs if not isinstance(d.node.type, NonNullTypeNode)),
-                              _nullable(base.type))
+            super_type = next((t for t in candidates if not isinstance(t, NonNullTypeNode)), _nullable(super_type))
         # Arguments: those every defining subgraph accepts.
         arg_sets = [{a.name.value for a in d.node.arguments or ()} for _, d, _ in defs]
         shared_args = set.intersection(*arg_sets) if arg_sets else set()
@@ -448,7 +519,8 @@ def _enum_usage(subgraphs: Sequence[_Subgraph]) -> dict[str, set[str]]:
 
 def _compose_enum(tname, views, graph_of, problems, usage):  # noqa: ANN001, ANN202
     """Values: the union for output-only enums, the intersection for input-only ones
-    (no subgraph may receive a value it does not define), identical sets when both."""
+    (no subgraph may receive a value it does not define), identical sets when both
+    (but for @inaccessible values)."""
     directives = [d for sg, typ in views for d in _join_type(graph_of[sg.name], typ)]
     if any(t.inaccessible for _, t in views):
         directives.append(_directive("inaccessible"))
@@ -456,11 +528,14 @@ def _compose_enum(tname, views, graph_of, problems, usage):  # noqa: ANN001, ANN
     for _, typ in views:
         order += [v for v in typ.values if v not in order]
     value_sets = {sg.name: set(typ.values) for sg, typ in views}
+    # An @inaccessible value is out of the API: no client can send it, so it need not be
+    # defined everywhere (as @apollo/composition allows).
+    hidden = {v for _, typ in views for v in typ.value_inaccessible}
     if usage == {"input"}:
         order = [v for v in order if all(v in values for values in value_sets.values())]
         if not order:
             problems.append(f"enum {tname} is used as an input and its subgraphs share no value")
-    elif usage == {"input", "output"} and len({frozenset(v) for v in value_sets.values()}) > 1:
+    elif usage == {"input", "output"} and len({frozenset(v - hidden) for v in value_sets.values()}) > 1:
         problems.append(
             f"enum {tname} is used as an input and an output, so every subgraph must define the same values: "
             + "; ".join(f"{name} has {', '.join(sorted(values))}" for name, values in value_sets.items())

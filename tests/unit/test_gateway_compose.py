@@ -328,6 +328,59 @@ def test_kind_mismatch_is_an_error() -> None:
     assert problems == ["type Thing has different kinds: object in a, input in b"]
 
 
+def test_field_typed_by_a_union_member_in_one_subgraph_takes_the_union() -> None:
+    sdl = _compose(
+        a=FED2 + "type Query { a: Visit } type Lion @shareable { n: Int } type Visit @shareable { pick: Lion }",
+        b=FED2 + "type Query { b: Visit } type Lion @shareable { n: Int } type Seal { n: Int } union Pet = Lion | Seal "
+                 "type Visit @shareable { pick: Pet! }",
+    )
+    assert 'pick: Pet @join__field(graph: A, type: "Lion") @join__field(graph: B, type: "Pet!")' in sdl
+
+
+def test_field_types_that_are_not_sub_and_supertype_stay_an_error() -> None:
+    problems = _problems(
+        a=FED2 + "type Query { a: Visit } type Lion { n: Int } type Visit @shareable { pick: Lion }",
+        b=FED2 + "type Query { b: Visit } type Seal { n: Int } union Pet = Seal type Visit @shareable { pick: Pet }",
+    )
+    assert problems == ["field Visit.pick has incompatible types: Lion in a, Pet in b"]
+
+
+FED2_IO = FED2.replace('"@key"', '"@key", "@interfaceObject"')
+
+
+def test_interface_object_adds_its_fields_to_every_implementation() -> None:
+    sdl = _compose(
+        a=FED2 + 'type Query { boats: [Boat!]! } interface Boat @key(fields: "id") { id: ID! } '
+                 'type Yacht implements Boat @key(fields: "id") { id: ID! length: Int }',
+        b=FED2_IO + 'type Boat @key(fields: "id") @interfaceObject { id: ID! crew: Int }',
+    )
+    assert '@join__type(graph: B, key: "id", isInterfaceObject: true)' in sdl
+    yacht = sdl[sdl.index("type Yacht"):]
+    assert "crew: Int @join__field\n" in yacht[: yacht.index("}") + 1]
+    assert Supergraph.from_sdl(sdl).is_interface_object("Boat", "b")
+
+
+def test_interface_object_without_the_interface_is_an_error() -> None:
+    problems = _problems(
+        a=FED2 + "type Query { a: Int }",
+        b=FED2_IO + 'type Boat @key(fields: "id") @interfaceObject { id: ID! crew: Int } type Query { b: Boat }',
+    )
+    assert problems == ["[b] type Boat is an @interfaceObject, but no subgraph defines interface Boat"]
+
+
+def test_inaccessible_enum_value_may_be_missing_from_an_input_and_output_enum() -> None:
+    sdl = _compose(
+        a=FED2 + "type Query { a: S } enum S { ON OFF GONE @inaccessible }",
+        b=FED2 + "type Query { b(s: S!): Int } enum S { ON OFF }",
+    )
+    assert "GONE @join__enumValue(graph: A) @inaccessible" in sdl
+    problems = _problems(
+        a=FED2 + "type Query { a: S } enum S { ON OFF GONE }",
+        b=FED2 + "type Query { b(s: S!): Int } enum S { ON OFF }",
+    )
+    assert problems[0].startswith("enum S is used as an input and an output")
+
+
 def test_duplicate_subgraph_names_and_no_subgraphs_are_errors() -> None:
     with pytest.raises(CompositionError, match="no subgraphs"):
         compose([])

@@ -221,12 +221,14 @@ def serve(
         names = list(SUBGRAPHS) if part is Part.subgraphs else [part.value]
         if port and len(names) == 1:
             settings = settings.model_copy(update={"subgraph_ports": {**settings.subgraph_ports, names[0]: port}})
-        asyncio.run(SubgraphHost(names, settings).run())
+        from subgraphs.kernel.serving import run_server_process
+
+        run_server_process(SubgraphHost(names, settings).run())
 
 
 def _serve_gateway(settings: Settings, port: int, supergraph: Path | None) -> None:
     from gateway.app import create_gateway_app
-    from subgraphs.kernel.serving import ServerGroup
+    from subgraphs.kernel.serving import ServerGroup, run_server_process
 
     app_ = create_gateway_app(
         settings,
@@ -235,7 +237,7 @@ def _serve_gateway(settings: Settings, port: int, supergraph: Path | None) -> No
     )
     group = ServerGroup()
     group.add(app_, settings.host, port, log_level="warning", lifespan="on")
-    asyncio.run(group.serve())
+    run_server_process(group.serve())
 
 
 def _serve_wallet(settings: Settings, port: int) -> None:

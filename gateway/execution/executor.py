@@ -16,7 +16,7 @@ from subgraphs.kernel.errors import ErrorCode
 from ..planner.plan import Fetch, QueryPlan
 from ..planner.selections import RepSelection
 from .fetch import SubgraphClient, SubgraphUnavailable
-from .merge import Path, deep_merge, objects_at
+from .merge import Where, deep_merge, flatten, objects_at
 
 FetchObserver = Callable[[str, float], None]  # (subgraph, seconds): for metrics
 
@@ -135,7 +135,7 @@ class Execution:
 
     async def _entities(self, fetch: Fetch) -> None:
         representations: list[dict[str, Any]] = []
-        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        targets: list[list[tuple[dict[str, Any], Where]]] = []
         index: dict[bytes, int] = {}
         for obj, where in objects_at(self.data, fetch.path):
             rep = representation(obj, fetch)
@@ -166,9 +166,9 @@ class Execution:
             if isinstance(path, list) and len(path) >= 2 and path[0] == "_entities" and isinstance(path[1], int) \
                     and path[1] < len(targets):
                 for _, where in targets[path[1]]:
-                    self.errors.append(_passed_on(error, [*where, *path[2:]], fetch.graph))
+                    self.errors.append(_passed_on(error, [*flatten(where), *path[2:]], fetch.graph))
             else:
-                first = targets[0][0][1] if targets else ()
+                first = flatten(targets[0][0][1]) if targets else ()
                 self.errors.append(_passed_on(error, list(first) or None, fetch.graph))
 
 

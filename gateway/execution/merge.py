@@ -2,10 +2,12 @@
 entity fetch starts from."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 Path = tuple[str | int, ...]
+# A response path while walking the tree, as a cons cell (parent, key) with () at the root:
+# stepping in costs one small tuple whatever the depth; `flatten` it only to report it.
+Where = tuple[Any, ...]
 
 
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
@@ -25,26 +27,39 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
             target[key] = value
 
 
-def objects_at(data: dict[str, Any] | None, path: tuple[str, ...]) -> Iterator[tuple[dict[str, Any], Path]]:
-    """Every object at a merge path (`@` steps into list items), with its response path."""
+def flatten(where: Where) -> Path:
+    """A response path from its cons-cell form."""
+    keys: list[str | int] = []
+    while where:
+        where, key = where
+        keys.append(key)
+    return tuple(reversed(keys))
 
-    def walk(value: Any, step: int, where: Path) -> Iterator[tuple[dict[str, Any], Path]]:
-        if value is None:
-            return
-        if step == len(path):
-            if isinstance(value, dict):
-                yield value, where
-            elif isinstance(value, list):  # a list that the path did not spell out
-                for i, item in enumerate(value):
-                    yield from walk(item, step, (*where, i))
-            return
-        key = path[step]
-        if key == "@":
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    yield from walk(item, step + 1, (*where, i))
-            return
+
+def objects_at(data: dict[str, Any] | None, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Where]]:
+    """Every object at a merge path (`@` steps into list items), with its response path
+    (as a cons cell: see `Where`). Breadth first, so that the objects come in response order."""
+    frontier: list[tuple[Any, Where]] = [(data, ())]
+    for key in path:
+        stepped: list[tuple[Any, Where]] = []
+        for value, where in frontier:
+            if key == "@":
+                if isinstance(value, list):
+                    stepped += [(item, (where, i)) for i, item in enumerate(value) if item is not None]
+            elif isinstance(value, dict):
+                child = value.get(key)
+                if child is not None:
+                    stepped.append((child, (where, key)))
+        frontier = stepped
+    found: list[tuple[dict[str, Any], Where]] = []
+
+    def collect(value: Any, where: Where) -> None:
         if isinstance(value, dict):
-            yield from walk(value.get(key), step + 1, (*where, key))
+            found.append((value, where))
+        elif isinstance(value, list):  # a list that the path did not spell out
+            for i, item in enumerate(value):
+                collect(item, (where, i))
 
-    yield from walk(data, 0, ())
+    for value, where in frontier:
+        collect(value, where)
+    return found

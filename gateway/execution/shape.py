@@ -17,6 +17,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
 )
@@ -24,6 +25,7 @@ from graphql import (
 from subgraphs.kernel.errors import ErrorCode
 
 from ..operation import NField, NFragment, NSelection
+from .merge import Where, flatten
 
 
 class _Invalid:
@@ -31,7 +33,6 @@ class _Invalid:
 
 
 INVALID = _Invalid()
-
 
 class Shaper:
     def __init__(self, schema: GraphQLSchema, errors: list[dict[str, Any]]) -> None:
@@ -47,15 +48,16 @@ class Shaper:
         shaped = self._object(selections, data or {}, root, ())
         return shaped if isinstance(shaped, dict) else None
 
-    def _error(self, path: tuple[Any, ...], message: str, code: ErrorCode = ErrorCode.INTERNAL) -> None:
+    def _error(self, where: Where, message: str, code: ErrorCode = ErrorCode.INTERNAL) -> None:
         # One error explains a null: an upstream error at (or under) this path already does,
         # and so does an upstream error without a path (it may stand for anything).
+        path = flatten(where)
         if self._unplaced or any(p[: len(path)] == path for p in self._error_paths):
             return
         self._error_paths.add(path)
         self.errors.append({"message": message, "path": list(path), "extensions": {"code": str(code)}})
 
-    def _concrete(self, data: dict[str, Any], declared: Any, path: tuple[Any, ...]
+    def _concrete(self, data: dict[str, Any], declared: Any, where: Where
                   ) -> GraphQLObjectType | GraphQLInterfaceType | None:
         """The object type the data is, or the declared interface when no subgraph said
         which (an interface object answers with interface fields only: nothing more was
@@ -68,21 +70,22 @@ class Shaper:
             return concrete
         if (typename is None or concrete is declared) and isinstance(declared, GraphQLInterfaceType):
             return declared
-        self._error(path, f"Abstract type {declared.name} resolved to {typename!r}, which this API does not have")
+        self._error(where, f"Abstract type {declared.name} resolved to {typename!r}, which this API does not have")
         return None
 
     def _object(self, selections: list[NSelection], data: dict[str, Any], declared: Any,
-                path: tuple[Any, ...]) -> dict[str, Any] | _Invalid | None:
-        concrete = self._concrete(data, declared, path)
+                where: Where) -> dict[str, Any] | _Invalid | None:
+        concrete = self._concrete(data, declared, where)
         if concrete is None:
             return None
         out: dict[str, Any] = {}
-        if not self._fill(selections, data, concrete, path, out):
+        if not self._fill(selections, data, concrete, where, out):
             return None
         return out
 
     def _fill(self, selections: list[NSelection], data: dict[str, Any],
-              concrete: GraphQLObjectType | GraphQLInterfaceType, path: tuple[Any, ...], out: dict[str, Any]) -> bool:
+              concrete: GraphQLObjectType | GraphQLInterfaceType, where: Where, out: dict[str, Any]) -> bool:
+        fields = concrete.fields
         for item in selections:
             if isinstance(item, NFragment):
                 condition = self.schema.get_type(item.type_condition)
@@ -93,23 +96,22 @@ class Shaper:
                     and isinstance(condition, (GraphQLInterfaceType, GraphQLUnionType))
                     and self.schema.is_sub_type(condition, concrete)
                 ):
-                    if not self._fill(item.selections, data, concrete, path, out):
+                    if not self._fill(item.selections, data, concrete, where, out):
                         return False
                 continue
             key = item.key
-            if item.name == "__typename":
-                if isinstance(concrete, GraphQLInterfaceType):
-                    self._error((*path, key), f"the concrete type of this {concrete.name} is unknown")
-                    return False
-                out[key] = concrete.name
-                continue
-            if item.name in ("__schema", "__type"):
-                out[key] = data.get(key)
-                continue
-            definition = concrete.fields.get(item.name)
+            name = item.name
+            definition = fields.get(name)
             if definition is None:
+                if name == "__typename":
+                    if isinstance(concrete, GraphQLInterfaceType):
+                        self._error((where, key), f"the concrete type of this {concrete.name} is unknown")
+                        return False
+                    out[key] = concrete.name
+                elif name in ("__schema", "__type"):
+                    out[key] = data.get(key)
                 continue
-            value = self._complete(definition.type, data.get(key), item, (*path, key), f"{concrete.name}.{item.name}")
+            value = self._complete(definition.type, data.get(key), item, (where, key), concrete.name)
             if value is INVALID:
                 return False
             previous = out.get(key)
@@ -119,33 +121,37 @@ class Shaper:
                 out[key] = value
         return True
 
-    def _complete(self, field_type: GraphQLOutputType, value: Any, item: NField, path: tuple[Any, ...],
-                  coordinate: str) -> Any:
-        if isinstance(field_type, GraphQLNonNull):
-            completed = self._complete(field_type.of_type, value, item, path, coordinate)
-            if completed is None or completed is INVALID:
-                self._error(path, f"Cannot return null for non-nullable field {coordinate}.")
-                return INVALID
-            return completed
+    def _complete(self, field_type: GraphQLOutputType, value: Any, item: NField, where: Where,
+                  parent_name: str) -> Any:
+        non_null = isinstance(field_type, GraphQLNonNull)
+        if non_null:
+            field_type = field_type.of_type  # type: ignore[union-attr]
         if value is None:
-            return None
-        if isinstance(field_type, GraphQLList):
-            if not isinstance(value, list):
-                self._error(path, f"Expected a list for {coordinate}.")
-                return None
-            items = [self._complete(field_type.of_type, v, item, (*path, i), coordinate) for i, v in enumerate(value)]
-            return None if any(v is INVALID for v in items) else items
-        if isinstance(field_type, GraphQLEnumType):
-            if value not in field_type.values:
-                self._error(path, f"Enum {field_type.name} cannot represent value {value!r}.")
-                return None
-            return value
-        if isinstance(field_type, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
-            if not isinstance(value, dict):
-                return None
-            shaped = self._object(item.selections or [], value, field_type, path)
-            return None if shaped is INVALID else shaped
-        return value  # scalars pass through as the subgraph serialized them
+            completed: Any = None
+        elif isinstance(field_type, GraphQLScalarType):
+            return value  # scalars pass through as the subgraph serialized them
+        elif isinstance(field_type, GraphQLList):
+            if isinstance(value, list):
+                item_type = field_type.of_type
+                items = [self._complete(item_type, v, item, (where, i), parent_name) for i, v in enumerate(value)]
+                completed = None if any(v is INVALID for v in items) else items
+            else:
+                self._error(where, f"Expected a list for {parent_name}.{item.name}.")
+                completed = None
+        elif isinstance(field_type, GraphQLEnumType):
+            if value in field_type.values:
+                return value
+            self._error(where, f"Enum {field_type.name} cannot represent value {value!r}.")
+            completed = None
+        elif isinstance(value, dict):
+            shaped = self._object(item.selections or [], value, field_type, where)
+            completed = None if shaped is INVALID else shaped
+        else:
+            completed = None
+        if completed is None and non_null:
+            self._error(where, f"Cannot return null for non-nullable field {parent_name}.{item.name}.")
+            return INVALID
+        return completed
 
 
 def _merge_shaped(target: dict[str, Any], source: dict[str, Any]) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 import uvicorn
+import uvloop
 
 
 class _Server(uvicorn.Server):
@@ -50,3 +51,9 @@ class ServerGroup:
             if handle_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
+
+
+def run_server_process(main: Coroutine[Any, Any, None]) -> None:
+    """Run a serving process's main coroutine on uvloop (it comes with uvicorn[standard]):
+    its event loop and transports cost less CPU per request than asyncio's own."""
+    uvloop.run(main)

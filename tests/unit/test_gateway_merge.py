@@ -8,7 +8,7 @@ from typing import Any
 from graphql import OperationType
 
 from gateway.execution.executor import Execution, representation
-from gateway.execution.merge import deep_merge, objects_at
+from gateway.execution.merge import deep_merge, flatten, objects_at
 from gateway.execution.shape import Shaper
 from gateway.planner import Fetch
 from gateway.planner.selections import RepField, RepSelection
@@ -65,14 +65,14 @@ def test_deep_merge_overwrites_scalars() -> None:
 
 def test_objects_at_walks_list_steps_and_skips_nulls() -> None:
     a, c = {"upc": "1"}, {"upc": "3"}
-    found = list(objects_at({"topProducts": [a, None, c]}, ("topProducts", "@")))
+    found = [(o, flatten(w)) for o, w in objects_at({"topProducts": [a, None, c]}, ("topProducts", "@"))]
     assert found == [(a, ("topProducts", 0)), (c, ("topProducts", 2))]
     assert found[0][0] is a and found[1][0] is c
 
 
 def test_objects_at_nested_lists() -> None:
     data = {"a": [{"b": [{"c": 1}]}, {"b": None}, {"b": [{"c": 2}, None, {"c": 3}]}, None]}
-    assert [path for _, path in objects_at(data, ("a", "@", "b", "@"))] == [
+    assert [flatten(path) for _, path in objects_at(data, ("a", "@", "b", "@"))] == [
         ("a", 0, "b", 0), ("a", 2, "b", 0), ("a", 2, "b", 2),
     ]
     assert [obj["c"] for obj, _ in objects_at(data, ("a", "@", "b", "@"))] == [1, 2, 3]
@@ -80,7 +80,7 @@ def test_objects_at_nested_lists() -> None:
 
 def test_objects_at_single_objects_and_missing_parts() -> None:
     product = {"upc": "1"}
-    assert list(objects_at({"product": product}, ("product",))) == [(product, ("product",))]
+    assert [(o, flatten(w)) for o, w in objects_at({"product": product}, ("product",))] == [(product, ("product",))]
     assert list(objects_at({"product": None}, ("product",))) == []
     assert list(objects_at({}, ("product",))) == []
     assert list(objects_at(None, ("product",))) == []
@@ -90,9 +90,9 @@ def test_objects_at_single_objects_and_missing_parts() -> None:
 
 def test_objects_at_root_and_unspelled_list() -> None:
     data = {"x": 1}
-    assert list(objects_at(data, ())) == [(data, ())]
+    assert [(o, flatten(w)) for o, w in objects_at(data, ())] == [(data, ())]
     items = [{"i": 0}, None, {"i": 2}]
-    assert [path for _, path in objects_at({"l": items}, ("l",))] == [("l", 0), ("l", 2)]
+    assert [flatten(path) for _, path in objects_at({"l": items}, ("l",))] == [("l", 0), ("l", 2)]
 
 
 # --- representation ---------------------------------------------------------------------

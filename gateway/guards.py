@@ -36,7 +36,7 @@ LIST_FACTOR = 10
 class Limits:
     max_depth: int = 15
     max_aliases: int = 30
-    max_cost: int = 10_000
+    max_cost: int = 50_000
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # Gateway guards: operations beyond these are refused before planning.
     gateway_max_depth: int = 15
     gateway_max_aliases: int = 30
-    gateway_max_cost: int = 10_000
+    gateway_max_cost: int = 50_000
     gateway_max_body_bytes: int = 1_000_000
     gateway_introspection: bool | None = None  # default: on in dev, off in prod
     seed_members: int = 1000

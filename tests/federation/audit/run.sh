@@ -10,5 +10,7 @@
 set -eu
 : "${AUDIT_BIN:?set AUDIT_BIN to the audit runner's graphql-federation-audit}"
 checkout="$(cd "$(dirname "$0")/../../.." && pwd)"
-"$AUDIT_BIN" supergraph --cwd . --test "$1"
-exec "$checkout/.venv/bin/loyalty" serve gateway --supergraph supergraph.graphql --host 127.0.0.1 --port 4000
+work="${TMPDIR:-/tmp}/loyalty-federation-audit"  # the audit runs this from the script's folder
+mkdir -p "$work"
+"$AUDIT_BIN" supergraph --cwd "$work" --test "$1"
+exec "$checkout/.venv/bin/loyalty" serve gateway --supergraph "$work/supergraph.graphql" --host 127.0.0.1 --port 4000

@@ -38,8 +38,13 @@ def _read(obj: dict[str, Any], selection: RepSelection, typename: str) -> dict[s
             value = _read_nested(value, f.selection)
         out[f.name] = value
     concrete = obj.get("__typename") or typename
-    if concrete in selection.fragments:
-        out.update(_read(obj, selection.fragments[concrete], concrete))
+    if selection.fragments:
+        # A value read through type conditions says which type it is: the receiving
+        # subgraph could not tell a DayPass from a SeasonPass otherwise.
+        if concrete:
+            out.setdefault("__typename", concrete)
+        if concrete in selection.fragments:
+            out.update(_read(obj, selection.fragments[concrete], concrete))
     return out
 
 

@@ -168,6 +168,23 @@ def test_representation_reads_nested_selections_lists_and_fragments() -> None:
     assert representation({**book, "owner": {"name": "no id"}}, fetch) is None
 
 
+def test_nested_values_read_through_type_conditions_carry_their_typename() -> None:
+    # @requires(fields: "pass { holder ... on SeasonPass { region } }"): the receiving subgraph
+    # must be able to tell a day pass (no region) from a season pass.
+    holder = RepSelection([RepField("holder", "holder")], fragments={"SeasonPass": RepSelection([
+        RepField("region", "region")])})
+    fetch = entity_fetch({"Visit": RepSelection([RepField("id", "id"), RepField("pass", "pass", holder)])},
+                         position_type="Visit")
+    season = {"__typename": "SeasonPass", "holder": "Ana", "region": "north"}
+    day = {"__typename": "DayPass", "holder": "Bo"}
+    assert representation({"id": "v1", "pass": season}, fetch)["pass"] == {
+        "holder": "Ana", "__typename": "SeasonPass", "region": "north"}
+    assert representation({"id": "v2", "pass": day}, fetch)["pass"] == {"holder": "Bo", "__typename": "DayPass"}
+    plain = entity_fetch({"Visit": RepSelection([RepField("pass", "pass", RepSelection([
+        RepField("holder", "holder")]))])}, position_type="Visit")
+    assert representation({"pass": day}, plain)["pass"] == {"holder": "Bo"}  # no type conditions: as asked
+
+
 def test_representation_from_a_planned_requires_fetch() -> None:
     query_plan = plan("{ me { reviews { product { inStock } } } }")
     inventory = next(f for f in query_plan.fetches if f.graph == "inventory")

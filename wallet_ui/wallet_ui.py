@@ -41,87 +41,74 @@ def sign_in_card() -> rx.Component:
     )
 
 
+def panel(title: str, aside: rx.Component | None, *body: rx.Component) -> rx.Component:
+    """A wallet card: a grey title (with something on its right, if given) over its body."""
+    heading = rx.text(title, size="2", color_scheme="gray")
+    if aside is not None:
+        heading = rx.hstack(heading, rx.spacer(), aside, width="100%")
+    return rx.card(rx.vstack(heading, *body, spacing="2", width="100%"), width="100%")
+
+
 def tier_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.text("Tier", size="2", color_scheme="gray"),
-                rx.spacer(),
-                rx.badge(WalletState.tier_name, id="tier-name", size="3", color_scheme="amber"),
-                width="100%",
-            ),
-            rx.progress(value=WalletState.progress, width="100%"),
-            rx.cond(
-                WalletState.next_tier != "",
-                rx.text(WalletState.points_to_next, " points to ", WalletState.next_tier, size="2", id="to-next"),
-                rx.text("Top tier: enjoy every benefit", size="2"),
-            ),
-            spacing="2",
-            width="100%",
+    return panel(
+        "Tier",
+        rx.badge(WalletState.tier_name, id="tier-name", size="3", color_scheme="amber"),
+        rx.progress(value=WalletState.progress, width="100%"),
+        rx.cond(
+            WalletState.next_tier != "",
+            rx.text(WalletState.points_to_next, " points to ", WalletState.next_tier, size="2", id="to-next"),
+            rx.text("Top tier: enjoy every benefit", size="2"),
         ),
-        width="100%",
     )
 
 
 def balance_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.text("Available points", size="2", color_scheme="gray"),
-                rx.spacer(),
-                rx.cond(
-                    WalletState.live,
-                    rx.badge("● live", color_scheme="green", id="live"),
-                    rx.badge("offline", color_scheme="gray"),
-                ),
-                width="100%",
-            ),
-            rx.heading(WalletState.available, size="9", id="balance-available"),
-            rx.hstack(
-                rx.text("Pending ", rx.text.strong(WalletState.pending, id="balance-pending"), size="2"),
-                rx.text("Lifetime ", rx.text.strong(WalletState.lifetime), size="2"),
-                spacing="5",
-            ),
-            rx.cond(
-                WalletState.expiring_points > 0,
-                rx.text(WalletState.expiring_points, " points expire on ", WalletState.expiring_on,
-                        size="1", color_scheme="orange", id="expiring"),
-            ),
-            spacing="2",
-            width="100%",
+    return panel(
+        "Available points",
+        rx.cond(
+            WalletState.live,
+            rx.badge("● live", color_scheme="green", id="live"),
+            rx.badge("offline", color_scheme="gray"),
         ),
-        width="100%",
+        rx.heading(WalletState.available, size="9", id="balance-available"),
+        rx.hstack(
+            rx.text("Pending ", rx.text.strong(WalletState.pending, id="balance-pending"), size="2"),
+            rx.text("Lifetime ", rx.text.strong(WalletState.lifetime), size="2"),
+            spacing="5",
+        ),
+        rx.cond(
+            WalletState.expiring_points > 0,
+            rx.text(WalletState.expiring_points, " points expire on ", WalletState.expiring_on,
+                    size="1", color_scheme="orange", id="expiring"),
+        ),
     )
 
 
 def activity_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text("Activity", size="2", color_scheme="gray"),
-            rx.cond(
-                WalletState.activity.length() > 0,
-                rx.vstack(
-                    rx.foreach(
-                        WalletState.activity,
-                        lambda row: rx.hstack(
-                            rx.vstack(
-                                rx.text(row["description"], size="2"),
-                                rx.text(row["date"], " · ", row["kind"], size="1", color_scheme="gray"),
-                                spacing="0",
-                            ),
-                            rx.spacer(),
-                            rx.text(row["points"], weight="bold"),
-                            width="100%",
+    return panel(
+        "Activity",
+        None,
+        rx.cond(
+            WalletState.activity.length() > 0,
+            rx.vstack(
+                rx.foreach(
+                    WalletState.activity,
+                    lambda row: rx.hstack(
+                        rx.vstack(
+                            rx.text(row["description"], size="2"),
+                            rx.text(row["date"], " · ", row["kind"], size="1", color_scheme="gray"),
+                            spacing="0",
                         ),
+                        rx.spacer(),
+                        rx.text(row["points"], weight="bold"),
+                        width="100%",
                     ),
-                    width="100%",
-                    id="activity",
                 ),
-                rx.text("No activity yet.", size="2"),
+                width="100%",
+                id="activity",
             ),
-            width="100%",
+            rx.text("No activity yet.", size="2"),
         ),
-        width="100%",
     )
 
 

@@ -157,7 +157,7 @@ class _Subgraph:
             typ.inaccessible |= bool(self._find(directives, "inaccessible"))
             typ.interface_object |= bool(self._find(directives, "interfaceObject"))
             typ.external |= bool(self._find(directives, "external"))
-            typ.kept_directives += [d for d in directives if d.name.value in KEPT_DIRECTIVES]
+            typ.kept_directives += _kept(directives)
             typ.interfaces += [i.name.value for i in getattr(definition, "interfaces", None) or ()]
             typ.members += [m.name.value for m in getattr(definition, "types", None) or ()]
             for value in getattr(definition, "values", None) or ():
@@ -225,6 +225,11 @@ class _Enum:
 
 def graph_enum_value(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+
+
+def _kept(directives: Iterable[DirectiveNode] | None) -> tuple[DirectiveNode, ...]:
+    """The directives a supergraph carries over from a subgraph element (@deprecated, @tag, ...)."""
+    return tuple(d for d in directives or () if d.name.value in KEPT_DIRECTIVES)
 
 
 def _nullable(type_node: TypeNode) -> TypeNode:
@@ -325,9 +330,7 @@ def _with_interface_object_fields(definitions: list, subgraphs: Sequence[_Subgra
                 node = fdef.node
                 added.setdefault(typ.name, {}).setdefault(fname, FieldDefinitionNode(
                     name=node.name, description=node.description, type=node.type,
-                    arguments=tuple(replace(a, directives=tuple(x for x in a.directives or ()
-                                                               if x.name.value in KEPT_DIRECTIVES))
-                                    for a in node.arguments or ()),
+                    arguments=tuple(replace(a, directives=_kept(a.directives)) for a in node.arguments or ()),
                     directives=(_directive("join__field"),),
                 ))
     if not added:
@@ -423,7 +426,7 @@ def _compose_object(tname, views, graph_of, problems, kind=None, subtypes=None):
             for sg, d, _ in defs for a in d.node.arguments or () if sg._find(a.directives, "inaccessible")
         }
         arguments = tuple(
-            replace(a, directives=tuple(x for x in a.directives or () if x.name.value in KEPT_DIRECTIVES)
+            replace(a, directives=_kept(a.directives)
                     + ((_directive("inaccessible"),) if a.name.value in hidden_args else ()))
             for a in base.arguments or () if a.name.value in shared_args
         )
@@ -457,7 +460,7 @@ def _compose_object(tname, views, graph_of, problems, kind=None, subtypes=None):
                     override=d.override,
                     usedOverridden=used_overridden,
                 ))
-        kept = tuple(x for x in base.directives or () if x.name.value in KEPT_DIRECTIVES)
+        kept = _kept(base.directives)
         inaccessible = (_directive("inaccessible"),) if any(d.inaccessible for _, d, _ in defs) else ()
         description = next((d.node.description for _, d, _ in defs if d.node.description), None)
         fields.append(FieldDefinitionNode(
@@ -491,8 +494,7 @@ def _compose_input(tname, views, graph_of, problems):  # noqa: ANN001, ANN202
         if fname in everywhere:
             node = fdef.node
             extra = (_directive("inaccessible"),) if any(t.fields[fname].inaccessible for _, t in views) else ()
-            fields.append(replace(node, directives=tuple(
-                x for x in node.directives or () if x.name.value in KEPT_DIRECTIVES) + extra))
+            fields.append(replace(node, directives=_kept(node.directives) + extra))
     return InputObjectTypeDefinitionNode(
         name=_name(tname), description=_description(views), directives=tuple(directives), fields=tuple(fields)
     )
@@ -547,7 +549,7 @@ def _compose_enum(tname, views, graph_of, problems, usage):  # noqa: ANN001, ANN
         extra = [_directive("join__enumValue", graph=graph_of[sg.name]) for sg, _ in defining]
         if any(vname in t.value_inaccessible for _, t in defining):
             extra.append(_directive("inaccessible"))
-        kept = tuple(x for x in node.directives or () if x.name.value in KEPT_DIRECTIVES)
+        kept = _kept(node.directives)
         values.append(replace(node, directives=kept + tuple(extra)))
     return EnumTypeDefinitionNode(
         name=_name(tname), description=_description(views), directives=tuple(directives), values=tuple(values)

@@ -135,11 +135,10 @@ async def main() -> None:
     body = workdir / "body.json"
     body.write_bytes(orjson.dumps({"query": OPERATION, "operationName": "Storefront"}))
     ports = free_ports(5)
-    first = ports[0] if ports[3] == ports[0] + 3 else 4300
     names = ("accounts", "products", "inventory", "reviews")
     results: dict[str, dict] = {}
-    async with process(str(BIN / "node"), str(HERE / "subgraphs.mjs"), str(first), cwd=HERE):
-        urls = {name: f"http://127.0.0.1:{first + i}/graphql" for i, name in enumerate(names)}
+    async with process(str(BIN / "node"), str(HERE / "subgraphs.mjs"), *map(str, ports[:4]), cwd=HERE):
+        urls = {name: f"http://127.0.0.1:{port}/graphql" for name, port in zip(names, ports, strict=False)}
         sdl = await compose_remote(urls, wait_seconds=30)
         supergraph = workdir / "supergraph.graphql"
         supergraph.write_text(sdl)

@@ -2,7 +2,8 @@
 // accounts, products, inventory, reviews (Apollo's classic federation demo shape).
 // Each memoizes its responses by request body: every gateway sends the same
 // subgraph requests for the benchmark query, so the subgraphs answer from memory
-// and are never the bottleneck. Usage: node subgraphs.mjs <first port>
+// and are never the bottleneck. Usage: node subgraphs.mjs <port> <port> <port> <port>
+// (accounts, products, inventory, reviews).
 import { createServer } from "node:http";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { execute, parse, validate } from "graphql";
@@ -111,5 +112,5 @@ function serve(name, { sdl, resolvers }, port) {
   }).listen(port, "127.0.0.1", () => process.stdout.write(`${name} on ${port}\n`));
 }
 
-const first = Number(process.argv[2] ?? 4300);
-Object.entries(SUBGRAPHS).forEach(([name, subgraph], i) => serve(name, subgraph, first + i));
+const ports = process.argv.slice(2).map(Number);
+Object.entries(SUBGRAPHS).forEach(([name, subgraph], i) => serve(name, subgraph, ports[i] ?? 4300 + i));

@@ -2,6 +2,7 @@
 mapping and the request context."""
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterator
 from functools import cached_property
@@ -11,6 +12,7 @@ import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
@@ -88,7 +90,8 @@ class ErrorCodes(SchemaExtension):
 
 
 class RequestContext:
-    """The context of one GraphQL request (or one websocket connection)."""
+    """The context of one GraphQL request, or of one websocket connection; each
+    subscription event is resolved with its own copy (`for_event`)."""
 
     def __init__(self, runtime: Runtime, request: Request | WebSocket) -> None:
         self.runtime = runtime
@@ -106,10 +109,31 @@ class RequestContext:
         return principal_from_authorization(self.runtime.settings, authorization)
 
     def loader(self, name: str, factory: Callable[[], T]) -> T:
-        """A per-request DataLoader (batched `_entities` lookups), created on first use."""
+        """A per-request DataLoader (batched `_entities` lookups), created on first use.
+        A DataLoader caches what it loaded, so it must never outlive one execution."""
         if name not in self._loaders:
             self._loaders[name] = factory()
         return self._loaders[name]
+
+    def for_event(self) -> RequestContext:
+        """The same connection (runtime, request, principal) with loaders of its own:
+        one subscription event must not see the balance another event loaded."""
+        event = copy.copy(self)
+        event._loaders = {}
+        return event
+
+
+class PerEventContext(StrawberryGraphQLCoreExecutionContext):
+    """Resolves every subscription event with a fresh context (`RequestContext.for_event`).
+
+    Strawberry gives a websocket connection one context for its whole life; without
+    this, DataLoaders filled by the first event would answer every later one."""
+
+    def build_per_event_executor(self, payload: Any) -> PerEventContext:
+        executor = super().build_per_event_executor(payload)
+        if isinstance(executor.context_value, RequestContext):
+            executor.context_value = executor.context_value.for_event()
+        return executor
 
 
 T = TypeVar("T")
@@ -132,6 +156,7 @@ def make_schema(
         subscription=subscription,
         types=types,
         federation_version=FEDERATION_VERSION,
+        execution_context_class=PerEventContext,
         # Gateways send the same few operations again and again: parse and validate each once.
         extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)],
     )

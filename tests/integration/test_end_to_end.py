@@ -43,6 +43,23 @@ async def test_checkout_reaches_the_wallet_subscription_enriched(stack: Stack) -
                                     "tier": {"current": {"name": "Bronze"}}}
 
 
+async def test_every_wallet_event_carries_the_balance_after_it(stack: Stack) -> None:
+    """Each event of a live subscription is resolved afresh: the third event of a
+    subscription shows the balance after the third checkout, not the first one's."""
+    member_id = await stack.enroll("Steady")
+    member_token = stack.token(Role.MEMBER, member_id)
+    async with subscribe(stack.url, WALLET_UPDATED, {"memberId": member_id}, member_token) as wallet:
+        await stack.wait_for_live_subscriber(member_id)
+        seen = []
+        for n, points in enumerate((10, 20, 30), start=1):
+            lines = [{"sku": "SOK-CREW-3PK", "quantity": 1, "unitPrice": f"{points}.00"}]
+            (await stack.checkout(member_id, f"till-steady-{n}", lines)).ok()
+            update = (await wallet.next())["data"]["walletUpdated"]
+            seen.append((update["entry"]["balanceAfter"], update["member"]["points"]["available"],
+                         update["member"]["points"]["lifetimeEarned"]))
+    assert seen == [(10, 10, 10), (30, 30, 30), (60, 60, 60)]
+
+
 async def test_the_same_checkout_twice_is_recorded_once(stack: Stack) -> None:
     member_id = await stack.enroll("Repeat")
     first = (await stack.checkout(member_id, "till-repeat-1", LINES)).ok()["checkout"]

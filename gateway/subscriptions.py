@@ -1,12 +1,16 @@
 """Client subscriptions share upstreams: one upstream subscription (and one
 enrichment per event) per distinct operation, variables and identity, fanned
 out to every client that asked the same. When the last client leaves, the
-upstream closes; when the upstream ends or fails, every client hears how."""
+upstream closes; when the upstream ends or fails, every client hears how.
+
+An upstream that has ended leaves the hub *before* its clients are told, so a
+client arriving at that moment starts a fresh upstream instead of waiting on
+a dead one."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -25,55 +29,98 @@ Key = tuple[str, str | None, bytes, str | None]
 Upstream = Callable[[], AsyncIterator[dict[str, Any]]]
 
 
+class Inbox:
+    """One client's events: bounded, plus one last word that always fits, so a
+    client that is behind still hears how its subscription ended."""
+
+    def __init__(self, size: int = CLIENT_QUEUE_SIZE) -> None:
+        self._items: deque[object] = deque()
+        self._size = size
+        self._last: object | None = None
+        self._ready = asyncio.Event()
+
+    def put(self, item: object) -> bool:
+        """False when full (or already ended): the item was not taken."""
+        if self._last is not None or len(self._items) >= self._size:
+            return False
+        self._items.append(item)
+        self._ready.set()
+        return True
+
+    def finish(self, last: object) -> None:
+        """The final item (the end, or why it ended), delivered after what is queued."""
+        if self._last is None:
+            self._last = last
+            self._ready.set()
+
+    async def get(self) -> object:
+        while not self._items and self._last is None:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft() if self._items else self._last
+
+    @property
+    def finished(self) -> bool:
+        return self._last is not None
+
+
 class _Shared:
-    def __init__(self, key: Key, upstream: Upstream, on_empty: Callable[[Key], None]) -> None:
+    """One upstream subscription and the clients it feeds."""
+
+    def __init__(self, key: Key, upstream: Upstream, forget: Callable[[_Shared], None]) -> None:
         self.key = key
-        self.clients: set[asyncio.Queue[object]] = set()
+        self.clients: set[Inbox] = set()
+        self.closed = False
         self._upstream = upstream
-        self._on_empty = on_empty
+        self._forget = forget
         self._task: asyncio.Task[None] | None = None
 
-    def attach(self) -> asyncio.Queue[object]:
-        queue: asyncio.Queue[object] = asyncio.Queue(CLIENT_QUEUE_SIZE)
-        self.clients.add(queue)
+    def attach(self) -> Inbox:
+        inbox = Inbox()
+        self.clients.add(inbox)
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"upstream:{self.key[1] or 'subscription'}")
-        return queue
+        return inbox
 
-    def detach(self, queue: asyncio.Queue[object]) -> None:
-        self.clients.discard(queue)
+    def detach(self, inbox: Inbox) -> None:
+        self.clients.discard(inbox)
         if not self.clients:
-            self._on_empty(self.key)
-            if self._task is not None and not self._task.done():
-                self._task.cancel()
+            self._close()
+
+    def _close(self) -> None:
+        """Nobody listens any more: leave the hub and stop the upstream."""
+        self.closed = True
+        self._forget(self)
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
 
     def _tell(self, item: object) -> None:
-        for queue in tuple(self.clients):
-            try:
-                queue.put_nowait(item)
-            except asyncio.QueueFull:  # a client that cannot keep up is let go, with a reason
-                self.clients.discard(queue)
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.get_nowait()
-                    queue.put_nowait(RequestError([error("this subscriber fell too far behind and was closed",
-                                                         ErrorCode.INTERNAL)]))
+        for inbox in tuple(self.clients):
+            if not inbox.put(item):  # a client that cannot keep up is let go, with a reason
+                self.clients.discard(inbox)
+                inbox.finish(RequestError([error("this subscriber fell too far behind and was closed",
+                                                  ErrorCode.INTERNAL)]))
+        if not self.clients:
+            self._close()
 
     async def _run(self) -> None:
+        ending: object = _END
         try:
             async for result in self._upstream():
                 self._tell(result)
         except RequestError as e:
-            self._tell(e)
+            ending = e
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - every client hears that its subscription ended
             log.exception("shared subscription failed")
-            self._tell(RequestError([error("the subscription failed", ErrorCode.INTERNAL)]))
+            ending = RequestError([error("the subscription failed", ErrorCode.INTERNAL)])
         finally:
-            self._on_empty(self.key)
-            for queue in tuple(self.clients):
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(_END)
+            # Closed and out of the hub first: a newcomer from now on starts its own upstream.
+            self.closed = True
+            self._forget(self)
+            for inbox in tuple(self.clients):
+                inbox.finish(ending)
 
 
 class SubscriptionHub:
@@ -90,21 +137,20 @@ class SubscriptionHub:
 
     async def subscribe(self, key: Key, upstream: Upstream) -> AsyncIterator[dict[str, Any]]:
         shared = self._shared.get(key)
-        if shared is None:
+        if shared is None or shared.closed:
             shared = self._shared[key] = _Shared(key, upstream, self._forget)
-        queue = shared.attach()
+        inbox = shared.attach()
         try:
             while True:
-                item = await queue.get()
+                item = await inbox.get()
                 if item is _END:
                     return
                 if isinstance(item, RequestError):
                     raise item
                 yield item  # type: ignore[misc]
         finally:
-            shared.detach(queue)
+            shared.detach(inbox)
 
-    def _forget(self, key: Key) -> None:
-        shared = self._shared.get(key)
-        if shared is not None and (not shared.clients or (shared._task is not None and shared._task.done())):
-            del self._shared[key]
+    def _forget(self, shared: _Shared) -> None:
+        if self._shared.get(shared.key) is shared:
+            del self._shared[shared.key]

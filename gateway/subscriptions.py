@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
 
 from subgraphs.kernel.errors import ErrorCode
+from subgraphs.kernel.mailbox import Mailbox
 
 from .operation import RequestError, error
 
@@ -29,61 +29,26 @@ Key = tuple[str, str | None, bytes, str | None]
 Upstream = Callable[[], AsyncIterator[dict[str, Any]]]
 
 
-class Inbox:
-    """One client's events: bounded, plus one last word that always fits, so a
-    client that is behind still hears how its subscription ended."""
-
-    def __init__(self, size: int = CLIENT_QUEUE_SIZE) -> None:
-        self._items: deque[object] = deque()
-        self._size = size
-        self._last: object | None = None
-        self._ready = asyncio.Event()
-
-    def put(self, item: object) -> bool:
-        """False when full (or already ended): the item was not taken."""
-        if self._last is not None or len(self._items) >= self._size:
-            return False
-        self._items.append(item)
-        self._ready.set()
-        return True
-
-    def finish(self, last: object) -> None:
-        """The final item (the end, or why it ended), delivered after what is queued."""
-        if self._last is None:
-            self._last = last
-            self._ready.set()
-
-    async def get(self) -> object:
-        while not self._items and self._last is None:
-            self._ready.clear()
-            await self._ready.wait()
-        return self._items.popleft() if self._items else self._last
-
-    @property
-    def finished(self) -> bool:
-        return self._last is not None
-
-
 class _Shared:
     """One upstream subscription and the clients it feeds."""
 
     def __init__(self, key: Key, upstream: Upstream, forget: Callable[[_Shared], None]) -> None:
         self.key = key
-        self.clients: set[Inbox] = set()
+        self.clients: set[Mailbox] = set()
         self.closed = False
         self._upstream = upstream
         self._forget = forget
         self._task: asyncio.Task[None] | None = None
 
-    def attach(self) -> Inbox:
-        inbox = Inbox()
-        self.clients.add(inbox)
+    def attach(self) -> Mailbox:
+        mailbox = Mailbox(CLIENT_QUEUE_SIZE)
+        self.clients.add(mailbox)
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"upstream:{self.key[1] or 'subscription'}")
-        return inbox
+        return mailbox
 
-    def detach(self, inbox: Inbox) -> None:
-        self.clients.discard(inbox)
+    def detach(self, mailbox: Mailbox) -> None:
+        self.clients.discard(mailbox)
         if not self.clients:
             self._close()
 
@@ -95,10 +60,10 @@ class _Shared:
             self._task.cancel()
 
     def _tell(self, item: object) -> None:
-        for inbox in tuple(self.clients):
-            if not inbox.put(item):  # a client that cannot keep up is let go, with a reason
-                self.clients.discard(inbox)
-                inbox.finish(RequestError([error("this subscriber fell too far behind and was closed",
+        for mailbox in tuple(self.clients):
+            if not mailbox.put(item):  # a client that cannot keep up is let go, with a reason
+                self.clients.discard(mailbox)
+                mailbox.finish(RequestError([error("this subscriber fell too far behind and was closed",
                                                   ErrorCode.INTERNAL)]))
         if not self.clients:
             self._close()
@@ -119,8 +84,8 @@ class _Shared:
             # Closed and out of the hub first: a newcomer from now on starts its own upstream.
             self.closed = True
             self._forget(self)
-            for inbox in tuple(self.clients):
-                inbox.finish(ending)
+            for mailbox in tuple(self.clients):
+                mailbox.finish(ending)
 
 
 class SubscriptionHub:
@@ -139,17 +104,17 @@ class SubscriptionHub:
         shared = self._shared.get(key)
         if shared is None or shared.closed:
             shared = self._shared[key] = _Shared(key, upstream, self._forget)
-        inbox = shared.attach()
+        mailbox = shared.attach()
         try:
             while True:
-                item = await inbox.get()
+                item = await mailbox.get()
                 if item is _END:
                     return
                 if isinstance(item, RequestError):
                     raise item
                 yield item  # type: ignore[misc]
         finally:
-            shared.detach(inbox)
+            shared.detach(mailbox)
 
     def _forget(self, shared: _Shared) -> None:
         if self._shared.get(shared.key) is shared:

@@ -65,7 +65,7 @@ class Runtime:
     def live(self, subject: str) -> LiveHub:
         """The process-wide fan-out of live events on `subject` (for subscriptions)."""
         if subject not in self._live:
-            self._live[subject] = LiveHub(self.bus, subject)
+            self._live[subject] = LiveHub(self.bus, subject, remember=self.settings.live_recent_event_ids)
         return self._live[subject]
 
     def unit_of_work(self) -> UnitOfWork:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     seed_members: int = 1000
     default_phone_region: str = "US"
     log_level: str = "info"
+    # Live subscriptions
+    live_recent_event_ids: int = 10_000  # event ids each live hub remembers to drop a repeated publish
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_urls.get(subgraph, self.database_url)

@@ -84,6 +84,20 @@ async def test_a_repeat_does_not_fire_the_wallet_again(stack: Stack) -> None:
         assert event["data"]["walletUpdated"]["entry"]["reference"] == "till-quiet-2"
 
 
+async def test_an_event_published_twice_fires_the_wallet_once(stack: Stack) -> None:
+    """A relay may publish a row twice (two replicas, a crash before marking it): live subscribers see it once."""
+    member_id = await stack.enroll("Twice")
+    member_token = stack.token(Role.MEMBER, member_id)
+    async with subscribe(stack.url, WALLET_UPDATED, {"memberId": member_id}, member_token) as wallet:
+        await stack.wait_for_live_subscriber(member_id)
+        (await stack.checkout(member_id, "till-twice-1", LINES)).ok()
+        assert (await wallet.next())["data"]["walletUpdated"]["entry"]["reference"] == "till-twice-1"
+        await stack.publish_again(await stack.outbox_events("ledger", member_id))
+        (await stack.checkout(member_id, "till-twice-2", LINES[:1])).ok()
+        event = await wallet.next()
+        assert event["data"]["walletUpdated"]["entry"]["reference"] == "till-twice-2"
+
+
 async def test_checkout_by_phone_at_the_till(stack: Stack) -> None:
     member_id = await stack.enroll("Phoned", phone="+1 (503) 555-0177")
     response = await stack.gql(

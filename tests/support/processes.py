@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from subgraphs.kernel.bus.nats import NatsJetStreamBus
+from subgraphs.kernel.events import Event
 from subgraphs.kernel.settings import SUBGRAPHS, Settings
 
 from .net import free_ports, wait_http_ok
@@ -66,6 +67,16 @@ class ProcessStack(Stack):
             await wait_http_ok(f"http://127.0.0.1:{self.settings.subgraph_ports[name]}/health")
         self.processes.append(await self._loyalty("serve", "gateway"))
         await wait_http_ok(f"http://127.0.0.1:{self.settings.gateway_port}/ready")
+
+    async def publish_again(self, events: list[Event]) -> None:
+        """Publish events a second time on NATS (the stream dedups them; live listeners see them)."""
+        bus = NatsJetStreamBus(NATS, stream=self.env["LOYALTY_BUS_STREAM"], namespace=self.env["LOYALTY_BUS_NAMESPACE"])
+        await bus.start()
+        try:
+            for event in events:
+                await bus.publish(event)
+        finally:
+            await bus.close()
 
     async def stop(self) -> None:
         for process in self.processes:

@@ -17,7 +17,7 @@ from seed.loader import seed
 from subgraphs.kernel.auth import Role, issue_token
 from subgraphs.kernel.clock import Clock
 from subgraphs.kernel.db import create_engine
-from subgraphs.kernel.events import subject_for
+from subgraphs.kernel.events import Event, subject_for
 from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.serving import ServerGroup
 from subgraphs.kernel.settings import SUBGRAPHS, Settings
@@ -97,6 +97,24 @@ class Stack:
                 return await connection.scalar(sa.text(sql), params)
         finally:
             await engine.dispose()
+
+    async def outbox_events(self, subgraph: str, member_id: str) -> list[Event]:
+        """The events a subgraph has written to its outbox about a member, oldest first."""
+        engine = create_engine(self.settings.database_url_for(subgraph))
+        try:
+            async with engine.connect() as connection:
+                bodies = (await connection.execute(sa.text("SELECT body FROM outbox ORDER BY seq"))).scalars()
+                events = [Event.from_json(body) for body in bodies]
+        finally:
+            await engine.dispose()
+        return [e for e in events if e.member_id == member_id]
+
+    async def publish_again(self, events: list[Event]) -> None:
+        """Publish events a second time, as a relay does that crashed before marking its rows."""
+        assert self.host is not None
+        bus = self.host.runtime("ledger").bus  # one in-process bus for all four subgraphs
+        for event in events:
+            await bus.publish(event)
 
     async def wait_for_live_subscriber(self, member_id: str, timeout: float = 10.0) -> None:
         """Until the ledger holds a live subscription for the member (the gateway's upstream)."""

@@ -132,7 +132,12 @@ class NatsJetStreamBus:
         subscription = await self._nc.subscribe(self._wire(subject))
         try:
             async for message in subscription.messages:
-                yield Event.from_json(message.data)
+                try:
+                    event = Event.from_json(message.data)
+                except (ValueError, KeyError, TypeError):  # one malformed message must not end the listener
+                    log.warning("ignoring a message on %s that is not an event", message.subject)
+                    continue
+                yield event
         finally:
             try:
                 await subscription.unsubscribe()

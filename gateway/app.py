@@ -17,8 +17,9 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.http.ides import get_graphql_ide_html
 
-from subgraphs.kernel.auth import bearer_token, verify_token
+from subgraphs.kernel.auth import Principal, bearer_token, verify_token
 from subgraphs.kernel.errors import ErrorCode, LoyaltyError
+from subgraphs.kernel.live_limits import OperationQuota, principal_key, seconds_left, token_expired, too_many
 from subgraphs.kernel.settings import Settings
 
 from . import http
@@ -64,7 +65,7 @@ class GatewayApp:
                                 timeouts=settings.subgraph_timeouts)
         limits = Limits(settings.gateway_max_depth, settings.gateway_max_aliases, settings.gateway_max_cost)
         self.gateway = Gateway(supergraph, client, introspection=settings.introspection, metrics=self.metrics,
-                               limits=limits)
+                               limits=limits, live_quota=OperationQuota(settings.live_max_operations_per_principal))
         self.metrics.upstream_subscriptions = lambda: self.gateway.hub.upstreams if self.gateway else 0
         log.info("gateway ready with subgraphs %s", ", ".join(supergraph.graph_urls))
         try:
@@ -91,14 +92,14 @@ class GatewayApp:
             else:
                 body = await self._body(request)
                 incoming = http.from_post(request.headers, body)
-            headers = self._forwarded_headers(request)
+            headers, principal = self._forwarded_headers(request)
             prepared = gateway.prepare(incoming.request)
             kind = prepared.plan.kind.value
             if incoming.from_get and prepared.plan.kind is OperationType.MUTATION:
                 raise http.BadRequest("mutations are never run from GET", status=405, headers={"allow": "POST"})
             if media_type == http.EVENT_STREAM:
                 self.metrics.request(kind, "stream", time.perf_counter() - started)
-                return self._event_stream(gateway, incoming.request, headers, prepared)
+                return self._event_stream(gateway, incoming.request, headers, prepared, principal, request)
             result = await gateway.execute(incoming.request, headers, prepared)
             if self.settings.is_dev and request.headers.get("x-debug-plan"):
                 result.setdefault("extensions", {})["queryPlan"] = prepared.plan.describe()
@@ -136,12 +137,23 @@ class GatewayApp:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _event_stream(self, gateway: Gateway, graphql_request: Any, headers: dict[str, str], prepared: Any
-                      ) -> StreamingResponse:
+    def _event_stream(self, gateway: Gateway, graphql_request: Any, headers: dict[str, str], prepared: Any,
+                      principal: Principal | None, request: Request) -> StreamingResponse:
         """GraphQL over Server-Sent Events (distinct connections mode): `next` events,
-        then `complete`; comments keep the connection alive while nothing happens."""
+        then `complete`; comments keep the connection alive while nothing happens.
+        The same bounds as a websocket: the principal's live operations count against
+        its quota, and the stream ends (with UNAUTHENTICATED) when the token expires."""
+        who = principal_key(principal, request.client.host if request.client else None)
+        left = seconds_left(principal)
 
         async def events() -> AsyncIterator[str]:
+            if not gateway.live_quota.acquire(who):
+                refused = {"errors": [too_many("operationsPerPrincipal", gateway.live_quota.per_principal)]}
+                yield "event: next\ndata: " + orjson.dumps(refused).decode() + "\n\n"
+                yield "event: complete\ndata:\n\n"
+                return
+            loop = asyncio.get_running_loop()
+            expires = None if left is None else loop.time() + left
             queue: asyncio.Queue[object] = asyncio.Queue(64)
             done = object()
 
@@ -158,8 +170,13 @@ class GatewayApp:
             self.metrics.active_subscriptions += 1
             try:
                 while True:
+                    wait = SSE_KEEPALIVE_SECONDS if expires is None else min(SSE_KEEPALIVE_SECONDS,
+                                                                            expires - loop.time())
+                    if wait <= 0:
+                        yield "event: next\ndata: " + orjson.dumps({"errors": [token_expired()]}).decode() + "\n\n"
+                        break
                     try:
-                        item = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+                        item = await asyncio.wait_for(queue.get(), wait)
                     except TimeoutError:
                         yield ":\n\n"
                         continue
@@ -169,6 +186,7 @@ class GatewayApp:
                 yield "event: complete\ndata:\n\n"
             finally:
                 self.metrics.active_subscriptions -= 1
+                gateway.live_quota.release(who)
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -176,18 +194,17 @@ class GatewayApp:
         return StreamingResponse(events(), media_type=http.EVENT_STREAM,
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
-    def _forwarded_headers(self, request: Request) -> dict[str, str]:
+    def _forwarded_headers(self, request: Request) -> tuple[dict[str, str], Principal | None]:
         """Verify the bearer token before planning; forward it to the subgraphs, which check it again."""
         authorization = request.headers.get("authorization")
         if not authorization:
-            return {}
+            return {}, None
         try:
             token = bearer_token(authorization)
-            if token:
-                verify_token(self.settings, token)
+            principal = verify_token(self.settings, token) if token else None
         except LoyaltyError as e:
             raise _Unauthenticated(e.message) from e
-        return {"authorization": authorization}
+        return {"authorization": authorization}, principal
 
     async def websocket(self, websocket: WebSocket) -> None:
         if self.gateway is None:

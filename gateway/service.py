@@ -23,6 +23,8 @@ from graphql.execution.values import VariableValues
 
 from subgraphs.kernel import graphql_ws
 from subgraphs.kernel.errors import ErrorCode
+from subgraphs.kernel.live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota
+from subgraphs.kernel.settings import Settings
 
 from .execution.executor import Execution
 from .execution.fetch import SubgraphClient
@@ -75,7 +77,8 @@ class PlanCache:
 
 class Gateway:
     def __init__(self, supergraph: Supergraph, client: SubgraphClient, *, plan_cache_size: int = 1000,
-                 introspection: bool = True, metrics: Metrics | None = None, limits: Limits | None = None) -> None:
+                 introspection: bool = True, metrics: Metrics | None = None, limits: Limits | None = None,
+                 live_quota: OperationQuota | None = None) -> None:
         self.supergraph = supergraph
         self.client = client
         self.introspection = introspection
@@ -84,6 +87,9 @@ class Gateway:
         self.plans = PlanCache(plan_cache_size)
         self.metrics = metrics or Metrics()
         self.hub = SubscriptionHub()
+        # Live operations (websocket and event stream) held per principal, across this gateway.
+        self.live_quota = live_quota if live_quota is not None else OperationQuota(
+            Settings.model_fields["live_max_operations_per_principal"].default)
         self.limits = limits or Limits()
         self._measures: OrderedDict[tuple[str, str | None], Measure] = OrderedDict()
 
@@ -194,6 +200,8 @@ class Gateway:
                 await execution.run(plan, skip=frozenset({root.id}))
                 yield self._shape(plan, execution)
         except graphql_ws.SubscriptionLost as e:
+            if e.code == TOKEN_EXPIRED_CLOSE[0]:  # the subgraph no longer accepts the token
+                raise RequestError([error("the token has expired", ErrorCode.UNAUTHENTICATED)], status=401) from e
             raise RequestError([error(f"subgraph {root.graph} is unavailable: {e}", ErrorCode.SUBGRAPH_UNAVAILABLE,
                                       serviceName=root.graph)], status=502) from e
 

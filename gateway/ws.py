@@ -1,5 +1,12 @@
 """Clients' subscriptions over graphql-transport-ws
-(https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md)."""
+(https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md).
+
+Every frame is checked before it is acted on (anything else closes the socket
+with 4400); a connection holds at most `live_max_operations_per_connection`
+operations and its principal at most `live_max_operations_per_principal`
+across the gateway (an operation beyond is refused with an `error` message);
+and the socket closes with 4403 when the token it was opened with expires.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +17,16 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from subgraphs.kernel.auth import bearer_token, verify_token
+from subgraphs.kernel.auth import Principal, bearer_token, verify_token
 from subgraphs.kernel.errors import LoyaltyError
+from subgraphs.kernel.graphql_ws import invalid_message
+from subgraphs.kernel.live_limits import (
+    TOKEN_EXPIRED_CLOSE,
+    OperationQuota,
+    principal_key,
+    seconds_left,
+    too_many,
+)
 from subgraphs.kernel.settings import Settings
 
 from .operation import GraphQLRequest, RequestError
@@ -34,88 +49,123 @@ async def serve_websocket(websocket: WebSocket, gateway: Gateway, settings: Sett
     await session.run()
 
 
+class _Closed(Exception):
+    """This side closed the socket (a protocol violation, the token expired): stop reading."""
+
+
 class _Session:
     def __init__(self, websocket: WebSocket, gateway: Gateway, settings: Settings) -> None:
         self.ws = websocket
         self.gateway = gateway
         self.settings = settings
+        self.quota: OperationQuota = gateway.live_quota
         self.headers: dict[str, str] = {}
+        self.principal: Principal | None = None
+        self.who = ""  # the principal's quota key, known after connection_init
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
+        self._closed = False
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self._send_lock:
+            if self._closed:
+                raise WebSocketDisconnected()
             await self.ws.send_text(orjson.dumps(message).decode())
 
+    async def close(self, code: int, reason: str) -> None:
+        """Close once; operations stop first, so none writes to a closed socket."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_operations()
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, reason=reason)
+
+    async def receive(self) -> dict[str, Any]:
+        """The next valid message; any other frame (binary, not JSON, not a message) closes with 4400."""
+        frame = await self.ws.receive()
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000))
+        if self._closed:
+            raise _Closed  # sent before the client saw our close: nothing to act on
+        text = frame.get("text")
+        if text is None:
+            await self.close(4400, "Invalid message: binary frames are not part of graphql-transport-ws")
+            raise _Closed
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            message = None
+        problem = invalid_message(message)
+        if problem is not None:
+            await self.close(4400, problem)
+            raise _Closed
+        return message  # type: ignore[return-value]
+
     async def run(self) -> None:
-        keepalive: asyncio.Task[None] | None = None
+        background: list[asyncio.Task[None]] = []
         try:
             if not await self._initialise():
                 return
-            keepalive = asyncio.create_task(self._keepalive())
+            background.append(asyncio.create_task(self._keepalive()))
+            left = seconds_left(self.principal)
+            if left is not None:
+                background.append(asyncio.create_task(self._close_at_expiry(left)))
             while True:
-                raw = await self.ws.receive_text()
-                try:
-                    message = orjson.loads(raw)
-                    kind = message["type"]
-                except (orjson.JSONDecodeError, KeyError, TypeError):
-                    await self.ws.close(code=4400, reason="Invalid message")
-                    return
+                message = await self.receive()
+                kind = message["type"]
                 if kind == "ping":
                     await self.send({"type": "pong", **({"payload": message["payload"]} if "payload" in message else {})})
                 elif kind == "pong":
                     continue
                 elif kind == "subscribe":
-                    if not await self._subscribe(message):
-                        return
+                    await self._subscribe(message)
                 elif kind == "complete":
-                    task = self.operations.pop(str(message.get("id")), None)
+                    task = self.operations.pop(message["id"], None)
                     if task is not None:
                         task.cancel()
-                elif kind == "connection_init":
-                    await self.ws.close(code=4429, reason="Too many initialisation requests")
+                else:  # connection_init, again
+                    await self.close(4429, "Too many initialisation requests")
                     return
-                else:
-                    await self.ws.close(code=4400, reason=f"Unexpected message type {kind!r}")
-                    return
-        except (WebSocketDisconnect, WebSocketDisconnected):
-            pass  # the client went away: its operations stop below
+        except (WebSocketDisconnect, WebSocketDisconnected, _Closed):
+            pass  # the client went away, or was sent away: its operations stop below
         finally:
-            if keepalive is not None:
-                keepalive.cancel()
-            for task in self.operations.values():
+            for task in background:
                 task.cancel()
-            for task in list(self.operations.values()):
+            tasks = self._stop_operations()
+            for task in (*background, *tasks):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
+    def _stop_operations(self) -> list[asyncio.Task[None]]:
+        tasks = list(self.operations.values())
+        self.operations.clear()
+        for task in tasks:
+            task.cancel()
+        return tasks
+
     async def _initialise(self) -> bool:
         try:
-            raw = await asyncio.wait_for(self.ws.receive_text(), INIT_TIMEOUT_SECONDS)
+            message = await asyncio.wait_for(self.receive(), INIT_TIMEOUT_SECONDS)
         except TimeoutError:
-            await self.ws.close(code=4408, reason="Connection initialisation timeout")
+            await self.close(4408, "Connection initialisation timeout")
             return False
-        try:
-            message = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            await self.ws.close(code=4400, reason="Invalid message")
-            return False
-        if message.get("type") != "connection_init":
-            await self.ws.close(code=4401, reason="Unauthorized")
+        if message["type"] != "connection_init":
+            await self.close(4401, "Unauthorized")
             return False
         payload = message.get("payload") or {}
-        authorization = (
-            (payload.get("Authorization") or payload.get("authorization")) if isinstance(payload, dict) else None
-        ) or self.ws.headers.get("authorization")
+        authorization = payload.get("Authorization") or payload.get("authorization") or \
+            self.ws.headers.get("authorization")
         if authorization:
             try:
-                token = bearer_token(authorization)
-                if token:
-                    verify_token(self.settings, token)
+                token = bearer_token(str(authorization))
+                self.principal = verify_token(self.settings, token) if token else None
             except LoyaltyError:
-                await self.ws.close(code=4403, reason="Forbidden")
+                await self.close(4403, "Forbidden")
                 return False
-            self.headers["authorization"] = authorization
+            self.headers["authorization"] = str(authorization)
+        client = self.ws.client
+        self.who = principal_key(self.principal, client.host if client else None)
         await self.send({"type": "connection_ack"})
         return True
 
@@ -125,24 +175,38 @@ class _Session:
                 await asyncio.sleep(PING_SECONDS)
                 await self.send({"type": "ping"})
 
-    async def _subscribe(self, message: dict[str, Any]) -> bool:
-        operation_id = message.get("id")
-        payload = message.get("payload")
-        if not isinstance(operation_id, str) or not isinstance(payload, dict) or not isinstance(
-            payload.get("query"), str
-        ):
-            await self.ws.close(code=4400, reason="Invalid subscribe message")
-            return False
+    async def _close_at_expiry(self, seconds: float) -> None:
+        """The token this connection was opened with stops being accepted: so does the connection."""
+        await asyncio.sleep(max(0.0, seconds))
+        await self.close(*TOKEN_EXPIRED_CLOSE)  # the client's answering close frame ends run()
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        operation_id: str = message["id"]
+        payload: dict[str, Any] = message["payload"]
         if operation_id in self.operations:
-            await self.ws.close(code=4409, reason=f"Subscriber for {operation_id} already exists")
-            return False
-        request = GraphQLRequest(
-            query=payload["query"],
-            variables=payload.get("variables") if isinstance(payload.get("variables"), dict) else None,
-            operation_name=payload.get("operationName"),
-        )
-        self.operations[operation_id] = asyncio.create_task(self._stream(operation_id, request))
-        return True
+            await self.close(4409, f"Subscriber for {operation_id[:60]} already exists")
+            raise _Closed
+        limit = self.settings.live_max_operations_per_connection
+        if len(self.operations) >= limit:
+            await self.send({"id": operation_id, "type": "error",
+                             "payload": [too_many("operationsPerConnection", limit)]})
+            return
+        if not self.quota.acquire(self.who):
+            await self.send({"id": operation_id, "type": "error",
+                             "payload": [too_many("operationsPerPrincipal", self.quota.per_principal)]})
+            return
+        request = GraphQLRequest(query=payload["query"], variables=payload.get("variables"),
+                                 operation_name=payload.get("operationName"))
+        task = asyncio.create_task(self._stream(operation_id, request))
+        self.operations[operation_id] = task
+        # Done callbacks run even for a task cancelled before it started (a `complete` right
+        # after `subscribe`), when a `finally` in _stream would not: nothing is held for nothing.
+        task.add_done_callback(lambda done: self._operation_done(operation_id, done))
+
+    def _operation_done(self, operation_id: str, task: asyncio.Task[None]) -> None:
+        self.quota.release(self.who)
+        if self.operations.get(operation_id) is task:
+            del self.operations[operation_id]
 
     async def _stream(self, operation_id: str, request: GraphQLRequest) -> None:
         metrics = self.gateway.metrics
@@ -152,7 +216,8 @@ class _Session:
                 await self.send({"id": operation_id, "type": "next", "payload": result})
             await self.send({"id": operation_id, "type": "complete"})
         except RequestError as e:
-            await self.send({"id": operation_id, "type": "error", "payload": [e_as_dict(x) for x in e.errors]})
+            with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+                await self.send({"id": operation_id, "type": "error", "payload": [e_as_dict(x) for x in e.errors]})
         except asyncio.CancelledError:
             raise
         except (WebSocketDisconnect, WebSocketDisconnected):
@@ -164,7 +229,6 @@ class _Session:
                                  "payload": [{"message": "Internal error", "extensions": {"code": "INTERNAL"}}]})
         finally:
             metrics.active_subscriptions -= 1
-            self.operations.pop(operation_id, None)
 
 
 def e_as_dict(error: Any) -> dict[str, Any]:

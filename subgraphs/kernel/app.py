@@ -12,12 +12,17 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from .graphql import RequestContext
+from .live_limits import OperationQuota
 from .runtime import Runtime
+from .websocket import SubgraphTransportWS, check_connection
 
 
 class SubgraphGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = SubgraphTransportWS
+
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(
             runtime.spec.schema,
@@ -27,11 +32,17 @@ class SubgraphGraphQL(GraphQL):
             keep_alive=True,
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=runtime.settings.live_max_operations_per_connection,
         )
         self.runtime = runtime
+        self.live_quota = OperationQuota(runtime.settings.live_max_operations_per_principal)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> RequestContext:
         return RequestContext(self.runtime, request)
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType:
+        check_connection(context)
+        return UNSET  # a plain connection_ack
 
 
 def create_subgraph_app(runtime: Runtime) -> Starlette:

@@ -7,8 +7,8 @@ enforces field-level authorization itself: no trust in the network.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import jwt
@@ -35,6 +35,7 @@ class Principal:
     role: Role
     store: str | None = None
     token: str | None = None  # forwarded on calls made on the principal's behalf
+    expires_at: datetime | None = field(default=None, compare=False)  # the token's `exp`: live operations end then
 
     @property
     def is_staff(self) -> bool:
@@ -67,7 +68,8 @@ def verify_token(settings: Settings, token: str) -> Principal:
         raise Unauthenticated("the token has expired") from error
     except (jwt.InvalidTokenError, ValueError) as error:
         raise Unauthenticated("the token is not valid") from error
-    return Principal(subject=str(claims["sub"]), role=role, store=claims.get("store"), token=token)
+    return Principal(subject=str(claims["sub"]), role=role, store=claims.get("store"), token=token,
+                     expires_at=datetime.fromtimestamp(claims["exp"], UTC))
 
 
 def bearer_token(authorization: str | None) -> str | None:

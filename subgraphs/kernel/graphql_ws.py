@@ -20,8 +20,45 @@ ACK_TIMEOUT_SECONDS = 10.0
 PING_SECONDS = 15.0
 
 
+CLIENT_MESSAGE_TYPES = frozenset({"connection_init", "ping", "pong", "subscribe", "complete"})
+
+
 class SubscriptionLost(Exception):
-    """The server refused, went away or closed without completing."""
+    """The server refused, went away or closed without completing; `code` is the
+    close code when the server sent one (4403: the token is no longer accepted)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def invalid_message(message: object) -> str | None:
+    """Why a decoded client frame is not a graphql-transport-ws message the server
+    can act on (the reason of the 4400 close), or None when it is one. Bounded
+    work: it looks at a handful of keys, never walks the payload."""
+    if not isinstance(message, dict):
+        return "Invalid message: not a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "Invalid message: no type"
+    if kind not in CLIENT_MESSAGE_TYPES:
+        return f"Invalid message: unexpected type {kind[:40]!r}"
+    payload = message.get("payload")
+    if kind in ("connection_init", "ping", "pong"):
+        return None if payload is None or isinstance(payload, dict) else f"Invalid {kind} payload"
+    operation_id = message.get("id")
+    if not isinstance(operation_id, str) or not operation_id:
+        return f"Invalid {kind} message: id"
+    if kind == "complete":
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return "Invalid subscribe message: payload.query"
+    for key in ("variables", "extensions"):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            return f"Invalid subscribe message: payload.{key}"
+    if payload.get("operationName") is not None and not isinstance(payload["operationName"], str):
+        return "Invalid subscribe message: payload.operationName"
+    return None
 
 
 def ws_url(http_url: str) -> str:
@@ -69,7 +106,7 @@ async def subscribe(url: str, document: str, variables: dict[str, Any] | None = 
                     await ws.send('{"id":"1","type":"complete"}')
         raise SubscriptionLost("the server closed the connection without completing")
     except ConnectionClosed as error:
-        code = error.rcvd.code if error.rcvd else "no code"
-        raise SubscriptionLost(f"the connection closed ({code})") from error
+        code = error.rcvd.code if error.rcvd else None
+        raise SubscriptionLost(f"the connection closed ({code or 'no code'})", code) from error
     except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as error:
         raise SubscriptionLost(error.__class__.__name__) from error

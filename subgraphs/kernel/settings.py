@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Live subscriptions
     live_recent_event_ids: int = 10_000  # event ids each live hub remembers to drop a repeated publish
+    # Operations one websocket may hold at once, and one principal (token subject) across all its
+    # websockets and event streams; enforced by the gateway and again by every subgraph.
+    live_max_operations_per_connection: int = 50
+    live_max_operations_per_principal: int = 100
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_urls.get(subgraph, self.database_url)

@@ -51,11 +51,12 @@ def gateway_url() -> str:
     return get_settings().gateway_http_url()
 
 
-async def query(token: str, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+async def query(token: str, document: str, variables: dict[str, Any] | None = None, *,
+                url: str | None = None) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=10.0) as client:
         try:
             response = await client.post(
-                gateway_url(),
+                url or gateway_url(),
                 json={"query": document, "variables": variables or {}},
                 headers={"authorization": f"Bearer {token}", "accept": "application/graphql-response+json"},
             )
@@ -82,9 +83,11 @@ async def dev_sign_in(email: str) -> tuple[str, str]:
     return member["id"], issue_token(settings, member["id"], Role.MEMBER, ttl=timedelta(hours=12))
 
 
-async def wallet_updates(token: str, member_id: str) -> AsyncIterator[dict[str, Any]]:
-    """Every change of the member's balance, enriched by the gateway."""
-    async for payload in graphql_ws.subscribe(gateway_url(), WALLET_UPDATES, {"memberId": member_id},
+async def wallet_updates(token: str, member_id: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Every change of the member's balance, enriched by the gateway. Ends when the
+    subscription completes; raises GatewayError (with the error's code) or
+    graphql_ws.SubscriptionLost (with the close code) when it fails."""
+    async for payload in graphql_ws.subscribe(url or gateway_url(), WALLET_UPDATES, {"memberId": member_id},
                                              f"Bearer {token}"):
         if payload.get("errors"):
             first = payload["errors"][0]

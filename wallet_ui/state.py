@@ -9,9 +9,7 @@ from typing import Any
 
 import reflex as rx
 
-from subgraphs.kernel.graphql_ws import SubscriptionLost
-
-from . import gateway
+from . import gateway, live
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +133,11 @@ class WalletState(rx.State):
 
     @rx.event(background=True)
     async def follow(self):
-        """Hold one subscription to the gateway while this page is open; every
-        change of the balance lands here and goes to the browser at once. It ends
-        when the browser goes away, the member signs out or a newer page load
-        takes over."""
+        """Follow the wallet live while this page is open (wallet_ui/live.py: it subscribes
+        again when a subscription ends); every change of the balance lands here and goes to
+        the browser at once. It ends when the browser goes away, the member signs out, a
+        newer page load takes over, or the token is no longer accepted (then the member
+        is signed out and asked to sign in again)."""
         async with self:
             if not self.token:
                 return
@@ -147,13 +146,18 @@ class WalletState(rx.State):
             client = self.router.session.client_token
             self.live = True
 
-        async def apply_updates() -> None:
-            async for update in gateway.wallet_updates(token, member_id):
-                async with self:
-                    self._apply_member(update["member"])
-                    self.activity = [_entry_row(update["entry"]), *self.activity][:10]
+        async def on_update(update: dict[str, Any]) -> None:
+            async with self:
+                self._apply_member(update["member"])
+                self.activity = [_entry_row(update["entry"]), *self.activity][:10]
 
-        updates = asyncio.create_task(apply_updates())
+        async def on_refresh(member: dict[str, Any]) -> None:
+            async with self:
+                self._apply_member(member)
+                self.activity = [_entry_row(edge["node"]) for edge in member["activity"]["edges"]]
+
+        updates = asyncio.create_task(live.follow_wallet(token, member_id, on_update=on_update,
+                                                         on_refresh=on_refresh))
         try:
             while not updates.done():
                 await asyncio.wait({updates}, timeout=WATCH_SECONDS)
@@ -163,10 +167,16 @@ class WalletState(rx.State):
                     current = self._follower == mine and self.member_id == member_id
                 if not current or not client_connected(client):
                     updates.cancel()
-            if not updates.cancelled() and updates.exception() is not None:
-                log.warning("wallet subscription for %s ended: %s", member_id, updates.exception())
-        except (SubscriptionLost, gateway.GatewayError) as error:
-            log.warning("wallet subscription for %s ended: %s", member_id, error)
+            if not updates.cancelled() and isinstance(updates.exception(), live.SignedOut):
+                log.info("wallet of %s signed out: %s", member_id, updates.exception())
+                async with self:
+                    if self._follower == mine:
+                        self.reset()
+                        self._follower = mine  # still counting: an older follower must never match a newer one
+                        self.token = ""
+                        self.error = "Your session has expired: sign in again."
+            elif not updates.cancelled() and updates.exception() is not None:
+                log.warning("following the wallet of %s failed: %r", member_id, updates.exception())
         finally:
             updates.cancel()
             async with self:

@@ -1,0 +1,68 @@
+"""Following a wallet live, for as long as the page is open: when the subscription
+ends (a gateway or subgraph restarted, the bus hiccupped, a limit refused it), the
+wallet catches up with one query and subscribes again, waiting longer after each
+failure in a row; when the token is no longer accepted (it expired: the gateway
+closes the socket with 4403, or answers UNAUTHENTICATED), following stops with
+SignedOut and the member signs in again."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from subgraphs.kernel.graphql_ws import SubscriptionLost
+
+from . import gateway
+
+log = logging.getLogger(__name__)
+
+REFUSED_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})
+TOKEN_EXPIRED_CLOSE_CODE = 4403  # graphql-transport-ws: Forbidden
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 30.0
+
+Apply = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class SignedOut(Exception):
+    """The gateway no longer accepts the token: the member must sign in again."""
+
+
+async def follow_wallet(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
+                        url: str | None = None, first_retry: float = FIRST_RETRY_SECONDS,
+                        max_retry: float = MAX_RETRY_SECONDS) -> None:
+    """Calls `on_update` with each `walletUpdated` event and, after a subscription
+    ended, `on_refresh` with the member as a fresh query sees them (events may have
+    been missed in between). Runs until cancelled, or raises SignedOut."""
+    loop = asyncio.get_running_loop()
+    retry = first_retry
+    while True:
+        started = loop.time()
+        try:
+            async for update in gateway.wallet_updates(token, member_id, url=url):
+                retry = first_retry
+                await on_update(update)
+            why = "it completed"
+        except gateway.GatewayError as error:
+            if error.code in REFUSED_CODES:
+                raise SignedOut(str(error)) from error
+            why = str(error)
+        except SubscriptionLost as error:
+            if error.code == TOKEN_EXPIRED_CLOSE_CODE:
+                raise SignedOut("the token has expired") from error
+            why = str(error)
+        if loop.time() - started > max_retry:
+            retry = first_retry  # it ran for a good while: this is not a failure in a row
+        log.info("wallet subscription for %s ended (%s); subscribing again in %.1f s", member_id, why, retry)
+        await asyncio.sleep(retry)
+        retry = min(retry * 2, max_retry)
+        try:
+            data = await gateway.query(token, gateway.WALLET_QUERY, url=url)
+        except gateway.GatewayError as error:
+            if error.code in REFUSED_CODES:
+                raise SignedOut(str(error)) from error
+            continue  # the gateway is not reachable yet: subscribe again after the next wait
+        if data["me"] is None:
+            raise SignedOut("this sign-in is not a member")
+        await on_refresh(data["me"])

@@ -7,7 +7,6 @@ tree of `NField` and `NFragment` nodes over supergraph types.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 
 from subgraphs.kernel.errors import ErrorCode
 
+from .cache import QueryCache
 from .supergraph.model import Supergraph
 
 
@@ -86,17 +86,16 @@ NSelection = NField | NFragment
 
 
 class DocumentCache:
-    """Parsed and validated documents by query text (bounded, least recently used)."""
+    """Parsed and validated documents by query text (gateway/cache.py: bounded by entries and text)."""
 
     def __init__(self, schema: GraphQLSchema, size: int = 1000) -> None:
         self.schema = schema
         self.size = size
-        self._entries: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._entries: QueryCache[str, DocumentNode] = QueryCache(size)
 
     def get(self, query: str) -> DocumentNode:
         document = self._entries.get(query)
         if document is not None:
-            self._entries.move_to_end(query)
             return document
         try:
             document = parse(query)
@@ -105,9 +104,7 @@ class DocumentCache:
         problems = validate(self.schema, document)
         if problems:
             raise RequestError([with_code(p, ErrorCode.GRAPHQL_VALIDATION_FAILED) for p in problems])
-        self._entries[query] = document
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        self._entries.put(query, document, query)
         return document
 
 

@@ -5,7 +5,6 @@ Each stage is a module with one job; this class wires them and owns the caches.
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -26,6 +25,7 @@ from subgraphs.kernel.errors import ErrorCode
 from subgraphs.kernel.live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota
 from subgraphs.kernel.settings import Settings
 
+from .cache import QueryCache
 from .execution.executor import Execution
 from .execution.fetch import SubgraphClient
 from .execution.shape import Shaper
@@ -56,25 +56,6 @@ class Prepared:
     operation: OperationDefinitionNode
 
 
-class PlanCache:
-    """Plans by (query, operation name, @skip/@include variable values); bounded, least recently used."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._plans: OrderedDict[tuple[Any, ...], QueryPlan] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> QueryPlan | None:
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-        return plan
-
-    def put(self, key: tuple[Any, ...], plan: QueryPlan) -> None:
-        self._plans[key] = plan
-        if len(self._plans) > self.size:
-            self._plans.popitem(last=False)
-
-
 class Gateway:
     def __init__(self, supergraph: Supergraph, client: SubgraphClient, *, plan_cache_size: int = 1000,
                  introspection: bool = True, metrics: Metrics | None = None, limits: Limits | None = None,
@@ -84,14 +65,15 @@ class Gateway:
         self.introspection = introspection
         self.documents = DocumentCache(supergraph.api_schema, plan_cache_size)
         self.planner = Planner(supergraph)
-        self.plans = PlanCache(plan_cache_size)
+        # Plans by (query, operation name, @skip/@include variable values).
+        self.plans: QueryCache[tuple[Any, ...], QueryPlan] = QueryCache(plan_cache_size)
         self.metrics = metrics or Metrics()
         self.hub = SubscriptionHub()
         # Live operations (websocket and event stream) held per principal, across this gateway.
         self.live_quota = live_quota if live_quota is not None else OperationQuota(
             Settings.model_fields["live_max_operations_per_principal"].default)
         self.limits = limits or Limits()
-        self._measures: OrderedDict[tuple[str, str | None], Measure] = OrderedDict()
+        self._measures: QueryCache[tuple[str, str | None], Measure] = QueryCache(plan_cache_size)
 
     # --- operation + plan -----------------------------------------------------------------
 
@@ -109,7 +91,7 @@ class Gateway:
         self.metrics.plan_cache(hit=plan is not None)
         if plan is None:
             plan = self._plan(document, operation, variables)
-            self.plans.put(key, plan)
+            self.plans.put(key, plan, request.query)
         return Prepared(plan, variables.coerced, document, operation)
 
     def _check_limits(self, request: GraphQLRequest, document: DocumentNode,
@@ -117,9 +99,8 @@ class Gateway:
         key = (request.query, request.operation_name)
         measured = self._measures.get(key)
         if measured is None:
-            measured = self._measures[key] = measure(self.supergraph.api_schema, document, operation)
-            if len(self._measures) > self.plans.size:
-                self._measures.popitem(last=False)
+            measured = measure(self.supergraph.api_schema, document, operation)
+            self._measures.put(key, measured, request.query)
         check(measured, self.limits)
 
     def _plan(self, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues

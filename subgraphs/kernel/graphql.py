@@ -141,6 +141,31 @@ T = TypeVar("T")
 LoyaltyInfo = Info[RequestContext, None]
 
 
+MAX_CACHED_QUERY = 16_384  # characters; a longer query is parsed and validated every time, never cached
+
+
+class QueryParserCache(ParserCache):
+    """Strawberry's parser cache (bounded by entries), for queries of everyday length only:
+    a parsed document holds its text twice (comments included), so a thousand entries of
+    a megabyte each would hold gigabytes. Longer queries are parsed by Strawberry, uncached."""
+
+    def on_parse(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > MAX_CACHED_QUERY:
+            yield
+        else:
+            yield from super().on_parse()
+
+
+class QueryValidationCache(ValidationCache):
+    """Strawberry's validation cache (keyed by the parsed document), for the same queries only."""
+
+    def on_validate(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > MAX_CACHED_QUERY:
+            yield
+        else:
+            yield from super().on_validate()
+
+
 class SubgraphSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors (bad input, not found, forbidden) are answers, not incidents:
@@ -158,7 +183,7 @@ def make_schema(
         federation_version=FEDERATION_VERSION,
         execution_context_class=PerEventContext,
         # Gateways send the same few operations again and again: parse and validate each once.
-        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)],
+        extensions=[ErrorCodes, lambda: QueryParserCache(maxsize=1000), lambda: QueryValidationCache(maxsize=1000)],
     )
 
 

@@ -56,10 +56,12 @@ def create_subgraph_app(runtime: Runtime) -> Starlette:
             return JSONResponse({"status": "down", "subgraph": runtime.name, "error": str(error)}, status_code=503)
         return JSONResponse({"status": "ok", "subgraph": runtime.name})
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
         ]
     )
+    app.state.graphql = graphql_app
+    return app

@@ -47,6 +47,10 @@ class OperationQuota:
     def held(self, who: str) -> int:
         return self._held.get(who, 0)
 
+    @property
+    def total(self) -> int:
+        return sum(self._held.values())
+
     def __len__(self) -> int:
         return len(self._held)
 

@@ -74,3 +74,4 @@ async def test_memory_settles_over_rounds_of_subscriptions(stack: Stack) -> None
         tracemalloc.stop()
     print("\ntraced MB after each round: " + ", ".join(f"{mb:.1f}" for mb in traced))
     assert traced[-1] - traced[0] < SETTLED_MB, traced
+    assert set(stack.held_live_operations().values()) == {0}  # every quota was given back

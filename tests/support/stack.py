@@ -116,6 +116,14 @@ class Stack:
         for event in events:
             await bus.publish(event)
 
+    def held_live_operations(self) -> dict[str, int]:
+        """Live operations the gateway and each subgraph count against principals' quotas."""
+        assert self.servers is not None and self.host is not None
+        held = {"gateway": self.servers.servers[0].config.app.state.holder.gateway.live_quota.total}
+        for runtime, server in zip(self.host.runtimes, self.host.servers.servers, strict=True):
+            held[runtime.name] = server.config.app.state.graphql.live_quota.total
+        return held
+
     async def wait_for_live_subscriber(self, member_id: str, timeout: float = 10.0) -> None:
         """Until the ledger holds a live subscription for the member (the gateway's upstream)."""
         if self.host is None:

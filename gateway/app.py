@@ -23,7 +23,7 @@ from subgraphs.kernel.settings import Settings
 
 from . import http
 from .execution.fetch import SubgraphClient
-from .guards import Limits
+from .guards import gateway_limits
 from .metrics import Metrics
 from .operation import RequestError
 from .service import Gateway
@@ -62,9 +62,10 @@ class GatewayApp:
         settings = self.settings
         client = SubgraphClient(supergraph.graph_urls, timeout_seconds=settings.subgraph_timeout_seconds,
                                 timeouts=settings.subgraph_timeouts)
-        limits = Limits(settings.gateway_max_depth, settings.gateway_max_aliases, settings.gateway_max_cost)
         self.gateway = Gateway(supergraph, client, introspection=settings.introspection, metrics=self.metrics,
-                               limits=limits)
+                               limits=gateway_limits(settings),
+                               document_cache_bytes=settings.gateway_document_cache_bytes,
+                               plan_cache_bytes=settings.gateway_plan_cache_bytes)
         self.metrics.upstream_subscriptions = lambda: self.gateway.hub.upstreams if self.gateway else 0
         log.info("gateway ready with subgraphs %s", ", ".join(supergraph.graph_urls))
         try:

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     seed_members: int = 1000
     default_phone_region: str = "US"
     log_level: str = "info"
+    # Guards (gateway and subgraphs)
+    gateway_max_tokens: int = 10_000  # lexical tokens of a document (and, apart, comments)
+    gateway_validation_budget: int = 20_000  # work of graphql-core's field-merging check
+    gateway_document_cache_bytes: int = 64_000_000  # parsed documents, approximate
+    gateway_plan_cache_bytes: int = 32_000_000  # query plans, approximate
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_urls.get(subgraph, self.database_url)

@@ -145,7 +145,7 @@ class Gateway:
         return self._shape(plan, execution)
 
     def _shape(self, plan: QueryPlan, execution: Execution) -> dict[str, Any]:
-        data = Shaper(self.supergraph.api_schema, execution.errors).response(
+        data = Shaper(self.supergraph.api_schema, execution.errors, execution.nulled).response(
             plan.root_type, plan.selections, execution.data
         )
         response: dict[str, Any] = {}

@@ -8,6 +8,7 @@ for jumps, internal aliases) is copied out.
 """
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 from graphql import (
@@ -35,9 +36,15 @@ class _Invalid:
 INVALID = _Invalid()
 
 class Shaper:
-    def __init__(self, schema: GraphQLSchema, errors: list[dict[str, Any]]) -> None:
+    """`nulled`: response paths of objects a subgraph nulled for an error inside them (see
+    `Execution.nulled`). Such an object is null here too, whatever the other subgraphs gave it,
+    and the null goes on up to the nearest nullable field, explained by that error alone."""
+
+    def __init__(self, schema: GraphQLSchema, errors: list[dict[str, Any]],
+                 nulled: Set[tuple[str | int, ...]] = frozenset()) -> None:
         self.schema = schema
         self.errors = errors
+        self.nulled = nulled
         self._error_paths = {tuple(e["path"]) for e in errors if e.get("path")}
         self._unplaced = any(not e.get("path") for e in errors)
 
@@ -144,8 +151,11 @@ class Shaper:
             self._error(where, f"Enum {field_type.name} cannot represent value {value!r}.")
             completed = None
         elif isinstance(value, dict):
-            shaped = self._object(item.selections or [], value, field_type, where)
-            completed = None if shaped is INVALID else shaped
+            if self.nulled and flatten(where) in self.nulled:
+                completed = None
+            else:
+                shaped = self._object(item.selections or [], value, field_type, where)
+                completed = None if shaped is INVALID else shaped
         else:
             completed = None
         if completed is None and non_null:

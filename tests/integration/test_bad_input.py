@@ -114,3 +114,15 @@ async def test_an_externalid_reused_for_another_member(stack: Stack) -> None:
     points = "query($id: ID!) { member(id: $id) { points { available } } }"
     assert (await stack.gql(points, {"id": second}, stack.cashier)).ok()["member"]["points"]["available"] == 0
     assert (await stack.gql(points, {"id": first}, stack.cashier)).ok()["member"]["points"]["available"] == 197
+
+
+async def test_bad_argument_in_an_entity_fetch_nulls_the_entity_with_its_one_error(stack: Stack) -> None:
+    # The ledger nulls the `_entities` item when `activity` fails (it is non-null there as here);
+    # the gateway carries that null on to the nearest nullable field, `member`, and adds nothing.
+    member_id = await stack.enroll("Paged")
+    response = await stack.gql(
+        "query($id: ID!) { member(id: $id) { tier { progress } activity(first: 0) { edges { cursor } } } }",
+        {"id": member_id}, stack.cashier)
+    assert response.codes == ["BAD_USER_INPUT"], response.errors
+    assert response.errors[0]["path"] == ["member", "activity"]
+    assert response.data == {"member": None}

@@ -77,6 +77,30 @@ def test_upstream_error_without_path_explains_every_null() -> None:
     assert errors == upstream
 
 
+def test_an_entity_a_subgraph_nulled_is_null_with_only_its_error() -> None:
+    # The reviews subgraph answered `_entities: [null]` for this product, with an error inside
+    # it (relocated by the executor): its fields are missing because the entity was nulled,
+    # not because they are null. `reviews` is non-null, yet no second error is invented.
+    upstream = [{"message": "reviewCount failed", "path": ["product", "reviewCount"],
+                 "extensions": {"code": "BAD_USER_INPUT"}}]
+    _, root, selections, _ = normalize('{ product(upc: "1") { name reviews { body } reviewCount } me { name } }')
+    errors = list(upstream)
+    data = Shaper(supergraph().api_schema, errors, nulled={("product",)}).response(
+        root, selections, {"product": {"upc": "1", "name": "p"}, "me": {"name": "ann"}})
+    assert data == {"product": None, "me": {"name": "ann"}}
+    assert errors == upstream
+
+
+def test_a_nulled_entity_in_a_non_null_position_nulls_its_parent() -> None:
+    upstream = [{"message": "failed", "path": ["topProducts", 1, "reviews"], "extensions": {"code": "X"}}]
+    _, root, selections, _ = normalize("{ topProducts { name reviews { body } } me { name } }")
+    errors = list(upstream)
+    data = Shaper(supergraph().api_schema, errors, nulled={("topProducts", 1)}).response(
+        root, selections, {"topProducts": [{"name": "a", "reviews": []}, {"name": "b"}], "me": {"name": "ann"}})
+    assert data is None  # Query.topProducts: [Product!]! -- the null reaches `data`
+    assert errors == upstream
+
+
 # --- values the API does not have -------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ This module imports graphql-core only.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -75,18 +76,22 @@ class Limits:
 
     def validation_rules(self, rules: Collection[type[ASTValidationRule]] = specified_rules
                          ) -> tuple[type[ASTValidationRule], ...]:
-        """`rules` with the field-merging rule held to this budget."""
-        budget = self.validation_budget
+        """`rules` with the field-merging rule held to this budget (the same classes for the
+        same budget, so validation caches keyed by rules keep hitting)."""
+        budgeted = _budgeted_overlap_rule(self.validation_budget)
+        return tuple(budgeted if rule is OverlappingFieldsCanBeMergedRule else rule for rule in rules)
 
-        class BudgetedOverlappingFieldsRule(OverlappingFieldsCanBeMergedRule):
-            def __init__(self, context: ValidationContext) -> None:
-                super().__init__(context)
-                # Read by the rule as it spends; graphql-core documents the budget as adjustable
-                # (a module attribute), which would change it for every caller in the process.
-                self.rule_context.remaining_complexity_budget = budget
 
-        return tuple(BudgetedOverlappingFieldsRule if rule is OverlappingFieldsCanBeMergedRule else rule
-                     for rule in rules)
+@functools.cache
+def _budgeted_overlap_rule(budget: int) -> type[ASTValidationRule]:
+    class BudgetedOverlappingFieldsRule(OverlappingFieldsCanBeMergedRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            # Read by the rule as it spends. graphql-core documents its budget as adjustable
+            # through a module attribute, which would change it for every caller in the process.
+            self.rule_context.remaining_complexity_budget = budget
+
+    return BudgetedOverlappingFieldsRule
 
 
 @dataclass(frozen=True)

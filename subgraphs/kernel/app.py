@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -14,6 +15,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from .graphql import RequestContext
+from .limits import BodySizeLimit, subgraph_max_body_bytes
 from .runtime import Runtime
 
 
@@ -50,5 +52,6 @@ def create_subgraph_app(runtime: Runtime) -> Starlette:
             Route("/health", health),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
-        ]
+        ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=subgraph_max_body_bytes(runtime.settings))],
     )

@@ -17,6 +17,7 @@ from strawberry.types.execution import ExecutionResult as StrawberryExecutionRes
 from . import vocabulary
 from .auth import Principal, principal_from_authorization
 from .errors import ErrorCode, LoyaltyError
+from .limits import OperationLimits
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -133,7 +134,9 @@ def make_schema(
         types=types,
         federation_version=FEDERATION_VERSION,
         # Gateways send the same few operations again and again: parse and validate each once.
-        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)],
+        # OperationLimits measures the validated operation: after ValidationCache.
+        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000),
+                    OperationLimits],
     )
 
 

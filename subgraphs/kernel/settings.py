@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     gateway_validation_budget: int = 20_000  # work of graphql-core's field-merging check
     gateway_document_cache_bytes: int = 64_000_000  # parsed documents, approximate
     gateway_plan_cache_bytes: int = 32_000_000  # query plans, approximate
+    # A subgraph's own limits; unset, each is derived from the gateway's so that a subgraph
+    # never refuses what the gateway sends for an operation it accepted (subgraphs/kernel/limits.py).
+    subgraph_max_depth: int | None = None
+    subgraph_max_aliases: int | None = None
+    subgraph_max_cost: int | None = None
+    subgraph_max_tokens: int | None = None
+    subgraph_max_body_bytes: int | None = None
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_urls.get(subgraph, self.database_url)

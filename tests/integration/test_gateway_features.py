@@ -88,6 +88,21 @@ async def test_introspection_is_off_in_the_prod_profile(stack: Stack) -> None:
         assert "graphiql" not in page.text.lower()  # no GraphiQL in prod
 
 
+async def test_subgraphs_apply_the_guards_at_their_own_ports(stack: Stack) -> None:
+    inventory = stack.settings.subgraph_url("inventory")
+    chain = ['product(sku: "CAP-TRAIL")'] + ['stock(storeId: "st_portland")' if i % 2 else "product"
+                                             for i in range(1, 52)]
+    deep = await post(inventory, "{ " + " { ".join(chain) + " { available" + " }" * len(chain) + " }")
+    assert deep.codes == ["BAD_USER_INPUT"] and deep.errors[0]["extensions"]["limit"] == "depth"
+    async with httpx.AsyncClient() as client:
+        big = await client.post(stack.settings.subgraph_url("ledger"),
+                                content=orjson.dumps({"query": "{ tiers { id } }", "pad": "x" * 5_000_000}),
+                                headers={"content-type": "application/json"})
+    assert big.status_code == 413 and big.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    fine = await post(inventory, '{ product(sku: "CAP-TRAIL") { stock(storeId: "st_portland") { available } } }')
+    assert fine.errors == [] and fine.data["product"]["stock"]
+
+
 # --- GraphQL over SSE -------------------------------------------------------------------------
 
 

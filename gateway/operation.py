@@ -33,10 +33,10 @@ from graphql.execution.values import VariableValues, get_directive_values, get_v
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 from graphql.validation.validate import ValidationAbortedError
 
+from core.lru import ByteBoundedLRU
 from core.operation_limits import Limits, parse_limit_exceeded
 from subgraphs.kernel.errors import ErrorCode
 
-from .lru import ByteBoundedLRU
 from .supergraph.model import Supergraph
 
 

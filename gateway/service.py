@@ -22,6 +22,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues
 
+from core.lru import ByteBoundedLRU
 from subgraphs.kernel import graphql_ws
 from subgraphs.kernel.errors import ErrorCode
 
@@ -29,7 +30,6 @@ from .execution.executor import Execution
 from .execution.fetch import SubgraphClient
 from .execution.shape import Shaper
 from .guards import Limits, check
-from .lru import ByteBoundedLRU
 from .metrics import Metrics
 from .operation import (
     DocumentCache,

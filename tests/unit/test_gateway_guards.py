@@ -97,7 +97,7 @@ def test_limits_are_the_gateways_own() -> None:
 
 
 def test_byte_bounded_lru_drops_the_least_recently_used() -> None:
-    from gateway.lru import ByteBoundedLRU
+    from core.lru import ByteBoundedLRU
 
     lru: ByteBoundedLRU[str, int] = ByteBoundedLRU(100)
     lru.put("a", 1, 40)

@@ -1,8 +1,9 @@
 """A least-recently-used map bounded by the approximate bytes of its entries.
 
-The gateway's caches are keyed by query text, which a client chooses: a bound
-on the number of entries alone lets a thousand 1 MB queries hold gigabytes.
-Callers give each entry a size (an estimate: see where they compute it).
+Caches keyed by query text (the gateway's, the subgraphs') hold what a client
+chooses: a bound on the number of entries alone lets a thousand 1 MB queries hold
+gigabytes. Callers give each entry a size (an estimate: see where they compute it).
+This module imports nothing of the project.
 """
 from __future__ import annotations
 

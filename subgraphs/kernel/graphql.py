@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
 from . import vocabulary
 from .auth import Principal, principal_from_authorization
+from .document_cache import DocumentCache
 from .errors import ErrorCode, LoyaltyError
 from .limits import OperationLimits
 
@@ -133,10 +134,9 @@ def make_schema(
         subscription=subscription,
         types=types,
         federation_version=FEDERATION_VERSION,
-        # Gateways send the same few operations again and again: parse and validate each once.
-        # OperationLimits measures the validated operation: after ValidationCache.
-        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000),
-                    OperationLimits],
+        # Gateways send the same few operations again and again: parse and validate each once
+        # (DocumentCache, bounded in bytes); OperationLimits measures the validated operation.
+        extensions=[ErrorCodes, DocumentCache, OperationLimits],
     )
 
 

@@ -74,7 +74,7 @@ _guards_by_settings: dict[int, tuple[Settings, _Guards]] = {}
 
 def _guards(settings: Settings) -> _Guards:
     """Per settings object (a process has one or a few), so that the validation rules are
-    the same objects from one request to the next (ValidationCache keys on them)."""
+    the same objects from one request to the next (DocumentCache keys on them)."""
     held = _guards_by_settings.get(id(settings))
     if held is None:
         held = _guards_by_settings[id(settings)] = (settings, _Guards(subgraph_limits(settings), settings.is_dev))
@@ -83,8 +83,8 @@ def _guards(settings: Settings) -> _Guards:
 
 class OperationLimits(SchemaExtension):
     """Tokens (while parsing), the validation budget, then depth, aliases and cost of the
-    validated operation; introspection refused in prod. Runs after ValidationCache in the
-    schema's extensions, so that the operation it measures is validated."""
+    validated operation; introspection refused in prod. It validates the operation itself
+    unless an extension before it did (DocumentCache, from its cache)."""
 
     def _settings(self) -> Settings:
         # The request's RequestContext (subgraphs/kernel/graphql.py) carries the runtime's settings.
@@ -102,8 +102,8 @@ class OperationLimits(SchemaExtension):
         try:
             yield
         except GraphQLError as error:
-            # ParserCache parses in its own hook, so a parse error leaves through here
-            # rather than as a result: the token limit is named on its way out.
+            # A parse error raised by an extension's own parsing hook (Strawberry's ParserCache
+            # parses there) leaves through here rather than as a result: named on its way out.
             raise self._named(error, guards.limits) from error
         result = context.result
         if result is not None and result.errors:

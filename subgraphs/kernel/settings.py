@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     subgraph_max_cost: int | None = None
     subgraph_max_tokens: int | None = None
     subgraph_max_body_bytes: int | None = None
+    subgraph_document_cache_bytes: int = 32_000_000  # parsed documents a subgraph keeps, approximate
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_urls.get(subgraph, self.database_url)

@@ -128,3 +128,45 @@ async def test_a_body_over_the_limit_is_refused_with_413(tmp_path: Path, chunked
             "code": "BAD_USER_INPUT", "limit": "body_bytes", "maximum": 4_000_000}
         status, fine = await ask(ledger, "{ __typename }", pad="x" * 1_000_000)
         assert (status, fine) == (200, {"data": {"__typename": "Query"}})
+
+
+# --- the document cache -------------------------------------------------------------------
+
+
+async def test_documents_are_parsed_and_validated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import strawberry.schema.schema as strawberry_schema
+
+    from subgraphs.kernel import limits
+
+    parsed, validated = [], []
+    real_parse, real_validate = strawberry_schema.parse, limits.validate_document
+    monkeypatch.setattr(strawberry_schema, "parse", lambda *a, **k: parsed.append(1) or real_parse(*a, **k))
+    monkeypatch.setattr(limits, "validate_document", lambda *a: validated.append(1) or real_validate(*a))
+    async with subgraph("ledger", tmp_path, subgraph_document_cache_bytes=1_000_000) as ledger:
+        for _ in range(3):
+            assert (await ask(ledger, "query Once { _service { sdl } }"))[1]["data"]["_service"]["sdl"]
+        assert (len(parsed), len(validated)) == (1, 1)
+        big = "query Big { __typename }" + " " * 5_000  # 5 KB x 250 > 1 MB: never kept
+        for _ in range(2):
+            assert (await ask(ledger, big))[1] == {"data": {"__typename": "Query"}}
+        assert (len(parsed), len(validated)) == (3, 3)
+
+
+async def test_distinct_documents_do_not_accumulate(tmp_path: Path) -> None:
+    import gc
+    import tracemalloc
+
+    async with subgraph("ledger", tmp_path) as ledger:
+        await ask(ledger, "{ __typename }")
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(3):  # dense documents near the subgraph's token limit (41,000)
+                await ask(ledger, f"query Q{i} {{" + " __typename" * 40_000 + " }")
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    print(f"3 distinct 40,000-token documents: the subgraph keeps {grown / 1e6:.1f} MB more")
+    assert grown < 30_000_000  # Strawberry's ParserCache kept them all: 25 MB each

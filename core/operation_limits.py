@@ -10,6 +10,7 @@ apply the same limits with this one module:
 - **validation budget**: the work graphql-core's field-merging rule
   (OverlappingFieldsCanBeMerged, quadratic on many fields sharing a response
   name) may do before validation is aborted (`validation_rules`);
+  `exceeded_in` recognises both refusals among graphql-core's errors;
 - **depth**: nested field selections, fragments followed;
 - **aliases**: aliased fields, each time it is selected (a fragment spread twice
   counts its aliases twice);
@@ -54,6 +55,7 @@ from graphql import (
     specified_rules,
 )
 from graphql.validation import ASTValidationRule, OverlappingFieldsCanBeMergedRule, ValidationContext
+from graphql.validation.validate import ValidationAbortedError
 
 LIST_FACTOR = 10
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -211,10 +213,14 @@ def measure(schema: GraphQLSchema, document: DocumentNode, operation: OperationD
     return Measure(depth, aliases, cost)
 
 
-def parse_limit_exceeded(error: GraphQLError, limits: Limits) -> Exceeded | None:
-    """The token limit, when graphql-core's parser stopped on it (it says so only in words:
-    "Document contains more than N tokens. Parsing aborted.", likewise for comments)."""
+def exceeded_in(error: GraphQLError, limits: Limits) -> Exceeded | None:
+    """The limit graphql-core stopped on, if this error says so (only in words):
+    the parser's "Document contains more than N tokens. Parsing aborted." (or comments),
+    and validation's "Validation aborted." when the field-merging budget ran out (or
+    graphql-core's own budget for fragments, which is not configurable)."""
     message = error.message
-    if "Parsing aborted." not in message or "Document contains more than" not in message:
-        return None
-    return Exceeded("tokens", limits.max_tokens + 1, limits.max_tokens)
+    if "Document contains more than" in message and "Parsing aborted." in message:
+        return Exceeded("tokens", limits.max_tokens + 1, limits.max_tokens)
+    if isinstance(error, ValidationAbortedError) and message == "Validation aborted.":
+        return Exceeded("validation_budget", limits.validation_budget + 1, limits.validation_budget)
+    return None

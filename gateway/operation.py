@@ -31,10 +31,9 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_directive_values, get_variable_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
-from graphql.validation.validate import ValidationAbortedError
 
 from core.lru import ByteBoundedLRU
-from core.operation_limits import Limits, parse_limit_exceeded
+from core.operation_limits import Limits, exceeded_in
 from subgraphs.kernel.errors import ErrorCode
 
 from .supergraph.model import Supergraph
@@ -116,24 +115,19 @@ class DocumentCache:
         try:
             document = parse(query, **self._parse_options)
         except GraphQLError as e:
-            too_long = parse_limit_exceeded(e, self.limits)
-            if too_long is not None:
-                raise RequestError([error(too_long.message("this gateway's"), ErrorCode.BAD_USER_INPUT,
-                                          **too_long.extensions())]) from e
-            raise RequestError([with_code(e, ErrorCode.GRAPHQL_PARSE_FAILED)]) from e
+            raise RequestError([self._coded(e, ErrorCode.GRAPHQL_PARSE_FAILED)]) from e
         problems = validate(self.schema, document, self._rules)
         if problems:
-            raise RequestError([self._validation_error(p) for p in problems])
+            raise RequestError([self._coded(p, ErrorCode.GRAPHQL_VALIDATION_FAILED) for p in problems])
         self._entries.put(query, document, len(query) * DOCUMENT_BYTES_PER_CHAR)
         return document
 
-    def _validation_error(self, problem: GraphQLError) -> GraphQLError:
-        if isinstance(problem, ValidationAbortedError) and problem.message == "Validation aborted.":
-            # graphql-core ran out of budget (ours for field merging, its own for fragments)
-            return error(f"Validation aborted: checking this document takes more than this gateway's validation "
-                         f"budget of {self.limits.validation_budget}.", ErrorCode.BAD_USER_INPUT,
-                         limit="validation_budget", maximum=self.limits.validation_budget)
-        return with_code(problem, ErrorCode.GRAPHQL_VALIDATION_FAILED)
+    def _coded(self, problem: GraphQLError, code: ErrorCode) -> GraphQLError:
+        """`problem` with its code; a limit graphql-core stopped on is a refusal naming it."""
+        exceeded = exceeded_in(problem, self.limits)
+        if exceeded is not None:
+            return error(exceeded.message("this gateway's"), ErrorCode.BAD_USER_INPUT, **exceeded.extensions())
+        return with_code(problem, code)
 
 
 def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from core.operation_limits import Limits, measure, parse_limit_exceeded
+from core.operation_limits import Limits, exceeded_in, measure
 
 from .errors import ErrorCode
 from .settings import Settings, get_settings
@@ -135,8 +135,9 @@ class OperationLimits(SchemaExtension):
 
     @staticmethod
     def _named(error: GraphQLError, limits: Limits) -> GraphQLError:
-        """graphql-core's "Document contains more than N tokens" as a refusal naming the limit."""
-        exceeded = parse_limit_exceeded(error, limits)
+        """graphql-core's words for a limit it stopped on (tokens, validation budget) as a
+        refusal naming the limit."""
+        exceeded = exceeded_in(error, limits)
         if exceeded is None:
             return error
         return GraphQLError(exceeded.message("this subgraph's"),

@@ -72,6 +72,13 @@ def test_thirty_thousand_aliases_stop_at_the_token_limit() -> None:
 
 
 @pytest.mark.timeout(20)
+def test_many_same_named_fields_stop_at_the_validation_budget() -> None:
+    # Validation compares every pair of fields sharing a response name (2,000 here: 2 million pairs).
+    problem = refused(gateway(), "{" + " topProducts { name }" * 2000 + " }")
+    assert (problem["code"], problem["limit"], problem["maximum"]) == ("BAD_USER_INPUT", "validation_budget", 20_000)
+
+
+@pytest.mark.timeout(20)
 def test_normalisation_is_linear_in_the_number_of_fields() -> None:
     # 50,000 distinct response keys, built as an AST (no parse, no validation): each
     # field is merged by a lookup, not by scanning the fields already collected.

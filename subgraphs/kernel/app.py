@@ -7,13 +7,14 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from .graphql import RequestContext
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .runtime import Runtime
 
 
@@ -45,9 +46,13 @@ def create_subgraph_app(runtime: Runtime) -> Starlette:
             return JSONResponse({"status": "down", "subgraph": runtime.name, "error": str(error)}, status_code=503)
         return JSONResponse({"status": "ok", "subgraph": runtime.name})
 
+    async def metrics(_: Request) -> Response:
+        return Response(runtime.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
     return Starlette(
         routes=[
             Route("/health", health),
+            Route("/metrics", metrics),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
         ]

@@ -13,6 +13,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from core import graphiql
+
 from .graphql import RequestContext
 from .runtime import Runtime
 
@@ -21,7 +23,7 @@ class SubgraphGraphQL(GraphQL):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(
             runtime.spec.schema,
-            graphql_ide="graphiql" if runtime.settings.is_dev else None,
+            graphql_ide=None,  # Strawberry's page loads GraphiQL from a CDN: core.graphiql serves ours (dev)
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             keep_alive=True,
@@ -45,10 +47,12 @@ def create_subgraph_app(runtime: Runtime) -> Starlette:
             return JSONResponse({"status": "down", "subgraph": runtime.name, "error": str(error)}, status_code=503)
         return JSONResponse({"status": "ok", "subgraph": runtime.name})
 
+    dev = runtime.settings.is_dev
     return Starlette(
         routes=[
             Route("/health", health),
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/graphql", graphiql.WithIDE(graphql_app) if dev else graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
+            *(graphiql.routes() if dev else ()),  # GraphiQL's files, from the project
         ]
     )

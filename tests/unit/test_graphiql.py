@@ -13,6 +13,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from core import graphiql
+from gateway.app import create_gateway_app
+from subgraphs.kernel.settings import Settings
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 
@@ -73,3 +75,15 @@ async def test_without_the_files_the_page_says_how_to_install_them(tmp_path: Pat
     assert page.status_code == 503
     assert "make setup" in page.text and "npm ci --prefix ide" in page.text
 
+
+async def test_the_gateway_serves_the_files_in_dev_only() -> None:
+    installed = graphiql.installed()
+    assert installed, "GraphiQL's files are not installed: make setup"
+    name = next(iter(installed))
+    sdl = "unused: ASGITransport runs no lifespan"
+    dev = client(create_gateway_app(Settings(), supergraph_sdl=sdl))
+    assert (await dev.get(f"/graphiql/{name}")).status_code == 200
+    assert 'href="graphiql/graphiql@' in (await dev.get("/graphql", headers=HTML)).text
+    prod = client(create_gateway_app(Settings(env="prod", jwt_secret="a-real-secret-for-this-test"), supergraph_sdl=sdl))
+    assert (await prod.get(f"/graphiql/{name}")).status_code == 404
+    assert "graphiql" not in (await prod.get("/graphql", headers=HTML)).text.lower()

@@ -13,7 +13,7 @@ IDE_STAMP  := ide/node_modules/.installed-$(shell cksum ide/package-lock.json | 
 SCALEOUT := LOYALTY_DATABASE_URL='postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_{subgraph}' \
             LOYALTY_BUS_URL=nats://127.0.0.1:4222 LOYALTY_SEPARATE_PROCESSES=true
 
-.PHONY: run test setup graphiql chromium node-tools lint run-scaleout test-fast constraints clean
+.PHONY: run test setup graphiql chromium node-tools lint run-scaleout test-fast constraints clean mutation
 
 run: setup                      ## set up, seed on first run, start everything, print the URLs
 	$(BIN)/loyalty up
@@ -57,6 +57,10 @@ test-fast: setup                ## unit and embedded integration tests only
 constraints: setup              ## re-pin every transitive version after a change to pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.new && mv constraints.new constraints.txt
+
+mutation: setup                 ## mutation testing of the domain modules (mutmut; results in mutants/)
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
 
 lint: setup
 	$(BIN)/ruff check .

@@ -264,7 +264,7 @@ def line_reversal(earned: int, quantity: int, returned_before: int, returning: i
     """The points a return of `returning` units takes back from a line that earned
     `earned` points for `quantity` units. Cumulative, so returning every unit, in
     any number of returns, takes back exactly what the line earned."""
-    if quantity <= 0 or returning <= 0 or returned_before < 0 or returned_before + returning > quantity:
+    if returning <= 0 or returned_before < 0 or returned_before + returning > quantity:
         raise BadUserInput("a return cannot take back more units than the line had")
     return earned * (returned_before + returning) // quantity - earned * returned_before // quantity
 
@@ -281,23 +281,21 @@ def allocate_return(purchase: Evaluation, returned_before: Mapping[str, int], re
         if line.quantity <= 0 or line.quantity > MAX_QUANTITY:
             raise BadUserInput(f"{line.sku}: return between 1 and {MAX_QUANTITY} units", field="lines")
         wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
-    returned = dict(returned_before)
     result: list[ReturnedLine] = []
     for sku, quantity in wanted.items():
         lines = [line for line in purchase.lines if line.sku == sku]
         if not lines:
             raise BadUserInput(f"{sku} was not in this purchase", field="lines")
-        left = sum(line.quantity - returned.get(line.line_id, 0) for line in lines)
+        left = sum(line.quantity - returned_before.get(line.line_id, 0) for line in lines)
         if quantity > left:
             raise Conflict(f"{sku}: {left} of the purchased units can still be returned, not {quantity}")
         for line in lines:
-            take = min(quantity, line.quantity - returned.get(line.line_id, 0))
+            before = returned_before.get(line.line_id, 0)
+            take = min(quantity, line.quantity - before)
             if take <= 0:
                 continue
-            before = returned.get(line.line_id, 0)
             result.append(ReturnedLine(line.line_id, sku, take, line_reversal(line.points, line.quantity, before,
                                                                                take)))
-            returned[line.line_id] = before + take
             quantity -= take
             if not quantity:
                 break

@@ -3,44 +3,26 @@ per subject; NATS redelivers): what the engine keeps about a member follows the
 newest fact, so a late enrolment never turns a profiling opt-out back on."""
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from subgraphs.kernel.bus.memory import InProcessBus
 from subgraphs.kernel.events import Event
-from subgraphs.kernel.migrations import migrate
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.settings import Settings
-from subgraphs.rewards import SPEC
 from subgraphs.rewards import handlers as rewards
 from subgraphs.rewards.adapters import repository
+from tests.support.runtimes import BACKENDS, runtime_on
 
 ENROLLED_AT = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.scaleout)])
+@pytest.fixture(params=BACKENDS)
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Runtime]:
     """The rewards subgraph's runtime on a fresh database of each kind."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/rewards.db"
-    else:
-        name = f"loyalty_t{secrets.token_hex(4)}_rewards"
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    await migrate("rewards", url)
-    runtime = Runtime(SPEC, Settings(database_urls={"rewards": url}), InProcessBus())
-    try:
+    async with runtime_on("rewards", request.param, tmp_path) as runtime:
         yield runtime
-    finally:
-        await runtime.close()
-        if request.param == "postgresql":
-            server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-            await server.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            await server.close()
 
 
 def enrolled(member_id: str, *, profiling: bool, at: datetime) -> Event:

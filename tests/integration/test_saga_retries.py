@@ -14,17 +14,30 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from seed.loader import InProcessLedger
+from seed.program import POINTS_POLICY, TIERS
+from subgraphs.kernel.auth import Principal, Role
+from subgraphs.kernel.client import ServiceClient
 from subgraphs.kernel.clock import ManualClock
 from subgraphs.kernel.db import create_engine
+from subgraphs.kernel.errors import ErrorCode, LoyaltyError, Unavailable
+from subgraphs.kernel.events import Event
+from subgraphs.kernel.runtime import Runtime
+from subgraphs.kernel.settings import Settings
 from subgraphs.kernel.vocabulary import Channel
+from subgraphs.ledger import handlers as ledger_handlers
 from subgraphs.rewards import handlers as rewards
+from subgraphs.rewards.adapters import repository
 from subgraphs.rewards.adapters.ledger import GraphQLLedger
-from subgraphs.rewards.domain import LineResult
+from subgraphs.rewards.adapters.tables import purchases
+from subgraphs.rewards.domain import Basket, BasketLine, LineResult
+from tests.support.runtimes import BACKENDS, runtime_on
 from tests.support.stack import Stack, make_settings
 
 START = datetime(2026, 6, 1, 10, tzinfo=UTC)
@@ -156,3 +169,64 @@ def test_a_second_writer_process_is_refused_while_the_stack_runs(saga: Stack) ->
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "is in use by another process (is the stack running?" in result.stderr
+
+
+# --- the same saga on both databases (handlers in process, the ledger adapter swapped by the
+#     composition root as the seed does; "down" is a real refused connection) ---------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_retries_and_parking_on_each_database(backend: str, tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    async with runtime_on("ledger", backend, tmp_path, clock=clock) as ledger_rt, \
+            runtime_on("rewards", backend, tmp_path, clock=clock, posting_max_attempts=3) as rewards_rt:
+        await ledger_handlers.save_program(ledger_rt, TIERS, POINTS_POLICY)
+        reachable = InProcessLedger(ledger_rt)
+        down = GraphQLLedger(ServiceClient(Settings(subgraph_urls={"ledger": "http://127.0.0.1:9/graphql"},
+                                                    subgraph_timeout_seconds=2), caller="rewards"))
+        for member in ("mbr_a", "mbr_b"):
+            await rewards.on_member_enrolled(rewards_rt, enrolled_event(member))
+        await reachable.post_earning(member_id="mbr_b", reference="ref-taken", channel=Channel.POS,
+                                     occurred_at=clock.now(), description="Imported",
+                                     lines=[LineResult("1", "SOK-CREW-3PK", 1, SOCKS_PRICE, None, SOCKS_PRICE, 5)])
+        rewards_rt.adapters["ledger"] = reachable
+        with pytest.raises(LoyaltyError) as refused:
+            await checkout_socks(rewards_rt, "ref-taken", "mbr_a")
+        assert refused.value.code is ErrorCode.CONFLICT and refused.value.details["recorded"] is True
+        rewards_rt.adapters["ledger"] = down
+        with pytest.raises(Unavailable):
+            await checkout_socks(rewards_rt, "ref-later", "mbr_a")
+        rewards_rt.adapters["ledger"] = reachable
+
+        clock.advance(timedelta(hours=2))
+        assert await rewards.resume_postings(rewards_rt) == 1  # the later one; the refused one fails again
+        assert await account_available(ledger_rt, "mbr_a") == 24
+        clock.advance(timedelta(hours=2))
+        assert await rewards.resume_postings(rewards_rt) == 0
+        async with rewards_rt.db.reading() as connection:
+            assert await repository.unposted_counts(connection) == {
+                ("purchase", "waiting"): 0, ("purchase", "parked"): 1, ("return", "waiting"): 0,
+                ("return", "parked"): 0}
+            row = (await connection.execute(sa.select(purchases.c.attempts, purchases.c.last_error)
+                                            .where(purchases.c.external_id == "ref-taken"))).one()
+        assert row.attempts == 3
+        assert row.last_error == "CONFLICT: this idempotency key was already used for a different posting"
+
+
+def enrolled_event(member_id: str) -> Event:
+    return Event("MemberEnrolled", "profile", member_id, occurred_at=START, payload={
+        "member_id": member_id, "status": "ACTIVE", "birthday": None, "home_store_id": "st_portland",
+        "enrolled_at": START.isoformat(), "identities": [],
+        "consents": {"email_marketing": False, "sms_marketing": False, "push_marketing": False, "profiling": True}})
+
+
+async def checkout_socks(runtime: Runtime, external_id: str, member_id: str) -> None:
+    await rewards.checkout(
+        runtime, Principal("service:test", Role.SERVICE), external_id=external_id, occurred_at=None,
+        basket=Basket(Channel.POS, (BasketLine("SOK-CREW-3PK", 1, SOCKS_PRICE),), store_id="st_portland"),
+        ref=rewards.MemberRef(member_id=member_id))
+
+
+async def account_available(ledger_rt: Runtime, member_id: str) -> int:
+    [account] = await ledger_handlers.accounts_by_member(ledger_rt, [member_id])
+    return account.available if account else 0

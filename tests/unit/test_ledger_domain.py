@@ -28,6 +28,8 @@ from subgraphs.ledger.domain import (
     TierChange,
     TierStatus,
     Wallet,
+    WalletChange,
+    WalletUpdate,
     add_months,
     entry_facts,
     entry_from_facts,
@@ -39,6 +41,7 @@ from subgraphs.ledger.domain import (
     tier_for,
     tier_from_facts,
     tier_status,
+    wallet_update,
 )
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -943,3 +946,26 @@ def test_an_earning_past_the_most_an_account_holds_is_refused_and_changes_nothin
     assert book.account.available == MAX_BALANCE - 1
     book.earn(1)  # exactly the most
     assert book.account.available == MAX_BALANCE
+
+
+# --- live wallet updates from ledger events ----------------------------------------------------
+
+EARNED = Entry("led_1", "m1", 3, EntryKind.EARN, 221, 500, NOW, Channel.ECOMMERCE, "web-1", "Online purchase")
+
+
+@pytest.mark.parametrize("event_type", ["PointsEarned", "PointsRedeemed", "PointsAdjusted", "PointsExpired",
+                                        "PointsReversed", "BonusPointsAwarded"])
+def test_an_entry_event_is_a_new_entry(event_type):
+    at = NOW + DAY
+    assert wallet_update(event_type, {"entry": entry_facts(EARNED), "balance": {}}, at) == WalletUpdate(
+        WalletChange.NEW_ENTRY, EARNED, 221, at)
+
+
+def test_a_maturing_is_not_a_new_entry():
+    update = wallet_update("PointsMatured", {"entry": entry_facts(EARNED), "points": 149}, NOW)
+    assert update == WalletUpdate(WalletChange.POINTS_MATURED, EARNED, 149, NOW)
+
+
+@pytest.mark.parametrize("event_type", ["TierChanged", "MilestoneReached", "PointsOwed", "Unknown"])
+def test_other_ledger_events_do_not_change_the_wallet(event_type):
+    assert wallet_update(event_type, {}, NOW) is None

@@ -177,3 +177,29 @@ def test_staff_cannot_enrol_a_member_into_sms_marketing():
     member = enroll(member_id="m1", now=NOW, channel=Channel.POS, default_region="US", email="a@example.com",
                     consents={"email_marketing": True, "profiling": True}, by_staff=True)
     assert member.consents.email_marketing is True
+
+
+def test_profile_errors_name_what_was_wrong():
+    cases = [
+        ({"given_name": "Julia"}, "enrolment needs an email or a phone number", {}),
+        ({"email": "a@example.com", "birthday": date(1899, 12, 31)}, "birthday is not a plausible date",
+         {"field": "birthday"}),
+        ({"email": "a@example.com", "given_name": "x" * 101}, "givenName has at most 100 characters",
+         {"field": "givenName"}),
+        ({"email": "a@example.com", "home_store_id": "s" * 41}, "homeStoreId has at most 40 characters",
+         {"field": "homeStoreId"}),
+    ]
+    for fields, message, details in cases:
+        with pytest.raises(BadUserInput) as caught:
+            _enroll(**fields)
+        assert (caught.value.message, caught.value.details) == (message, details)
+
+
+def test_the_consent_refusals_say_who_may():
+    with pytest.raises(Forbidden) as sms:
+        check_consent_changes(OPTED_OUT, {"sms_marketing": True}, by_staff=True)
+    assert sms.value.message == "staff cannot opt a member in to SMS marketing: the member does it themself in the app"
+    with pytest.raises(Forbidden) as profiling:
+        check_consent_changes(OPTED_OUT, {"profiling": True}, by_staff=True)
+    assert profiling.value.message == ("staff cannot turn profiling back on: only the member can withdraw their "
+                                       "objection")

@@ -15,6 +15,7 @@ from subgraphs.rewards.domain import (
     BasketLine,
     CheckoutLimits,
     check_occurred_at,
+    earning_lines,
     evaluate,
     limit_breaches,
     retry_after,
@@ -159,3 +160,58 @@ def test_retries_double_up_to_the_cap_then_park():
 def test_one_attempt_allowed_parks_at_the_first_failure():
     assert retry_after(1, first=timedelta(seconds=5), max_attempts=1) is None
     assert retry_after(1, first=timedelta(seconds=5), max_attempts=2) == timedelta(seconds=5)
+
+
+# --- exact edges and the fields errors name (mutation testing found these unpinned) ---------------
+
+
+def test_a_line_or_basket_amount_exactly_at_its_limit_passes():
+    by_amount = CheckoutLimits(max_line_amount=Decimal(100), max_basket_amount=Decimal(150),
+                               max_line_points=10**6, max_basket_points=10**6, max_price_factor=Decimal(3))
+    at_limits = evaluate(_basket(BasketLine("A", 1, Decimal(100)), BasketLine("B", 1, Decimal(50))), member_known=True)
+    assert limit_breaches(at_limits, by_amount, {}) == []
+    over = evaluate(_basket(BasketLine("A", 1, Decimal("100.01"))), member_known=True)
+    assert limit_breaches(over, by_amount, {}) == ["line 1 (A) comes to 100.01, above the line limit of 100"]
+
+
+def test_errors_name_what_was_wrong():
+    line = BasketLine("A", 1, Decimal(1))
+    cases = [
+        (Basket(Channel.POS, (), "st_1"), "a basket needs at least one line", "lines"),
+        (_basket(line, coupons=("C",) * 31), "a basket carries at most 30 coupon codes", "couponCodes"),
+        (_basket(line, coupons=("C" * 65,)), "a coupon code has at most 64 characters", "couponCodes"),
+        (_basket(BasketLine("A", 1, Decimal(1), "S" * 17)), "line 1: a size has at most 16 characters", "lines"),
+        (_basket(BasketLine("A", 1, Decimal(2_000_000))), "line 1: unit price must be at most 1000000", "lines"),
+        (_basket(BasketLine("A" * 65, 1, Decimal(1))), "a SKU has at most 64 characters", "lines"),
+    ]
+    for basket, message, field in cases:
+        with pytest.raises(BadUserInput) as caught:
+            validate_basket(basket)
+        assert (caught.value.message, caught.value.details) == (message, {"field": field})
+
+
+def test_points_past_an_int_name_the_lines():
+    with pytest.raises(BadUserInput) as caught:
+        evaluate(_basket(BasketLine("A", 10_000, MAX_UNIT_PRICE)), member_known=True)
+    assert caught.value.details == {"field": "lines"}
+
+
+def test_a_basket_without_a_store_stays_without_one():
+    assert validate_basket(_basket(BasketLine("A", 1, Decimal(1)), store_id=None)).store_id is None
+
+
+@pytest.mark.parametrize(("moment", "message"), [
+    (NOW + timedelta(seconds=301), "occurredAt is in the future"),
+    (NOW - timedelta(days=401), "occurredAt is more than 400 days ago"),
+    (datetime(2026, 11, 30, 12), "occurredAt needs a time zone, e.g. 2026-11-30T10:00:00Z"),
+])
+def test_occurred_at_errors_say_why(moment, message):
+    with pytest.raises(BadUserInput) as caught:
+        check_occurred_at(moment, NOW, max_age=timedelta(days=400), max_skew=timedelta(seconds=300))
+    assert caught.value.message == message
+
+
+def test_a_line_of_one_point_earns():
+    evaluation = evaluate(_basket(BasketLine("A", 1, Decimal("1.00")), BasketLine("B", 1, Decimal("0.99"))),
+                          member_known=True)
+    assert [line.sku for line in earning_lines(evaluation)] == ["A"]

@@ -3,6 +3,7 @@ state change that caused them, effectively once per consumer."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from pathlib import Path
 
@@ -166,3 +167,26 @@ def make_db_at(url: str) -> tuple[Database, sa.Table]:
     counters = sa.Table("counters", metadata, sa.Column("name", sa.String(40), primary_key=True),
                         sa.Column("value", sa.Integer, nullable=False))
     return Database(url, metadata), counters
+
+
+@pytest.mark.scaleout
+async def test_idle_nats_consumers_log_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """An empty fetch is the normal state of an idle consumer, not an error to log; and a
+    bus that consumed for a while closes at once (it used to wait out a 30 s drain timeout)."""
+    suffix = secrets.token_hex(4)
+    bus = NatsJetStreamBus("nats://127.0.0.1:4222", stream=f"LOYALTY_T{suffix}", namespace=f"loyaltyt{suffix}")
+
+    async def handler(_event: Event) -> None:
+        pass
+
+    for n in range(6):
+        await bus.consume(f"idle{n}", "loyalty.test.*", handler)
+    with caplog.at_level(logging.INFO):
+        await bus.start()
+        try:
+            await asyncio.sleep(12)  # 6 consumers x 12 one-second fetches, all empty
+        finally:
+            await bus.delete_stream()
+            await asyncio.wait_for(bus.close(), 10)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith(("subgraphs.kernel.bus", "nats"))
+            and r.levelno >= logging.INFO] == []

@@ -12,11 +12,11 @@ import orjson
 from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.http.ides import get_graphql_ide_html
 
+from core import graphiql
 from subgraphs.kernel.auth import bearer_token, verify_token
 from subgraphs.kernel.errors import ErrorCode, LoyaltyError
 from subgraphs.kernel.settings import Settings
@@ -74,9 +74,8 @@ class GatewayApp:
             await client.close()
 
     async def graphql(self, request: Request) -> Response:
-        if request.method == "GET" and not request.query_params.get("query") and self.settings.is_dev and \
-                "text/html" in (request.headers.get("accept") or ""):
-            return HTMLResponse(get_graphql_ide_html())
+        if self.settings.is_dev and graphiql.wants_ide(request):
+            return graphiql.page()
         media_type = http.negotiate(request.headers.get("accept"))
         if media_type is None:
             return _json({"errors": [{"message": "Accept application/graphql-response+json, application/json "
@@ -222,6 +221,7 @@ def create_gateway_app(settings: Settings, *, supergraph_sdl: str | None = None,
             Route("/health", holder.health),
             Route("/ready", holder.ready),
             Route("/metrics", holder.metrics_endpoint),
+            *(graphiql.routes() if settings.is_dev else ()),  # GraphiQL's files, from the project
         ],
         lifespan=holder.lifespan,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -174,12 +175,13 @@ async def test_clients_asking_the_same_share_one_upstream(stack: Stack) -> None:
 # --- subgraphs that fail ------------------------------------------------------------------------
 
 
-async def test_a_client_hears_when_the_subscribed_subgraph_goes_away(stack: Stack) -> None:
-    """A second ledger process (same database) serves this gateway's subscriptions; stopping it
-    ends the client's subscription with an error, never silence."""
+async def test_a_client_hears_when_the_subscribed_subgraph_goes_away(stack: Stack, tmp_path: Path) -> None:
+    """A second ledger (a database of its own: the embedded one has a single writer process)
+    serves this gateway's subscriptions; stopping it ends the client's subscription with an
+    error, never silence."""
     port = free_port()
-    settings = stack.settings.model_copy(update={"subgraph_ports": {**stack.settings.subgraph_ports,
-                                                                     "ledger": port}})
+    settings = stack.settings.model_copy(update={"data_dir": tmp_path, "subgraph_ports": {
+        **stack.settings.subgraph_ports, "ledger": port}})
     ledger = SubgraphHost(["ledger"], settings)
     await ledger.start(jobs=False)
     serving = asyncio.create_task(ledger.servers.serve(handle_signals=False))

@@ -159,6 +159,12 @@ async def test_documents_are_parsed_and_validated_once(tmp_path: Path, monkeypat
         assert (len(parsed), len(validated)) == (3, 3)
 
 
+async def test_a_syntax_error_leaves_with_its_code(tmp_path: Path) -> None:
+    # Strawberry's ParserCache parsed inside its own hook, where ErrorCodes never saw the error.
+    async with subgraph("ledger", tmp_path) as ledger:
+        assert codes((await ask(ledger, "{ tiers { id }"))[1]) == ["GRAPHQL_PARSE_FAILED"]
+
+
 async def test_distinct_documents_do_not_accumulate(tmp_path: Path) -> None:
     import gc
     import tracemalloc

@@ -47,6 +47,10 @@ class Shaper:
         self.nulled = nulled
         self._error_paths = {tuple(e["path"]) for e in errors if e.get("path")}
         self._unplaced = any(not e.get("path") for e in errors)
+        # A fetch that failed whole (the subgraph down or too slow) is reported once, at the
+        # top of what it would have filled: every null below that is explained by it.
+        self._unavailable = {tuple(e["path"]) for e in errors if e.get("path") and
+                             (e.get("extensions") or {}).get("code") == str(ErrorCode.SUBGRAPH_UNAVAILABLE)}
 
     def response(self, root_type: str, selections: list[NSelection], data: dict[str, Any] | None
                  ) -> dict[str, Any] | None:
@@ -57,9 +61,11 @@ class Shaper:
 
     def _error(self, where: Where, message: str, code: ErrorCode = ErrorCode.INTERNAL) -> None:
         # One error explains a null: an upstream error at (or under) this path already does,
-        # and so does an upstream error without a path (it may stand for anything).
+        # so does an upstream error without a path (it may stand for anything), and so does
+        # a failed fetch above it.
         path = flatten(where)
-        if self._unplaced or any(p[: len(path)] == path for p in self._error_paths):
+        if self._unplaced or any(p[: len(path)] == path for p in self._error_paths) or \
+                any(path[: len(p)] == p for p in self._unavailable):
             return
         self._error_paths.add(path)
         self.errors.append({"message": message, "path": list(path), "extensions": {"code": str(code)}})

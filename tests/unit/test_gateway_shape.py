@@ -204,3 +204,21 @@ def test_skipped_fields_are_not_in_the_response() -> None:
     data, _ = shape("query($s: Boolean!) { me { name username @skip(if: $s) } }",
                     {"me": {"name": "ann", "username": "u"}}, variables={"s": True})
     assert data == {"me": {"name": "ann"}}
+
+
+def test_a_failed_fetch_explains_the_nulls_below_it_once() -> None:
+    # The reviews subgraph is down: the executor reports it once at `product`; the non-null
+    # `reviews` it would have filled is missing, which nulls `product` with no second error.
+    upstream = [{"message": "subgraph reviews is unavailable", "path": ["product"],
+                 "extensions": {"code": "SUBGRAPH_UNAVAILABLE", "serviceName": "reviews"}}]
+    data, errors = shape('{ product(upc: "1") { name reviews { body } } }', {"product": {"name": "p"}},
+                         errors=list(upstream))
+    assert data == {"product": None}
+    assert errors == upstream
+
+
+def test_another_error_above_a_null_does_not_explain_it() -> None:
+    upstream = [{"message": "odd", "path": ["product"], "extensions": {"code": "BAD_USER_INPUT"}}]
+    _, errors = shape('{ product(upc: "1") { name reviews { body } } }', {"product": {"name": "p"}},
+                      errors=list(upstream))
+    assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT", "INTERNAL"]

@@ -12,11 +12,11 @@ import orjson
 from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.http.ides import get_graphql_ide_html
 
+from core import graphiql
 from subgraphs.kernel.auth import Principal, bearer_token, verify_token
 from subgraphs.kernel.errors import ErrorCode, LoyaltyError
 from subgraphs.kernel.live_limits import OperationQuota, principal_key, seconds_left, token_expired, too_many
@@ -24,7 +24,7 @@ from subgraphs.kernel.settings import Settings
 
 from . import http
 from .execution.fetch import SubgraphClient
-from .guards import Limits
+from .guards import gateway_limits
 from .metrics import Metrics
 from .operation import RequestError
 from .service import Gateway
@@ -63,9 +63,11 @@ class GatewayApp:
         settings = self.settings
         client = SubgraphClient(supergraph.graph_urls, timeout_seconds=settings.subgraph_timeout_seconds,
                                 timeouts=settings.subgraph_timeouts)
-        limits = Limits(settings.gateway_max_depth, settings.gateway_max_aliases, settings.gateway_max_cost)
         self.gateway = Gateway(supergraph, client, introspection=settings.introspection, metrics=self.metrics,
-                               limits=limits, live_quota=OperationQuota(settings.live_max_operations_per_principal))
+                               limits=gateway_limits(settings),
+                               document_cache_bytes=settings.gateway_document_cache_bytes,
+                               plan_cache_bytes=settings.gateway_plan_cache_bytes,
+                               live_quota=OperationQuota(settings.live_max_operations_per_principal))
         self.metrics.upstream_subscriptions = lambda: self.gateway.hub.upstreams if self.gateway else 0
         log.info("gateway ready with subgraphs %s", ", ".join(supergraph.graph_urls))
         try:
@@ -74,9 +76,8 @@ class GatewayApp:
             await client.close()
 
     async def graphql(self, request: Request) -> Response:
-        if request.method == "GET" and not request.query_params.get("query") and self.settings.is_dev and \
-                "text/html" in (request.headers.get("accept") or ""):
-            return HTMLResponse(get_graphql_ide_html())
+        if self.settings.is_dev and graphiql.wants_ide(request):
+            return graphiql.page()
         media_type = http.negotiate(request.headers.get("accept"))
         if media_type is None:
             return _json({"errors": [{"message": "Accept application/graphql-response+json, application/json "
@@ -238,6 +239,7 @@ def create_gateway_app(settings: Settings, *, supergraph_sdl: str | None = None,
             Route("/health", holder.health),
             Route("/ready", holder.ready),
             Route("/metrics", holder.metrics_endpoint),
+            *(graphiql.routes() if settings.is_dev else ()),  # GraphiQL's files, from the project
         ],
         lifespan=holder.lifespan,
     )

@@ -32,9 +32,10 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values, get_variable_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 
+from core.lru import ByteBoundedLRU
+from core.operation_limits import Limits, exceeded_in
 from subgraphs.kernel.errors import ErrorCode
 
-from .cache import QueryCache
 from .supergraph.model import Supergraph
 
 
@@ -85,27 +86,48 @@ class NFragment:
 NSelection = NField | NFragment
 
 
-class DocumentCache:
-    """Parsed and validated documents by query text (gateway/cache.py: bounded by entries and text)."""
+# Memory a cached document holds per character of its query text, measured with
+# tracemalloc on graphql-core 3.3 (the AST with its token list and locations): 56 for
+# `{ __typename __typename ... }`, 84 for a wallet query, 194 for `{ tiers { id id ... } }`,
+# 210 for one-letter aliases, 1 to 2 for long strings and whitespace. Sizes are estimated
+# as query length times the densest figure, so the budget errs on the safe side.
+DOCUMENT_BYTES_PER_CHAR = 250
 
-    def __init__(self, schema: GraphQLSchema, size: int = 1000) -> None:
+
+class DocumentCache:
+    """Parsed and validated documents by query text; bounded by approximate bytes
+    (query length x DOCUMENT_BYTES_PER_CHAR), least recently used dropped first.
+
+    Parsing stops at `limits.max_tokens`, and the field-merging validation rule at
+    `limits.validation_budget`: a document does bounded work before it is refused."""
+
+    def __init__(self, schema: GraphQLSchema, max_bytes: int = 64_000_000, limits: Limits | None = None) -> None:
         self.schema = schema
-        self.size = size
-        self._entries: QueryCache[str, DocumentNode] = QueryCache(size)
+        self.limits = limits or Limits()
+        self._parse_options = self.limits.parse_options()
+        self._rules = self.limits.validation_rules()
+        self._entries: ByteBoundedLRU[str, DocumentNode] = ByteBoundedLRU(max_bytes)
 
     def get(self, query: str) -> DocumentNode:
         document = self._entries.get(query)
         if document is not None:
             return document
         try:
-            document = parse(query)
+            document = parse(query, **self._parse_options)
         except GraphQLError as e:
-            raise RequestError([with_code(e, ErrorCode.GRAPHQL_PARSE_FAILED)]) from e
-        problems = validate(self.schema, document)
+            raise RequestError([self._coded(e, ErrorCode.GRAPHQL_PARSE_FAILED)]) from e
+        problems = validate(self.schema, document, self._rules)
         if problems:
-            raise RequestError([with_code(p, ErrorCode.GRAPHQL_VALIDATION_FAILED) for p in problems])
-        self._entries.put(query, document, query)
+            raise RequestError([self._coded(p, ErrorCode.GRAPHQL_VALIDATION_FAILED) for p in problems])
+        self._entries.put(query, document, len(query) * DOCUMENT_BYTES_PER_CHAR)
         return document
+
+    def _coded(self, problem: GraphQLError, code: ErrorCode) -> GraphQLError:
+        """`problem` with its code; a limit graphql-core stopped on is a refusal naming it."""
+        exceeded = exceeded_in(problem, self.limits)
+        if exceeded is not None:
+            return error(exceeded.message("this gateway's"), ErrorCode.BAD_USER_INPUT, **exceeded.extensions())
+        return with_code(problem, code)
 
 
 def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
@@ -155,6 +177,18 @@ class Normalizer:
         self.schema = supergraph.schema
         self.variables = variables
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        # For each list of selections being built, its entries by response key (fields) or by
+        # type condition (fragments): merging a selection is one lookup, not a scan of the list
+        # (30,000 aliases stay linear). Keyed by the list's id, and holding the list so that
+        # the id cannot be reused while this normalizer lives.
+        self._slots: dict[int, tuple[list[NSelection], dict[str | tuple[str], NSelection]]] = {}
+        self._possible_types: dict[str, set[str]] = {}
+
+    def _slot(self, into: list[NSelection]) -> dict[str | tuple[str], NSelection]:
+        held = self._slots.get(id(into))
+        if held is None:
+            held = self._slots[id(into)] = (into, {})
+        return held[1]
 
     def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:
         skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
@@ -169,7 +203,10 @@ class Normalizer:
         return result
 
     def _possible(self, type_name: str) -> set[str]:
-        return set(self.supergraph.possible_types(type_name))
+        possible = self._possible_types.get(type_name)
+        if possible is None:
+            possible = self._possible_types[type_name] = set(self.supergraph.possible_types(type_name))
+        return possible
 
     def _collect(self, selection_set: SelectionSetNode, parent_type: str, into: list[NSelection]) -> None:
         for selection in selection_set.selections:
@@ -193,19 +230,20 @@ class Normalizer:
                 # Always matches, and the parent has every field of the condition: flatten.
                 self._collect(inner, parent_type, into)
             elif parent_possible & condition_possible:
-                fragment_node = next(
-                    (s for s in into if isinstance(s, NFragment) and s.type_condition == condition), None
-                )
+                slot = self._slot(into)
+                fragment_node = slot.get((condition,))
                 if fragment_node is None:
-                    fragment_node = NFragment(condition)
+                    fragment_node = slot[(condition,)] = NFragment(condition)
                     into.append(fragment_node)
+                assert isinstance(fragment_node, NFragment)
                 self._collect(inner, condition, fragment_node.selections)
             # else: it can never match here: dropped
 
     def _add_field(self, node: FieldNode, parent_type: str, into: list[NSelection]) -> None:
         key = node.alias.value if node.alias else node.name.value
         name = node.name.value
-        existing = next((s for s in into if isinstance(s, NField) and s.key == key), None)
+        slot = self._slot(into)
+        existing = slot.get(key)
         if existing is None:
             if name == "__typename":
                 type_name = "String"
@@ -224,7 +262,9 @@ class Normalizer:
                 type_name=type_name,
                 selections=[] if node.selection_set else None,
             )
+            slot[key] = existing
             into.append(existing)
+        assert isinstance(existing, NField)
         if node.selection_set is not None and existing.selections is not None:
             if existing.name in ("__schema", "__type"):
                 return  # introspection is answered from the API schema, not planned

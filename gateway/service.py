@@ -12,7 +12,9 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -20,16 +22,16 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues
 
+from core.lru import ByteBoundedLRU
 from subgraphs.kernel import graphql_ws
 from subgraphs.kernel.errors import ErrorCode
 from subgraphs.kernel.live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota
 from subgraphs.kernel.settings import Settings
 
-from .cache import QueryCache
 from .execution.executor import Execution
 from .execution.fetch import SubgraphClient
 from .execution.shape import Shaper
-from .guards import Limits, Measure, check, measure
+from .guards import Limits, check
 from .metrics import Metrics
 from .operation import (
     DocumentCache,
@@ -56,52 +58,64 @@ class Prepared:
     operation: OperationDefinitionNode
 
 
+# Memory a cached plan holds per character of its query text, measured with tracemalloc:
+# 1 to 20 for most operations, 35 to 44 for many aliased root fields that each jump to
+# other subgraphs (fetch documents, representation trees). Sizes are estimated as query
+# length times this, so the budget errs on the safe side.
+PLAN_BYTES_PER_CHAR = 50
+
+
+class PlanCache:
+    """Plans by (query, operation name, @skip/@include variable values); bounded by approximate
+    bytes (query length x PLAN_BYTES_PER_CHAR), least recently used dropped first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._plans: ByteBoundedLRU[tuple[Any, ...], QueryPlan] = ByteBoundedLRU(max_bytes)
+
+    def get(self, key: tuple[Any, ...]) -> QueryPlan | None:
+        return self._plans.get(key)
+
+    def put(self, key: tuple[Any, ...], plan: QueryPlan) -> None:
+        self._plans.put(key, plan, len(key[0]) * PLAN_BYTES_PER_CHAR)
+
+
 class Gateway:
-    def __init__(self, supergraph: Supergraph, client: SubgraphClient, *, plan_cache_size: int = 1000,
-                 introspection: bool = True, metrics: Metrics | None = None, limits: Limits | None = None,
-                 live_quota: OperationQuota | None = None) -> None:
+    def __init__(self, supergraph: Supergraph, client: SubgraphClient, *, document_cache_bytes: int = 64_000_000,
+                 plan_cache_bytes: int = 32_000_000, introspection: bool = True, metrics: Metrics | None = None,
+                 limits: Limits | None = None, live_quota: OperationQuota | None = None) -> None:
         self.supergraph = supergraph
         self.client = client
         self.introspection = introspection
-        self.documents = DocumentCache(supergraph.api_schema, plan_cache_size)
+        self.limits = limits or Limits()
+        self.documents = DocumentCache(supergraph.api_schema, document_cache_bytes, self.limits)
         self.planner = Planner(supergraph)
-        # Plans by (query, operation name, @skip/@include variable values).
-        self.plans: QueryCache[tuple[Any, ...], QueryPlan] = QueryCache(plan_cache_size)
+        self.plans = PlanCache(plan_cache_bytes)
         self.metrics = metrics or Metrics()
         self.hub = SubscriptionHub()
         # Live operations (websocket and event stream) held per principal, across this gateway.
         self.live_quota = live_quota if live_quota is not None else OperationQuota(
             Settings.model_fields["live_max_operations_per_principal"].default)
-        self.limits = limits or Limits()
-        self._measures: QueryCache[tuple[str, str | None], Measure] = QueryCache(plan_cache_size)
 
     # --- operation + plan -----------------------------------------------------------------
 
     def prepare(self, request: GraphQLRequest) -> Prepared:
-        document = self.documents.get(request.query)
+        document = self.documents.get(request.query)  # tokens and validation work bounded there
         operation = select_operation(document, request.operation_name)
         if not self.introspection and _asks_introspection(operation.selection_set, document):
             raise RequestError([error("Introspection is disabled in this profile.",
                                       ErrorCode.GRAPHQL_VALIDATION_FAILED)])
-        self._check_limits(request, document, operation)
         variables = coerce_variables(self.supergraph.api_schema, operation, request.variables)
         key = (request.query, request.operation_name,
                tuple((n, variables.coerced.get(n)) for n in variables_in_conditions(document)))
         plan = self.plans.get(key)
         self.metrics.plan_cache(hit=plan is not None)
         if plan is None:
+            # Depth, aliases and cost, before anything expands the operation. A cached plan
+            # passed them already: same operation, same limits (they ignore @skip/@include).
+            check(self.supergraph.api_schema, document, operation, self.limits)
             plan = self._plan(document, operation, variables)
-            self.plans.put(key, plan, request.query)
+            self.plans.put(key, plan)
         return Prepared(plan, variables.coerced, document, operation)
-
-    def _check_limits(self, request: GraphQLRequest, document: DocumentNode,
-                      operation: OperationDefinitionNode) -> None:
-        key = (request.query, request.operation_name)
-        measured = self._measures.get(key)
-        if measured is None:
-            measured = measure(self.supergraph.api_schema, document, operation)
-            self._measures.put(key, measured, request.query)
-        check(measured, self.limits)
 
     def _plan(self, document: DocumentNode, operation: OperationDefinitionNode, variables: VariableValues
               ) -> QueryPlan:
@@ -136,7 +150,7 @@ class Gateway:
         return self._shape(plan, execution)
 
     def _shape(self, plan: QueryPlan, execution: Execution) -> dict[str, Any]:
-        data = Shaper(self.supergraph.api_schema, execution.errors).response(
+        data = Shaper(self.supergraph.api_schema, execution.errors, execution.nulled).response(
             plan.root_type, plan.selections, execution.data
         )
         response: dict[str, Any] = {}
@@ -192,23 +206,30 @@ def _asks_introspection(selection_set: SelectionSetNode, document: DocumentNode)
 
 
 def _introspection_only(selection_set: SelectionSetNode, document: DocumentNode) -> SelectionSetNode:
-    """The root selections that are __schema / __type (fragments followed)."""
-    from graphql import FragmentSpreadNode, InlineFragmentNode
-
+    """The root selections that are __schema / __type (fragments followed, each once:
+    spreading a fragment again adds the same fields, and following every spread of
+    `fragment F0 { ...F1 ...F1 }` ... would take time exponential in the document)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    kept = []
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value in INTROSPECTION_FIELDS:
-                kept.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            inner = _introspection_only(selection.selection_set, document)
-            if inner.selections:
-                kept.append(dataclasses.replace(selection, selection_set=inner))
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
-            inner = _introspection_only(fragments[selection.name.value].selection_set, document)
-            kept.extend(inner.selections)
-    return SelectionSetNode(selections=tuple(kept))
+    followed: set[str] = set()
+
+    def only(selections: SelectionSetNode) -> SelectionSetNode:
+        kept = []
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in INTROSPECTION_FIELDS:
+                    kept.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                inner = only(selection.selection_set)
+                if inner.selections:
+                    kept.append(dataclasses.replace(selection, selection_set=inner))
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in followed:
+                    followed.add(name)
+                    kept.extend(only(fragments[name].selection_set).selections)
+        return SelectionSetNode(selections=tuple(kept))
+
+    return only(selection_set)
 
 
 __all__ = ["Gateway", "GraphQLError", "GraphQLRequest", "RequestError"]

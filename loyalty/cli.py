@@ -6,9 +6,11 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 
@@ -16,6 +18,7 @@ from subgraphs.kernel.auth import Role, issue_token
 from subgraphs.kernel.settings import SUBGRAPHS, Settings, get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 app = typer.Typer(help="A composable, real-time loyalty platform.", no_args_is_help=True, add_completion=False)
 
@@ -63,7 +66,7 @@ def up(
             report = await load_seed(settings, members=count, log=lambda m: typer.echo(f"  {m}"))
             typer.echo(f"  done in {report.seconds:.1f} s")
 
-    asyncio.run(prepare())
+    _refusing_a_second_writer(lambda: asyncio.run(prepare()))
     supervisor = Supervisor(log=typer.echo)
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # even where a shell started us with SIGINT ignored
         signal.signal(stop_signal, _stop_like_ctrl_c)
@@ -117,23 +120,42 @@ def seed(members: int = typer.Option(None, help="How many members to generate (d
 
     settings = _settings()
     count = settings.seed_members if members is None else members
-    report = asyncio.run(load_seed(settings, members=count, log=typer.echo))
+    report = _refusing_a_second_writer(lambda: asyncio.run(load_seed(settings, members=count, log=typer.echo)))
     typer.echo(f"seeded {report.members} members and {report.purchases} purchases in {report.seconds:.1f} s")
+
+
+def _refusing_a_second_writer(work: Callable[[], T]) -> T:
+    """Embedded databases have one writer process: a command started beside a running
+    stack stops at once with the reason (kernel/db.py: claim_sqlite_writer)."""
+    from subgraphs.kernel.db import WriterConflict
+
+    try:
+        return work()
+    except WriterConflict as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
 @app.command()
 def migrate() -> None:
     """Bring every subgraph's database to the latest schema."""
+    from subgraphs.kernel.db import claim_sqlite_writer
     from subgraphs.kernel.migrations import migrate as run_migration
 
     settings = _settings()
 
     async def run() -> None:
         for name in SUBGRAPHS:
-            await run_migration(name, settings.database_url_for(name))
-            typer.echo(f"{name}: {settings.database_url_for(name)} is up to date")
+            url = settings.database_url_for(name)
+            claim = claim_sqlite_writer(url)
+            try:
+                await run_migration(name, url)
+            finally:
+                if claim is not None:
+                    os.close(claim)
+            typer.echo(f"{name}: {url} is up to date")
 
-    asyncio.run(run())
+    _refusing_a_second_writer(lambda: asyncio.run(run()))
 
 
 @app.command()
@@ -271,7 +293,11 @@ def token(
     if role is Role.MEMBER and not subject:
         typer.echo("a member token needs --subject <member id>", err=True)
         raise typer.Exit(2)
-    typer.echo(issue_token(settings, subject or f"{role}-dev", role, store=store, ttl=timedelta(hours=hours)))
+    try:
+        typer.echo(issue_token(settings, subject or f"{role}-dev", role, store=store, ttl=timedelta(hours=hours)))
+    except ValueError as error:  # a cashier without --store; RS256 without a private key
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
 
 
 if __name__ == "__main__":

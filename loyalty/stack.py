@@ -1,8 +1,13 @@
-"""`loyalty up`: the whole stack as child processes, started in order, stopped together.
+"""`loyalty up`: the whole stack as child processes, started in order, kept running,
+stopped together.
 
 Each part runs as `python -m loyalty serve <part>` in its own process group,
 so Ctrl-C reaches the supervisor only, which then stops every part cleanly
-(SIGTERM to each group, SIGKILL after a grace period).
+(SIGTERM to each group, SIGKILL after a grace period). A part that exits on its
+own is restarted with backoff while the others keep serving (one part down
+must not take the platform down); a part that keeps crashing is left down, and
+the supervisor says so loudly. Production runs each part under its own
+supervisor instead (README: "Running in production").
 """
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -21,6 +27,34 @@ from subgraphs.kernel.settings import SUBGRAPHS, Settings
 
 STOP_GRACE_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 0.5
+
+
+@dataclass
+class RestartPolicy:
+    """When to start a part again after it exited: backoff doubling from `first_delay`
+    to `max_delay`; after `max_per_minute` restarts within a minute, never (the part
+    keeps crashing: restarting it again would only hide that)."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    max_per_minute: int = 5
+    _restarts: deque[float] = field(default_factory=deque)
+    _streak: int = 0
+
+    def next_delay(self, now: float) -> float | None:
+        while self._restarts and now - self._restarts[0] > 60.0:
+            self._restarts.popleft()
+        if len(self._restarts) >= self.max_per_minute:
+            return None
+        delay = min(self.first_delay * 2 ** self._streak, self.max_delay)
+        self._restarts.append(now + delay)
+        self._streak += 1
+        return delay
+
+    def ran_fine(self) -> None:
+        """The part came back and is serving: the next crash starts the backoff over."""
+        self._streak = 0
 
 
 @dataclass
@@ -30,6 +64,10 @@ class Part:
     ready_url: str
     ready_timeout: float
     process: subprocess.Popen[bytes] | None = None
+    restarts: RestartPolicy = field(default_factory=RestartPolicy)
+    restart_at: float | None = None  # when a crashed part starts again
+    recovering: bool = False  # restarted, not answering its ready URL yet
+    given_up: bool = False  # crashed too often: left down
 
 
 def plan_parts(settings: Settings, *, wallet: bool) -> list[list[Part]]:
@@ -54,9 +92,12 @@ class Supervisor:
         self._stopping = False
 
     def start(self, part: Part) -> None:
+        self._spawn(part)
+        self.parts.append(part)
+
+    def _spawn(self, part: Part) -> None:
         part.process = subprocess.Popen([sys.executable, "-m", "loyalty", *part.args], start_new_session=True,
                                         preexec_fn=_stop_with_parent)
-        self.parts.append(part)
 
     def wait_ready(self, group: list[Part]) -> None:
         pending = list(group)
@@ -82,15 +123,48 @@ class Supervisor:
             raise RuntimeError(f"{part.name} exited with code {code}")
 
     def watch(self) -> int:
-        """Block until a part exits (an error) or the user stops the stack."""
-        while True:
-            for part in self.parts:
-                assert part.process is not None
-                code = part.process.poll()
-                if code is not None:
-                    self.log(f"{part.name} exited with code {code}; stopping everything")
-                    return code or 1
-            time.sleep(0.5)
+        """Keep every part running until the user stops the stack (Ctrl-C, SIGTERM): a
+        part that exits is restarted with backoff, the others keep serving. Returns 1
+        when every part has been given up."""
+        with httpx.Client(timeout=1.0) as client:
+            while True:
+                now = time.monotonic()
+                for part in self.parts:
+                    self._tend(part, now, client)
+                if all(part.given_up for part in self.parts):
+                    self.log("every part has stopped for good; exiting")
+                    return 1
+                time.sleep(WATCH_SECONDS)
+
+    def _tend(self, part: Part, now: float, client: httpx.Client) -> None:
+        assert part.process is not None
+        if part.given_up:
+            return
+        if part.restart_at is not None:
+            if now >= part.restart_at:
+                part.restart_at = None
+                part.recovering = True
+                self._spawn(part)
+                self.log(f"{part.name}: starting again")
+            return
+        code = part.process.poll()
+        if code is None:
+            if part.recovering and _answers(client, part.ready_url):
+                part.recovering = False
+                part.restarts.ran_fine()
+                self.log(f"{part.name} is back")
+            return
+        _signal_group(part.process, signal.SIGKILL)  # what it started (the wallet's bun, workers) goes too
+        delay = part.restarts.next_delay(now)
+        if delay is None:
+            part.given_up = True
+            self.log(f"!!! {part.name} exited with code {code} and keeps crashing "
+                     f"({part.restarts.max_per_minute} restarts within a minute): it stays DOWN. "
+                     "The other parts keep serving; fix it, then restart `loyalty up`.")
+            return
+        part.restart_at = now + delay
+        self.log(f"{part.name} exited with code {code}; the other parts keep serving; "
+                 f"restarting it in {delay:.0f} s")
 
     def stop(self) -> None:
         if self._stopping:
@@ -109,6 +183,13 @@ class Supervisor:
                 _signal_group(part.process, signal.SIGKILL)
                 part.process.wait()
             _signal_group(part.process, signal.SIGKILL)  # helpers the part started (bun, workers)
+
+
+def _answers(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(url).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _stop_with_parent() -> None:

@@ -32,6 +32,7 @@ query Wallet {{
 WALLET_UPDATES = f"""
 subscription WalletUpdates($memberId: ID!) {{
   walletUpdated(memberId: $memberId) {{
+    change
     entry {{ id kind points description occurredAt }}
     member {{ {WALLET_FIELDS} }}
   }}

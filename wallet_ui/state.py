@@ -42,6 +42,14 @@ def _entry_row(entry: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def with_entry(activity: list[dict[str, str]], entry: dict[str, Any], limit: int = 10) -> list[dict[str, str]]:
+    """The activity list after a live update: a new entry goes on top; an entry the
+    list already shows (points that matured, a repeat) is not listed twice."""
+    if any(row["id"] == entry["id"] for row in activity):
+        return activity
+    return [_entry_row(entry), *activity][:limit]
+
+
 class WalletState(rx.State):
     token: str = rx.LocalStorage("", name="loyalty_wallet_token")
     member_id: str = ""
@@ -149,7 +157,7 @@ class WalletState(rx.State):
         async def on_update(update: dict[str, Any]) -> None:
             async with self:
                 self._apply_member(update["member"])
-                self.activity = [_entry_row(update["entry"]), *self.activity][:10]
+                self.activity = with_entry(self.activity, update["entry"])
 
         async def on_refresh(member: dict[str, Any]) -> None:
             async with self:

@@ -80,6 +80,10 @@ class Execution:
         self.observe = observe
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
+        # Response paths of objects a subgraph nulled: its `_entities` item came back null with
+        # an error inside it (a non-null field failed and the null reached the entity). The
+        # shaper carries that null on to the nearest nullable field; the error is already here.
+        self.nulled: set[tuple[str | int, ...]] = set()
 
     async def run(self, plan: QueryPlan, *, skip: frozenset[int] = frozenset()) -> None:
         for step in plan.steps:
@@ -170,8 +174,11 @@ class Execution:
             path = error.get("path")
             if isinstance(path, list) and len(path) >= 2 and path[0] == "_entities" and isinstance(path[1], int) \
                     and path[1] < len(targets):
+                item_nulled = isinstance(entities, list) and path[1] < len(entities) and entities[path[1]] is None
                 for _, where in targets[path[1]]:
                     self.errors.append(_passed_on(error, [*flatten(where), *path[2:]], fetch.graph))
+                    if item_nulled:
+                        self.nulled.add(flatten(where))
             else:
                 first = flatten(targets[0][0][1]) if targets else ()
                 self.errors.append(_passed_on(error, list(first) or None, fetch.graph))

@@ -8,6 +8,7 @@ for jumps, internal aliases) is copied out.
 """
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 from graphql import (
@@ -35,11 +36,21 @@ class _Invalid:
 INVALID = _Invalid()
 
 class Shaper:
-    def __init__(self, schema: GraphQLSchema, errors: list[dict[str, Any]]) -> None:
+    """`nulled`: response paths of objects a subgraph nulled for an error inside them (see
+    `Execution.nulled`). Such an object is null here too, whatever the other subgraphs gave it,
+    and the null goes on up to the nearest nullable field, explained by that error alone."""
+
+    def __init__(self, schema: GraphQLSchema, errors: list[dict[str, Any]],
+                 nulled: Set[tuple[str | int, ...]] = frozenset()) -> None:
         self.schema = schema
         self.errors = errors
+        self.nulled = nulled
         self._error_paths = {tuple(e["path"]) for e in errors if e.get("path")}
         self._unplaced = any(not e.get("path") for e in errors)
+        # A fetch that failed whole (the subgraph down or too slow) is reported once, at the
+        # top of what it would have filled: every null below that is explained by it.
+        self._unavailable = {tuple(e["path"]) for e in errors if e.get("path") and
+                             (e.get("extensions") or {}).get("code") == str(ErrorCode.SUBGRAPH_UNAVAILABLE)}
 
     def response(self, root_type: str, selections: list[NSelection], data: dict[str, Any] | None
                  ) -> dict[str, Any] | None:
@@ -50,9 +61,11 @@ class Shaper:
 
     def _error(self, where: Where, message: str, code: ErrorCode = ErrorCode.INTERNAL) -> None:
         # One error explains a null: an upstream error at (or under) this path already does,
-        # and so does an upstream error without a path (it may stand for anything).
+        # so does an upstream error without a path (it may stand for anything), and so does
+        # a failed fetch above it.
         path = flatten(where)
-        if self._unplaced or any(p[: len(path)] == path for p in self._error_paths):
+        if self._unplaced or any(p[: len(path)] == path for p in self._error_paths) or \
+                any(path[: len(p)] == p for p in self._unavailable):
             return
         self._error_paths.add(path)
         self.errors.append({"message": message, "path": list(path), "extensions": {"code": str(code)}})
@@ -144,8 +157,11 @@ class Shaper:
             self._error(where, f"Enum {field_type.name} cannot represent value {value!r}.")
             completed = None
         elif isinstance(value, dict):
-            shaped = self._object(item.selections or [], value, field_type, where)
-            completed = None if shaped is INVALID else shaped
+            if self.nulled and flatten(where) in self.nulled:
+                completed = None
+            else:
+                shaped = self._object(item.selections or [], value, field_type, where)
+                completed = None if shaped is INVALID else shaped
         else:
             completed = None
         if completed is None and non_null:

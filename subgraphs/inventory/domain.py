@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from subgraphs.kernel.bounds import MAX_INT
 from subgraphs.kernel.errors import BadUserInput
 
 ONE_SIZE = ""  # stored for products without sizes; shown as `size: null`
@@ -46,8 +47,15 @@ def size_key(size: str | None) -> str:
 def stock_level(store_id: str, sku: str, size: str | None, quantity: int, reserved: int = 0) -> StockLevel:
     if quantity < 0:
         raise BadUserInput("stock cannot be negative")
+    if quantity > MAX_INT:
+        raise BadUserInput(f"stock is at most {MAX_INT}")
     key = size_key(size)
     return StockLevel(store_id, sku, key or None, quantity, reserved)
+
+
+def product_facts(product: Product) -> dict[str, object]:
+    """What a ProductChanged event tells other subgraphs (the engine checks till prices)."""
+    return {"sku": product.sku, "name": product.name, "category": product.category, "price": str(product.price)}
 
 
 def validate_product(product: Product) -> Product:

@@ -71,6 +71,8 @@ async def save_catalogue(
             await repository.save_store(uow, store)
         for product in products:
             await repository.save_product(uow, domain.validate_product(product))
+            uow.publish(Event(type="ProductChanged", source=SOURCE, member_id=None,
+                              payload=domain.product_facts(product)))
         for level in stock:
             await repository.save_stock(uow, level)
         await uow.commit()

@@ -6,16 +6,21 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from core import graphiql
+
 from .graphql import RequestContext
+from .limits import BodySizeLimit, subgraph_max_body_bytes
 from .live_limits import OperationQuota
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .runtime import Runtime
 from .websocket import SubgraphTransportWS, check_connection
 
@@ -26,7 +31,7 @@ class SubgraphGraphQL(GraphQL):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(
             runtime.spec.schema,
-            graphql_ide="graphiql" if runtime.settings.is_dev else None,
+            graphql_ide=None,  # Strawberry's page loads GraphiQL from a CDN: core.graphiql serves ours (dev)
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             keep_alive=True,
@@ -56,12 +61,19 @@ def create_subgraph_app(runtime: Runtime) -> Starlette:
             return JSONResponse({"status": "down", "subgraph": runtime.name, "error": str(error)}, status_code=503)
         return JSONResponse({"status": "ok", "subgraph": runtime.name})
 
+    async def metrics(_: Request) -> Response:
+        return Response(runtime.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+    dev = runtime.settings.is_dev
     app = Starlette(
         routes=[
             Route("/health", health),
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/metrics", metrics),
+            Route("/graphql", graphiql.WithIDE(graphql_app) if dev else graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
-        ]
+            *(graphiql.routes() if dev else ()),  # GraphiQL's files, from the project
+        ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=subgraph_max_body_bytes(runtime.settings))],
     )
     app.state.graphql = graphql_app
     return app

@@ -1,14 +1,16 @@
 """Bearer tokens and role checks.
 
 Claims (DESIGN.md): `sub` (member or staff id), `role` (member, cashier,
-supervisor, admin, service), `store` (a cashier's store), `exp`. The gateway
+supervisor, admin, service), `store` (a cashier's store: required on their
+tokens), `exp`, and `iss` / `aud` (checked: LOYALTY_JWT_ISSUER and
+LOYALTY_JWT_AUDIENCE). The gateway
 verifies the token and forwards it; every subgraph verifies it again and
 enforces field-level authorization itself: no trust in the network.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 import jwt
@@ -35,11 +37,20 @@ class Principal:
     role: Role
     store: str | None = None
     token: str | None = None  # forwarded on calls made on the principal's behalf
-    expires_at: datetime | None = field(default=None, compare=False)  # the token's `exp`: live operations end then
+    expires_at: int | None = field(default=None, compare=False)  # the token's `exp` (seconds since the epoch)
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+# Subgraph-to-subgraph calls carry tokens of their own, signed with the service key
+# (LOYALTY_SERVICE_JWT_SECRET), never with the key that members' and staff's tokens
+# come with: an identity provider (RS256) cannot mint a service token, and a leaked
+# user-token secret does not open the service-only mutations.
+SERVICE_KEY_ID = "loyalty-service"
+SERVICE_ISSUER = "loyalty-services"
+SERVICE_AUDIENCE = "loyalty-services"
 
 
 def issue_token(
@@ -50,26 +61,52 @@ def issue_token(
     store: str | None = None,
     ttl: timedelta = timedelta(hours=12),
 ) -> str:
+    """A signed token: service tokens with the service key; others as the configured
+    identity provider would issue them (HS256 with the secret, or RS256 with
+    LOYALTY_JWT_PRIVATE_KEY where one is set, e.g. in tests)."""
+    role = Role(role)
     now = utcnow()
-    claims: dict[str, object] = {"sub": subject, "role": str(Role(role)), "iat": now, "exp": now + ttl}
+    claims: dict[str, object] = {"sub": subject, "role": str(role), "iat": now, "exp": now + ttl}
+    if role is Role.SERVICE:
+        claims.update(iss=SERVICE_ISSUER, aud=SERVICE_AUDIENCE)
+        return jwt.encode(claims, settings.service_jwt_secret, algorithm="HS256", headers={"kid": SERVICE_KEY_ID})
+    if role is Role.CASHIER and not store:
+        raise ValueError("a cashier's token names their store (e.g. store='st_portland')")
     if store:
         claims["store"] = store
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    claims.update(iss=settings.jwt_issuer, aud=settings.jwt_audience)
+    if settings.jwt_algorithm == "HS256":
+        return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    if not settings.jwt_private_key:
+        raise ValueError(f"{settings.jwt_algorithm} tokens come from your identity provider "
+                         "(LOYALTY_JWT_PRIVATE_KEY signs test tokens)")
+    return jwt.encode(claims, settings.jwt_private_key, algorithm=settings.jwt_algorithm)
 
 
 def verify_token(settings: Settings, token: str) -> Principal:
-    key = settings.jwt_public_key or settings.jwt_secret
     try:
-        claims = jwt.decode(
-            token, key, algorithms=[settings.jwt_algorithm], options={"require": ["sub", "exp"]}
-        )
+        service = jwt.get_unverified_header(token).get("kid") == SERVICE_KEY_ID
+        if service:
+            claims = jwt.decode(token, settings.service_jwt_secret, algorithms=["HS256"],
+                                audience=SERVICE_AUDIENCE, issuer=SERVICE_ISSUER,
+                                options={"require": ["sub", "exp", "iss", "aud"]})
+        else:
+            key = settings.jwt_public_key if settings.jwt_algorithm != "HS256" else settings.jwt_secret
+            if not key:
+                raise Unauthenticated(f"no key is configured for {settings.jwt_algorithm} tokens")
+            claims = jwt.decode(token, key, algorithms=[settings.jwt_algorithm], audience=settings.jwt_audience,
+                                issuer=settings.jwt_issuer, options={"require": ["sub", "exp", "iss", "aud"]})
         role = Role(claims.get("role", ""))
     except jwt.ExpiredSignatureError as error:
         raise Unauthenticated("the token has expired") from error
     except (jwt.InvalidTokenError, ValueError) as error:
         raise Unauthenticated("the token is not valid") from error
-    return Principal(subject=str(claims["sub"]), role=role, store=claims.get("store"), token=token,
-                     expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    if (role is Role.SERVICE) != service:
+        raise Unauthenticated("the token is not valid: service tokens are signed with the service key, and only they")
+    store = claims.get("store")
+    if role is Role.CASHIER and not store:
+        raise Unauthenticated("the token is not valid: a cashier's token names their store")
+    return Principal(subject=str(claims["sub"]), role=role, store=store, token=token, expires_at=int(claims["exp"]))
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from sqlalchemy.exc import OperationalError
+from strawberry.extensions import SchemaExtension
+from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
 from . import vocabulary
 from .auth import Principal, principal_from_authorization
-from .errors import ErrorCode, LoyaltyError
+from .document_cache import DocumentCache
+from .errors import BadUserInput, ErrorCode, LoyaltyError
+from .limits import OperationLimits
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -31,11 +36,21 @@ log = logging.getLogger(__name__)
 FEDERATION_VERSION = "2.9"  # Guild's composer rejects 2.11, Strawberry's default
 
 
+DATABASE_BUSY = "the database is busy: another process holds its write lock; try again shortly"
+
+
+def _database_busy(original: BaseException | None) -> bool:
+    """SQLite refused a write because another process holds the lock (sqlite_inloop gave up waiting)."""
+    return isinstance(original, OperationalError) and "database is locked" in str(original.orig)
+
+
 def error_code(error: GraphQLError) -> tuple[ErrorCode | str, bool]:
     """The contract code for an error, and whether its message must be masked."""
     original = error.original_error
     if isinstance(original, LoyaltyError):
         return original.code, False
+    if _database_busy(original):
+        return ErrorCode.SUBGRAPH_UNAVAILABLE, False
     if error.path is None and error.message.startswith("Variable '$"):
         return ErrorCode.BAD_USER_INPUT, False  # variable values that do not coerce
     if error.extensions and "code" in error.extensions:
@@ -62,8 +77,14 @@ def with_error_code(error: GraphQLError) -> GraphQLError:
     extensions["code"] = str(code)
     if mask:
         log.error("unexpected error at %s", error.path, exc_info=original)
+    if _database_busy(original):
+        log.warning("refused at %s: %s", error.path, DATABASE_BUSY)
+        original = None
+        message = DATABASE_BUSY
+    else:
+        message = "Internal error" if mask else error.message
     return GraphQLError(
-        message="Internal error" if mask else error.message,
+        message=message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
@@ -141,35 +162,70 @@ T = TypeVar("T")
 LoyaltyInfo = Info[RequestContext, None]
 
 
-MAX_CACHED_QUERY = 16_384  # characters; a longer query is parsed and validated every time, never cached
-
-
-class QueryParserCache(ParserCache):
-    """Strawberry's parser cache (bounded by entries), for queries of everyday length only:
-    a parsed document holds its text twice (comments included), so a thousand entries of
-    a megabyte each would hold gigabytes. Longer queries are parsed by Strawberry, uncached."""
-
-    def on_parse(self) -> Iterator[None]:
-        if len(self.execution_context.query or "") > MAX_CACHED_QUERY:
-            yield
-        else:
-            yield from super().on_parse()
-
-
-class QueryValidationCache(ValidationCache):
-    """Strawberry's validation cache (keyed by the parsed document), for the same queries only."""
-
-    def on_validate(self) -> Iterator[None]:
-        if len(self.execution_context.query or "") > MAX_CACHED_QUERY:
-            yield
-        else:
-            yield from super().on_validate()
-
-
 class SubgraphSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors (bad input, not found, forbidden) are answers, not incidents:
         `with_error_code` logs the unexpected ones, with their traceback."""
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """`_entities`, item by item: a representation this subgraph cannot resolve
+        (not an object, no or a foreign `__typename`, its key fields missing) is a
+        BAD_USER_INPUT for that item alone; the others resolve as usual."""
+        results: list[Any] = []
+        for index, representation in enumerate(representations):
+            problem = self._representation_problem(representation)
+            if problem:
+                results.append(BadUserInput(f"representations[{index}]: {problem}", field="representations"))
+            else:
+                results.extend(super().entities_resolver(info, [dict(representation)]))
+        return results
+
+    def _representation_problem(self, representation: Any) -> str | None:
+        if not isinstance(representation, dict):
+            return "a representation is an object with __typename and key fields"
+        type_name = representation.get("__typename")
+        if not isinstance(type_name, str):
+            return "__typename is missing"
+        keys = self._entity_keys().get(type_name)
+        if not keys:
+            return f"{type_name[:100]} is not an entity this subgraph resolves"
+        for key_fields in keys:
+            if all(_key_value_given(representation.get(name)) for name in key_fields):
+                return None
+        wanted = " or ".join("(" + ", ".join(sorted(fields)) + ")" for fields in keys)
+        return f"a {type_name} representation needs its key fields {wanted}"
+
+    def _entity_keys(self) -> dict[str, list[frozenset[str]]]:
+        """Each resolvable entity type's keys, as the top-level field names of each @key."""
+        cached = self.__dict__.get("_keys_by_type")
+        if cached is None:
+            cached = {}
+            for name, type_ in self.schema_converter.type_map.items():
+                definition = getattr(type_, "definition", None)
+                keys = [d for d in getattr(definition, "directives", None) or () if isinstance(d, Key)]
+                resolvable = [frozenset(_top_level_fields(str(k.fields))) for k in keys if k.resolvable is not False]
+                if resolvable:
+                    cached[name] = resolvable
+            self.__dict__["_keys_by_type"] = cached
+        return cached
+
+
+def _top_level_fields(field_set: str) -> list[str]:
+    """`id`, `id sku`, `upc organization { id }` -> the names at depth 0."""
+    names, depth = [], 0
+    for token in field_set.replace("{", " { ").replace("}", " } ").split():
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+        elif depth == 0:
+            names.append(token)
+    return names
+
+
+def _key_value_given(value: Any) -> bool:
+    """A key value as a gateway sends it: a scalar, or an object for a nested key."""
+    return isinstance(value, (str, int, float, bool, dict)) and value != ""
 
 
 def make_schema(
@@ -182,8 +238,9 @@ def make_schema(
         types=types,
         federation_version=FEDERATION_VERSION,
         execution_context_class=PerEventContext,
-        # Gateways send the same few operations again and again: parse and validate each once.
-        extensions=[ErrorCodes, lambda: QueryParserCache(maxsize=1000), lambda: QueryValidationCache(maxsize=1000)],
+        # Gateways send the same few operations again and again: parse and validate each once
+        # (DocumentCache, bounded in bytes); OperationLimits measures the validated operation.
+        extensions=[ErrorCodes, DocumentCache, OperationLimits],
     )
 
 

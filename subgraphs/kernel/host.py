@@ -49,6 +49,13 @@ class SubgraphHost:
 
         Without relay loops the caller publishes with `flush()` (the seed does,
         between its phases); without jobs it runs them itself (tests moving a clock)."""
+        try:
+            for rt in self.runtimes:
+                rt.db.claim_writer()
+        except Exception:
+            for rt in self.runtimes:
+                rt.db.release_writer()
+            raise
         for rt in self.runtimes:
             await migrate(rt.name, rt.db.url)
         for rt in self.runtimes:

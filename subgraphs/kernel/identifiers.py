@@ -44,6 +44,8 @@ def _looks_like_payment_card(digits: str) -> bool:
 
 def normalize_email(value: str) -> str:
     email = value.strip().lower()
+    if len(email) > MAX_IDENTIFIER_LENGTH:
+        raise BadUserInput(f"an email address has at most {MAX_IDENTIFIER_LENGTH} characters", field="email")
     if not EMAIL_PATTERN.match(email) or email in JUNK_EMAILS:
         raise BadUserInput(f"{value!r} is not a usable email address", field="email")
     return email
@@ -51,6 +53,8 @@ def normalize_email(value: str) -> str:
 
 def normalize_phone(value: str, default_region: str) -> str:
     """E.164, e.g. '+14155550123'."""
+    if len(value) > MAX_IDENTIFIER_LENGTH:  # phonenumbers refuses long input too, but not cheaply
+        raise BadUserInput(f"{value[:20]!r}... is not a phone number", field="phone")
     try:
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as error:

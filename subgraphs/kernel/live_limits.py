@@ -67,7 +67,7 @@ def seconds_left(principal: Principal | None) -> float | None:
     """Seconds until the principal's token expires (None: no token, or no expiry)."""
     if principal is None or principal.expires_at is None:
         return None
-    return (principal.expires_at - utcnow()).total_seconds()
+    return principal.expires_at - utcnow().timestamp()
 
 
 def too_many(scope: str, maximum: int) -> dict[str, Any]:

@@ -2,8 +2,12 @@
 
 It wakes when a unit of work commits events (low latency) and also polls (rows
 left behind by a crash or another process). Rows are marked published only
-after the bus accepted them; a row published twice is harmless (NATS dedups by
-event id, inboxes dedup on the consumer side).
+after the bus accepted them; a row published twice is harmless to consumers
+(NATS dedups by event id, inboxes dedup on the consumer side), but live
+listeners would see it twice. So on PostgreSQL, where several replicas of a
+subgraph each run a relay, a relay claims the rows it publishes
+(`FOR UPDATE SKIP LOCKED`, held until it marks them): two relays never publish
+the same row. An embedded SQLite database has one process and one relay.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import sqlalchemy as sa
 
 from .bus import EventBus
 from .clock import utcnow
-from .db import Database
+from .db import Database, UnitOfWork
 from .events import Event
 
 log = logging.getLogger(__name__)
@@ -53,20 +57,41 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish every unpublished row; returns how many were published."""
-        outbox = self.db.outbox
         total = 0
         while True:
-            async with self.db.reading() as connection:
-                rows = (
-                    await connection.execute(
-                        sa.select(outbox.c.seq, outbox.c.body)
-                        .where(outbox.c.published_at.is_(None))
-                        .order_by(outbox.c.seq)
-                        .limit(self.batch_size)
-                    )
-                ).all()
-            if not rows:
+            published = await (self._publish_batch() if self.db.is_sqlite else self._publish_claimed_batch())
+            if not published:
                 return total
+            total += published
+
+    def _unpublished(self) -> sa.Select:
+        outbox = self.db.outbox
+        return (sa.select(outbox.c.seq, outbox.c.body).where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq).limit(self.batch_size))
+
+    async def _publish_batch(self) -> int:
+        async with self.db.reading() as connection:
+            rows = (await connection.execute(self._unpublished())).all()
+        if not rows:
+            return 0
+        published: list[int] = []
+        try:
+            for seq, body in rows:
+                await self.bus.publish(Event.from_json(body))
+                published.append(seq)
+        finally:
+            if published:
+                async with self.db.unit_of_work() as uow:
+                    await self._mark(uow, published)
+                    await uow.commit()
+        return len(published)
+
+    async def _publish_claimed_batch(self) -> int:
+        """Claim a batch (row locks other relays skip), publish it, mark it, in one transaction."""
+        async with self.db.unit_of_work() as uow:
+            rows = (await uow.execute(self._unpublished().with_for_update(skip_locked=True))).all()
+            if not rows:
+                return 0
             published: list[int] = []
             try:
                 for seq, body in rows:
@@ -74,9 +99,10 @@ class OutboxRelay:
                     published.append(seq)
             finally:
                 if published:
-                    async with self.db.unit_of_work() as uow:
-                        await uow.execute(
-                            outbox.update().where(outbox.c.seq.in_(published)).values(published_at=utcnow())
-                        )
-                        await uow.commit()
-                    total += len(published)
+                    await self._mark(uow, published)
+                    await uow.commit()
+        return len(published)
+
+    async def _mark(self, uow: UnitOfWork, seqs: list[int]) -> None:
+        outbox = self.db.outbox
+        await uow.execute(outbox.update().where(outbox.c.seq.in_(seqs)).values(published_at=utcnow()))

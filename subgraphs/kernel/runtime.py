@@ -17,6 +17,7 @@ from .clock import Clock, SystemClock
 from .db import Database, UnitOfWork
 from .events import Event
 from .live import LiveHub
+from .metrics import SubgraphMetrics
 from .settings import Settings
 
 
@@ -55,8 +56,10 @@ class Runtime:
         self.settings = settings
         self.bus = bus
         self.clock: Clock = clock or SystemClock()
-        self.db = Database(settings.database_url_for(spec.name), spec.metadata)
+        self.db = Database(settings.database_url_for(spec.name), spec.metadata,
+                           busy_seconds=settings.sqlite_busy_seconds)
         self.services = ServiceClient(settings, caller=spec.name)
+        self.metrics = SubgraphMetrics(spec.name)
         # Adapters a composition root swaps in (the seed posts to the ledger in-process, say).
         self.adapters: dict[str, object] = {}
         self.cache: dict[str, object] = {}  # small per-process caches a subgraph keeps (e.g. its program)

@@ -6,6 +6,7 @@ bus, every service on 127.0.0.1.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,8 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUBGRAPHS: tuple[str, ...] = ("profile", "ledger", "rewards", "inventory")
 
-# Documented, deliberately obvious dev default. `LOYALTY_ENV=prod` refuses to start with it.
+# Documented, deliberately obvious dev defaults. `LOYALTY_ENV=prod` refuses to start with them.
 DEV_JWT_SECRET = "loyalty-dev-secret-change-me-in-production"
+DEV_SERVICE_JWT_SECRET = "loyalty-dev-service-secret-change-me-in-production"
+MIN_SECRET_LENGTH = 32  # HS256 keys shorter than its 256-bit output are guessable offline
 
 
 class Settings(BaseSettings):
@@ -32,6 +35,10 @@ class Settings(BaseSettings):
     jwt_secret: str = DEV_JWT_SECRET
     jwt_algorithm: str = "HS256"
     jwt_public_key: str | None = None  # PEM, for RS256 tokens from an identity provider
+    jwt_private_key: str | None = None  # PEM; only to issue RS256 tokens yourself (tests, `loyalty token`)
+    jwt_issuer: str = "loyalty"  # `iss` that member and staff tokens must carry (your IdP's issuer)
+    jwt_audience: str = "loyalty"  # `aud` they must carry (this API at your IdP)
+    service_jwt_secret: str = DEV_SERVICE_JWT_SECRET  # HS256 key of subgraph-to-subgraph tokens only
     host: str = "127.0.0.1"
     gateway_port: int = 4000
     subgraph_ports: dict[str, int] = {"profile": 4001, "ledger": 4002, "rewards": 4003, "inventory": 4004}
@@ -48,8 +55,34 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = 1_000_000
     gateway_introspection: bool | None = None  # default: on in dev, off in prod
     seed_members: int = 1000
+    sqlite_busy_seconds: float = 2.0  # embedded mode: wait this long for another process's write lock, then refuse
     default_phone_region: str = "US"
     log_level: str = "info"
+    # Checkout: what a till or a web shop may send (prices are trusted, within these bounds).
+    # Above a limit, a checkout needs a supervisor's (or admin's) token; README "Limits".
+    checkout_max_line_amount: Decimal = Decimal(5000)
+    checkout_max_basket_amount: Decimal = Decimal(20000)
+    checkout_max_line_points: int = 5000
+    checkout_max_basket_points: int = 20000
+    checkout_max_price_factor: Decimal = Decimal(3)  # times the catalogue price, for skus in the catalogue
+    checkout_max_age_days: int = 400  # occurredAt may lie this far back (offline tills, history imports)
+    checkout_max_clock_skew_seconds: int = 300  # ... and this far ahead (till clocks drift)
+    # The checkout saga's retries of ledger postings: backoff doubling from the first delay, then parked.
+    posting_retry_seconds: float = 5.0
+    posting_max_attempts: int = 8
+    # Guards (gateway and subgraphs)
+    gateway_max_tokens: int = 10_000  # lexical tokens of a document (and, apart, comments)
+    gateway_validation_budget: int = 20_000  # work of graphql-core's field-merging check
+    gateway_document_cache_bytes: int = 64_000_000  # parsed documents, approximate
+    gateway_plan_cache_bytes: int = 32_000_000  # query plans, approximate
+    # A subgraph's own limits; unset, each is derived from the gateway's so that a subgraph
+    # never refuses what the gateway sends for an operation it accepted (subgraphs/kernel/limits.py).
+    subgraph_max_depth: int | None = None
+    subgraph_max_aliases: int | None = None
+    subgraph_max_cost: int | None = None
+    subgraph_max_tokens: int | None = None
+    subgraph_max_body_bytes: int | None = None
+    subgraph_document_cache_bytes: int = 32_000_000  # parsed documents a subgraph keeps, approximate
     # Live subscriptions
     live_recent_event_ids: int = 10_000  # event ids each live hub remembers to drop a repeated publish
     # Operations one websocket may hold at once, and one principal (token subject) across all its
@@ -79,8 +112,24 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Refuse settings that are unsafe or cannot work together."""
-        if self.env == "prod" and self.jwt_secret == DEV_JWT_SECRET and not self.jwt_public_key:
-            raise ValueError("LOYALTY_JWT_SECRET must be set in the prod profile")
+        if self.jwt_algorithm not in ("HS256", "RS256"):
+            raise ValueError("LOYALTY_JWT_ALGORITHM is HS256 or RS256")
+        if self.jwt_algorithm == "RS256" and not self.jwt_public_key:
+            raise ValueError("LOYALTY_JWT_ALGORITHM=RS256 needs LOYALTY_JWT_PUBLIC_KEY (PEM)")
+        if self.env == "prod":
+            secrets = [("LOYALTY_SERVICE_JWT_SECRET", self.service_jwt_secret, DEV_SERVICE_JWT_SECRET)]
+            if self.jwt_algorithm == "HS256":
+                secrets.append(("LOYALTY_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET))
+            for name, value, dev_default in secrets:
+                if value == dev_default:
+                    raise ValueError(f"{name} must be set in the prod profile (the dev default is public)")
+                if len(value) < MIN_SECRET_LENGTH:
+                    raise ValueError(f"{name} must have at least {MIN_SECRET_LENGTH} characters in the prod profile")
+            if self.service_jwt_secret == self.jwt_secret:
+                raise ValueError("LOYALTY_SERVICE_JWT_SECRET must differ from LOYALTY_JWT_SECRET")
+        if not 0 < self.checkout_max_age_days <= 3650 or not 0 <= self.checkout_max_clock_skew_seconds <= 86400:
+            raise ValueError("LOYALTY_CHECKOUT_MAX_AGE_DAYS is 1 to 3650 and LOYALTY_CHECKOUT_MAX_CLOCK_SKEW_SECONDS "
+                             "0 to 86400 (the ledger refuses earnings further from now)")
         if self.separate_processes and self.bus_url.startswith("memory"):
             raise ValueError("LOYALTY_SEPARATE_PROCESSES needs a shared bus (LOYALTY_BUS_URL=nats://...)")
 

@@ -9,19 +9,50 @@ for long (WAL; `synchronous=NORMAL` syncs only at checkpoints).
 
 Plugged in through `create_async_engine(async_creator=...)`: SQLAlchemy's own
 aiosqlite dialect drives these objects exactly as it drives aiosqlite's.
+
+Another process holding the write lock (a `loyalty seed`, a backup, a DB
+browser) must not freeze the event loop: SQLite's own busy handler would sleep
+in this thread, so it is off (`busy_timeout=0`) and a locked statement is
+retried here with `asyncio.sleep` between tries, until `busy_seconds` have
+passed; then the lock error goes up (the API answers SUBGRAPH_UNAVAILABLE).
 """
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+BUSY_SLEEP_SECONDS = (0.002, 0.005, 0.01, 0.025, 0.05)  # then 0.05 each time
+
+
+def is_locked(error: sqlite3.OperationalError) -> bool:
+    text = str(error)
+    return "database is locked" in text or "database table is locked" in text
+
+
+async def _retrying(attempt: Callable[[], T], busy_seconds: float) -> T:
+    """Run `attempt` (one sqlite3 call) until it is not refused by another process's lock."""
+    deadline = time.monotonic() + busy_seconds
+    tries = 0
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as error:
+            if not is_locked(error) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(BUSY_SLEEP_SECONDS[min(tries, len(BUSY_SLEEP_SECONDS) - 1)])
+        tries += 1
 
 
 class InLoopCursor:
-    __slots__ = ("_cursor",)
+    __slots__ = ("_busy_seconds", "_cursor")
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, busy_seconds: float) -> None:
         self._cursor = cursor
+        self._busy_seconds = busy_seconds
 
     async def __aenter__(self) -> InLoopCursor:
         return self
@@ -30,11 +61,12 @@ class InLoopCursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InLoopCursor:
-        self._cursor.execute(sql, parameters)
+        await _retrying(lambda: self._cursor.execute(sql, parameters), self._busy_seconds)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> InLoopCursor:
-        self._cursor.executemany(sql, parameters)
+        rows = list(parameters)  # retried whole: executemany stops at the first locked row
+        await _retrying(lambda: self._cursor.executemany(sql, rows), self._busy_seconds)
         return self
 
     async def fetchone(self) -> Any:
@@ -71,15 +103,16 @@ class InLoopCursor:
 
 
 class InLoopConnection:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, busy_seconds: float) -> None:
         self._conn = connection
         self._connection: sqlite3.Connection | None = connection  # SQLAlchemy checks it before commit/rollback
+        self._busy_seconds = busy_seconds
 
     def cursor(self) -> InLoopCursor:
-        return InLoopCursor(self._conn.cursor())
+        return InLoopCursor(self._conn.cursor(), self._busy_seconds)
 
     async def commit(self) -> None:
-        self._conn.commit()
+        await _retrying(self._conn.commit, self._busy_seconds)
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -106,8 +139,9 @@ class InLoopConnection:
         self._conn.isolation_level = value
 
 
-def creator(path: str, timeout: float = 30.0):  # noqa: ANN201 - SQLAlchemy's async_creator signature
+def creator(path: str, busy_seconds: float = 2.0):  # noqa: ANN201 - SQLAlchemy's async_creator signature
     async def connect() -> InLoopConnection:
-        return InLoopConnection(sqlite3.connect(path, timeout=timeout, check_same_thread=False))
+        # timeout=0: no busy waiting inside SQLite (it would block the loop); _retrying waits instead.
+        return InLoopConnection(sqlite3.connect(path, timeout=0, check_same_thread=False), busy_seconds)
 
     return connect

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from subgraphs.kernel.bounds import MAX_INT
 from subgraphs.kernel.errors import BadUserInput, Conflict
 from subgraphs.kernel.vocabulary import Channel
 
@@ -43,6 +44,9 @@ class EntryKind(StrEnum):
     REVERSE = "REVERSE"
     BONUS = "BONUS"
 
+
+# The most points an account can hold (PostgreSQL integer columns; GraphQL's Int).
+MAX_BALANCE = MAX_INT
 
 # Lots that count toward tiers, lifetime points and milestones.
 QUALIFYING_KINDS = frozenset({EntryKind.EARN, EntryKind.BONUS})
@@ -155,6 +159,7 @@ class Account:
     debt: int = 0  # spent points taken back under CAP_AT_ZERO: settled by the next points
     grace_until: datetime | None = None  # below the tier at review: kept until then
     milestone: int = 0  # the highest lifetime milestone reached
+    next_due_at: datetime | None = None  # when the schedule job must next look at it (see Wallet.reschedule)
 
     @property
     def balance(self) -> int:
@@ -266,7 +271,8 @@ def tier_for(qualifying_points: int, tiers: Sequence[Tier]) -> Tier:
 
 def new_account(member_id: str, tiers: Sequence[Tier], now: datetime, policy: Policy | None = None) -> Account:
     policy = policy or Policy()
-    return Account(member_id, 0, 0, 0, ordered(tiers)[0].id, now, add_months(now, policy.review_months), 0)
+    review_at = add_months(now, policy.review_months)
+    return Account(member_id, 0, 0, 0, ordered(tiers)[0].id, now, review_at, 0, next_due_at=review_at)
 
 
 def qualifying_points(lots: Iterable[Lot], now: datetime, policy: Policy) -> int:
@@ -370,6 +376,8 @@ class Wallet:
             raise ValueError(f"{kind} does not add points")
         if points <= 0:
             raise BadUserInput(f"{kind.lower()} postings add points: got {points}")
+        if max(self.account.balance, self.account.lifetime_earned, 0) + points > MAX_BALANCE:
+            raise Conflict(f"this posting would take the account past {MAX_BALANCE} points, the most it can hold")
         description = self._described(description)
         matures_at = occurred_at + (self.policy.pending_for(channel) if kind in QUALIFYING_KINDS else timedelta())
         self.account.pending += points
@@ -531,6 +539,26 @@ class Wallet:
                 self.account.review_at = add_months(self.now, self.policy.review_months)
                 self.account.grace_until = None
 
+    # --- the schedule -------------------------------------------------------------------
+
+    def next_due(self) -> datetime:
+        """When this account next needs the schedule job: the first pending lot to
+        mature, the first open lot to expire, or the tier review (the end of the grace
+        period once the member is in it). Between now and then the job skips it, so
+        members waiting out a grace period never crowd out those who are due."""
+        account = self.account
+        due = account.grace_until if account.grace_until is not None else account.review_at
+        for lot in self.lots:
+            if not lot.matured:
+                due = min(due, lot.matures_at)
+            elif lot.remaining > 0:
+                due = min(due, lot.expires_at)
+        return due
+
+    def reschedule(self) -> None:
+        """Record the next due time; called after every change."""
+        self.account.next_due_at = self.next_due()
+
     def _milestones(self) -> None:
         for threshold in self.policy.milestones:
             if self.account.milestone < threshold <= self.account.lifetime_earned:
@@ -553,6 +581,31 @@ EVENT_TYPE_BY_KIND = {
 }
 # Maturing moves points from pending to available: the wallet changes too.
 WALLET_EVENT_TYPES = frozenset(EVENT_TYPE_BY_KIND.values()) | {"PointsMatured"}
+
+
+class WalletChange(StrEnum):
+    """What a live wallet update is about."""
+
+    NEW_ENTRY = "NEW_ENTRY"  # an entry was added to the book: the client adds it to the activity
+    POINTS_MATURED = "POINTS_MATURED"  # pending points of an earlier entry became available: no new entry
+
+
+@dataclass(frozen=True, slots=True)
+class WalletUpdate:
+    change: WalletChange
+    entry: Entry  # the new entry, or the earning whose points matured (one the client may already list)
+    points: int  # signed: the entry's points, or the points that became available
+    at: datetime
+
+
+def wallet_update(event_type: str, payload: Mapping[str, Any], at: datetime) -> WalletUpdate | None:
+    """The live update a ledger event makes, None for events that do not change the wallet."""
+    if event_type not in WALLET_EVENT_TYPES:
+        return None
+    entry = entry_from_facts(dict(payload["entry"]))
+    if event_type == "PointsMatured":
+        return WalletUpdate(WalletChange.POINTS_MATURED, entry, int(payload["points"]), at)
+    return WalletUpdate(WalletChange.NEW_ENTRY, entry, entry.points, at)
 
 
 def entry_facts(entry: Entry) -> dict[str, object]:

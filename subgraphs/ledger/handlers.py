@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.kernel.auth import Principal, Role, require_member_access, require_role
+from subgraphs.kernel.bounds import MAX_INT, check_aware, check_id, check_int, check_length, check_sku
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
 from subgraphs.kernel.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kernel.events import Event, subject_for
@@ -28,11 +30,19 @@ from . import domain
 from .adapters import repository
 from .domain import Account, Entry, EntryKind, Lot, Policy, Tier, TierChange, Wallet
 
+log = logging.getLogger(__name__)
+
 SOURCE = "ledger"
 PROGRAM_CACHE_SECONDS = 5.0  # a changed program applies everywhere within this
 ADJUSTING_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 MAX_REASON = 200
-SCHEDULE_BATCH = 500
+MAX_KEY_LENGTH = 128  # references and idempotency keys (stored with a prefix in 200 characters)
+MAX_LINE_ID_LENGTH = 64
+# What an earning's occurredAt may be: the engine's own bounds (LOYALTY_CHECKOUT_MAX_*) lie inside these.
+MAX_BACKDATE = timedelta(days=3660)
+MAX_AHEAD = timedelta(days=1)
+SCHEDULE_PAGE = 500
+SCHEDULE_MAX_PER_RUN = 10_000  # the rest waits for the next run (every 30 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +169,7 @@ async def _change(
             before = dataclasses.replace(account)
             wallet = Wallet(account, lots, prog.tiers, prog.policy, now, new_id)
             entry = apply(wallet)
+            wallet.reschedule()
             if key is None and not (wallet.new_entries or wallet.touched_lots or wallet.events) \
                     and wallet.account == before:
                 return PostingResult(None, duplicate=False, changed=False)  # a job found nothing to do
@@ -229,6 +240,14 @@ async def _publish(uow: UnitOfWork, wallet: Wallet, actor: str) -> None:
 # --- postings -------------------------------------------------------------------------------
 
 
+def _check_occurred_at(runtime: Runtime, occurred_at: datetime) -> None:
+    """Far enough from now that every date computed from it (expiry, maturity) exists."""
+    check_aware(occurred_at, "occurredAt")
+    now = runtime.clock.now()
+    if not now - MAX_BACKDATE <= occurred_at <= now + MAX_AHEAD:
+        raise BadUserInput("occurredAt is too far from now", field="occurredAt")
+
+
 async def post_earning(
     runtime: Runtime,
     principal: Principal | None,
@@ -242,13 +261,19 @@ async def post_earning(
 ) -> PostingResult:
     """Points a purchase earned, attributed per line; idempotent by the purchase reference."""
     who = require_role(principal, Role.SERVICE)
+    check_id(member_id, "memberId")
+    check_length(reference, MAX_KEY_LENGTH, "reference")
+    _check_occurred_at(runtime, occurred_at)
     if not lines:
         raise BadUserInput("an earning needs at least one line")
-    if any(line.points < 0 or line.quantity <= 0 for line in lines):
-        raise BadUserInput("line points must be >= 0 and quantities > 0")
+    for line in lines:
+        check_length(line.line_id, MAX_LINE_ID_LENGTH, "lineId")
+        check_sku(line.sku)
+        check_int(line.points, "points")
+        check_int(line.quantity, "quantity", minimum=1)
     if len({line.line_id for line in lines}) != len(lines):
         raise BadUserInput("line ids must be unique within a purchase")
-    points = sum(line.points for line in lines)
+    points = check_int(sum(line.points for line in lines), "points")
 
     async def record_lines(uow: UnitOfWork, entry: Entry | None) -> None:
         assert entry is not None
@@ -279,8 +304,14 @@ async def post_return(
     """Take back what returned lines earned; idempotent by the return's reference.
     A line can never give back more than it earned, across all its returns."""
     who = require_role(principal, Role.SERVICE)
-    if not lines or any(points < 0 for _, points in lines):
+    check_id(member_id, "memberId")
+    check_length(reference, MAX_KEY_LENGTH, "reference")
+    check_length(purchase_reference, MAX_KEY_LENGTH, "purchaseReference")
+    _check_occurred_at(runtime, occurred_at)
+    if not lines or any(not 0 <= points <= MAX_INT for _, points in lines):
         raise BadUserInput("a return names its lines, each with the points it takes back (>= 0)")
+    for line_id, _ in lines:
+        check_length(line_id, MAX_LINE_ID_LENGTH, "lineId")
     if len({line_id for line_id, _ in lines}) != len(lines):
         raise BadUserInput("a return names each line once")
     points = sum(p for _, p in lines)
@@ -316,6 +347,8 @@ async def debit_points(
 ) -> PostingResult:
     """A redemption takes points: never below zero (CONFLICT), once per key."""
     who = require_role(principal, Role.SERVICE)
+    check_length(idempotency_key, MAX_KEY_LENGTH, "idempotencyKey")
+    check_int(points, "points", minimum=1)
     return await _change(
         runtime, member_id=member_id, key=f"redeem:{idempotency_key}", request=f"REDEEM:{points}",
         actor=who.subject, must_exist=True,
@@ -337,6 +370,7 @@ async def adjust_points(
         raise BadUserInput(f"a reason has at most {MAX_REASON} characters", field="reason")
     if not idempotency_key.strip():
         raise BadUserInput("an adjustment needs an idempotency key", field="idempotencyKey")
+    check_length(idempotency_key, MAX_KEY_LENGTH, "idempotencyKey")
     limit = (await program(runtime)).policy.max_adjustment
     if points == 0 or abs(points) > limit:
         raise BadUserInput(f"adjust by 1 to {limit} points, up or down", field="points")
@@ -358,35 +392,53 @@ async def adjust_points(
 
 
 async def run_schedule(runtime: Runtime) -> int:
-    """Mature pending points, expire old ones, review tiers: for every member due now.
-    Returns how many members changed."""
-    async with runtime.db.reading() as connection:
-        due = await repository.members_due(connection, runtime.clock.now(), SCHEDULE_BATCH)
-    changed = 0
-    for member_id in due:
-        def apply(wallet: Wallet) -> Entry | None:
-            wallet.mature()
-            expired = wallet.expire()
-            wallet.review()
-            return expired
-
-        result = await _change(runtime, member_id=member_id, key=None, request="SCHEDULE", actor="ledger:schedule",
-                               apply=apply, must_exist=True)
-        changed += result.changed
+    """Mature pending points, expire old ones, review tiers: for every member due now,
+    in due order, a page at a time. A member that fails is logged and skipped; the
+    others go on. Returns how many members changed."""
+    now = runtime.clock.now()
+    changed = seen = 0
+    after: tuple[datetime, str] | None = None
+    while seen < SCHEDULE_MAX_PER_RUN:
+        async with runtime.db.reading() as connection:
+            page = await repository.members_due(connection, now, SCHEDULE_PAGE, after)
+        for _, member_id in page:
+            try:
+                changed += await _run_schedule_for(runtime, member_id)
+            except Exception:  # noqa: BLE001 - one broken account must not stop the others
+                log.exception("schedule: member %s failed; the others go on", member_id)
+                runtime.metrics.counter("schedule_failures_total", "Accounts the schedule job failed on").inc()
+        seen += len(page)
+        if len(page) < SCHEDULE_PAGE:
+            break
+        after = page[-1]
     return changed
+
+
+async def _run_schedule_for(runtime: Runtime, member_id: str) -> int:
+    def apply(wallet: Wallet) -> Entry | None:
+        wallet.mature()
+        expired = wallet.expire()
+        wallet.review()
+        return expired
+
+    result = await _change(runtime, member_id=member_id, key=None, request="SCHEDULE", actor="ledger:schedule",
+                           apply=apply, must_exist=True)
+    return int(result.changed)
 
 
 # --- live -------------------------------------------------------------------------------------
 
 
 async def wallet_changes(runtime: Runtime, principal: Principal | None, member_id: str
-                         ) -> AsyncIterator[tuple[Entry, datetime]]:
-    """Every change of this member's balance from now on (the entry it concerns and
-    when it happened), live from the bus: any replica serves any subscriber."""
+                         ) -> AsyncIterator[domain.WalletUpdate]:
+    """Every change of this member's balance from now on, live from the bus: any
+    replica serves any subscriber. A maturing says so (POINTS_MATURED, with the
+    earning it concerns) instead of passing for a new entry."""
     require_member_access(principal, member_id)
     async for event in runtime.live(subject_for(SOURCE, "*")).subscribe(member_id):
-        if event.type in domain.WALLET_EVENT_TYPES:
-            yield domain.entry_from_facts(event.payload["entry"]), event.occurred_at
+        update = domain.wallet_update(event.type, event.payload, event.occurred_at)
+        if update is not None:
+            yield update
 
 
 async def tier_changes(

@@ -14,6 +14,7 @@ from subgraphs.kernel.pagination import encode_cursor
 from . import domain, handlers
 
 LedgerEntryKind = strawberry.enum(domain.EntryKind, name="LedgerEntryKind")
+WalletChange = strawberry.enum(domain.WalletChange, description="What a wallet update is about.")
 
 
 def _accounts(info: LoyaltyInfo) -> DataLoader[str, domain.Account | None]:
@@ -161,8 +162,12 @@ class Member:
 @strawberry.type
 class WalletEvent:
     member: Member
-    entry: LedgerEntry
+    entry: LedgerEntry = strawberry.field(
+        description="The new entry; for POINTS_MATURED the earlier earning whose points became available "
+                    "(clients that already list it by id keep one row).")
     at: datetime
+    change: WalletChange
+    points: int = strawberry.field(description="Signed: the new entry's points, or the points that matured.")
 
 
 @strawberry.type
@@ -292,8 +297,9 @@ class Mutation:
 class Subscription:
     @strawberry.subscription(description="Every change of the member's balance.")
     async def wallet_updated(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[WalletEvent, None]:
-        async for entry, at in handlers.wallet_changes(info.context.runtime, info.context.principal, member_id):
-            yield WalletEvent(member=Member(id=member_id), entry=LedgerEntry.from_domain(entry), at=at)
+        async for update in handlers.wallet_changes(info.context.runtime, info.context.principal, member_id):
+            yield WalletEvent(member=Member(id=member_id), entry=LedgerEntry.from_domain(update.entry), at=update.at,
+                              change=update.change, points=update.points)
 
     @strawberry.subscription
     async def tier_changed(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[TierChange, None]:

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from subgraphs.kernel.errors import BadUserInput
+from subgraphs.kernel.bounds import check_id
+from subgraphs.kernel.errors import BadUserInput, Forbidden
 from subgraphs.kernel.identifiers import normalize_email, normalize_phone
 from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
@@ -40,6 +41,24 @@ class Consents:
     def changed(self, now: datetime, **changes: bool | None) -> Consents:
         given = {k: v for k, v in changes.items() if v is not None}
         return replace(self, **given, updated_at=now) if given else self
+
+
+def check_consent_changes(current: Consents, changes: dict[str, bool | None], *, by_staff: bool) -> None:
+    """Who may record which consent (README "Consent policy").
+
+    The member, and integrations that collected the consent themselves (service
+    tokens, e.g. a web shop's double opt-in), record anything. Staff (cashier,
+    supervisor, admin) record any withdrawal (revocation by any reasonable means:
+    GDPR Art. 7(3), TCPA) and the email and push opt-ins a member gives at the
+    counter; never an SMS opt-in (TCPA wants the member's own prior express written
+    consent) and never profiling back on (GDPR Art. 21: only the member lifts their
+    objection). Every change is recorded with who made it."""
+    if not by_staff:
+        return
+    if changes.get("sms_marketing") is True and not current.sms_marketing:
+        raise Forbidden("staff cannot opt a member in to SMS marketing: the member does it themself in the app")
+    if changes.get("profiling") is True and not current.profiling:
+        raise Forbidden("staff cannot turn profiling back on: only the member can withdraw their objection")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +98,13 @@ def enroll(
     birthday: date | None = None,
     home_store_id: str | None = None,
     consents: dict[str, bool | None] | None = None,
+    by_staff: bool = False,
 ) -> Member:
     """A new member, with the identities the enrolment supplied.
 
     A member must be findable again, so an email or a phone is required.
     """
+    check_consent_changes(Consents(), consents or {}, by_staff=by_staff)
     norm_email = normalize_email(email) if email else None
     norm_phone = normalize_phone(phone, default_region) if phone else None
     if not norm_email and not norm_phone:
@@ -103,7 +124,7 @@ def enroll(
         email=norm_email,
         phone=norm_phone,
         birthday=birthday,
-        home_store_id=home_store_id,
+        home_store_id=check_id(home_store_id, "homeStoreId") if home_store_id is not None else None,
         consents=Consents().changed(now, **(consents or {})),
         identities=identities,
     )

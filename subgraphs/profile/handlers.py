@@ -27,6 +27,8 @@ from .domain import Channel, IdentifierKind, Member
 
 SOURCE = "profile"
 ENROLLING_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
+# Staff record consents on a member's behalf under domain.check_consent_changes.
+STAFF_CONSENT_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN)
 
 
 async def enroll_member(
@@ -42,7 +44,7 @@ async def enroll_member(
     home_store_id: str | None = None,
     consents: dict[str, bool | None] | None = None,
 ) -> Member:
-    require_role(principal, *ENROLLING_ROLES)
+    who = require_role(principal, *ENROLLING_ROLES)
     member = domain.enroll(
         member_id=new_id("mbr"),
         now=runtime.clock.now(),
@@ -55,27 +57,30 @@ async def enroll_member(
         birthday=birthday,
         home_store_id=home_store_id,
         consents=consents,
+        by_staff=who.role in STAFF_CONSENT_ROLES,
     )
-    async with runtime.unit_of_work() as uow:
-        for identity in member.identities:
-            existing = await repository.member_id_by_identifier(uow.connection, identity.kind, identity.value)
-            if existing:
-                raise Conflict(f"{identity.kind.lower()} {identity.value} is already enrolled", memberId=existing)
-        await repository.add_member(uow, member)
-        uow.publish(
-            Event(
-                type="MemberEnrolled",
-                source=SOURCE,
-                member_id=member.id,
-                payload={**domain.member_facts(member), "channel": str(channel)},
+    try:
+        async with runtime.unit_of_work() as uow:
+            for identity in member.identities:
+                existing = await repository.member_id_by_identifier(uow.connection, identity.kind, identity.value)
+                if existing:
+                    raise Conflict(f"{identity.kind.lower()} {identity.value} is already enrolled", memberId=existing)
+            await repository.add_member(uow, member)
+            uow.publish(
+                Event(
+                    type="MemberEnrolled",
+                    source=SOURCE,
+                    member_id=member.id,
+                    payload={**domain.member_facts(member), "channel": str(channel)},
+                )
             )
-        )
-        try:
             await uow.commit()
-        except IntegrityError as error:  # a concurrent enrolment took the identifier first
-            if is_unique_violation(error):
-                raise Conflict("an identifier of this member is already enrolled") from error
-            raise
+    except IntegrityError as error:
+        # A concurrent enrolment took the identifier first. SQLite reports it at commit,
+        # PostgreSQL at the INSERT itself: both land here.
+        if is_unique_violation(error):
+            raise Conflict("an identifier of this member is already enrolled") from error
+        raise
     return member
 
 
@@ -123,6 +128,7 @@ async def update_consents(
         if member_id not in found:
             raise NotFound(f"no member {member_id}")
         member = found[member_id]
+        domain.check_consent_changes(member.consents, changes, by_staff=who.role in STAFF_CONSENT_ROLES)
         consents = member.consents.changed(runtime.clock.now(), **changes)
         if consents == member.consents:
             return member

@@ -14,6 +14,7 @@ SPEC = SubgraphSpec(
     consumers=(
         Consumer("members", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),
         Consumer("consents", subject_for("profile", "ConsentsChanged"), handlers.on_consents_changed),
+        Consumer("catalogue", subject_for("inventory", "ProductChanged"), handlers.on_product_changed),
     ),
     jobs=(Job("resume-postings", 5.0, handlers.resume_postings),),
 )

@@ -7,11 +7,13 @@ exactly what its line earned.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+from subgraphs.kernel.bounds import MAX_INT, MAX_SIZE_LENGTH, check_aware, check_id, check_length, check_sku
 from subgraphs.kernel.errors import BadUserInput, Conflict
 from subgraphs.kernel.vocabulary import Channel
 
@@ -19,6 +21,9 @@ CENT = Decimal("0.01")
 MAX_LINES = 1000  # what the best engines accept in one session
 MAX_QUANTITY = 10_000
 MAX_EXTERNAL_ID = 128
+MAX_UNIT_PRICE = Decimal(1_000_000)  # beyond any till's price: a typo or an attack, refused for everyone
+MAX_COUPON_CODES = 30  # what the best engines accept in one call
+MAX_COUPON_CODE_LENGTH = 64
 BASE_EARN_RATE = Decimal(1)  # points per currency unit, before campaigns
 
 
@@ -85,18 +90,80 @@ def money(value: Decimal) -> Decimal:
 
 
 def validate_basket(basket: Basket) -> Basket:
+    """The basket as it will be stored (SKUs, sizes and the store id trimmed), or
+    BAD_USER_INPUT naming the first line that cannot be stored or priced."""
     if not basket.lines:
         raise BadUserInput("a basket needs at least one line", field="lines")
     if len(basket.lines) > MAX_LINES:
         raise BadUserInput(f"a basket has at most {MAX_LINES} lines", field="lines")
+    if len(basket.coupon_codes) > MAX_COUPON_CODES:
+        raise BadUserInput(f"a basket carries at most {MAX_COUPON_CODES} coupon codes", field="couponCodes")
+    for code in basket.coupon_codes:
+        check_length(code, MAX_COUPON_CODE_LENGTH, "couponCodes", "a coupon code")
+    lines = []
     for number, line in enumerate(basket.lines, start=1):
         if not line.sku.strip():
             raise BadUserInput(f"line {number} has no SKU", field="lines")
+        sku = check_sku(line.sku, "lines")
+        size = line.size.strip() if line.size is not None else None
+        if size is not None:
+            check_length(size, MAX_SIZE_LENGTH, "lines", f"line {number}: a size")
         if not 0 < line.quantity <= MAX_QUANTITY:
             raise BadUserInput(f"line {number}: quantity must be between 1 and {MAX_QUANTITY}", field="lines")
         if not line.unit_price.is_finite() or line.unit_price < 0:
             raise BadUserInput(f"line {number}: unit price must be a non-negative amount", field="lines")
-    return basket
+        if line.unit_price > MAX_UNIT_PRICE:
+            raise BadUserInput(f"line {number}: unit price must be at most {MAX_UNIT_PRICE}", field="lines")
+        lines.append(BasketLine(sku, line.quantity, line.unit_price, size or None))
+    store_id = check_id(basket.store_id, "storeId") if basket.store_id is not None else None
+    return replace(basket, lines=tuple(lines), store_id=store_id)
+
+
+def check_occurred_at(occurred_at: datetime, now: datetime, *, max_age: timedelta, max_skew: timedelta
+                      ) -> datetime:
+    """When a purchase happened, as the channel says: with a zone, not in the future
+    (beyond clock drift) and not so long ago that its points would be born expired."""
+    check_aware(occurred_at, "occurredAt")
+    if occurred_at > now + max_skew:
+        raise BadUserInput("occurredAt is in the future", field="occurredAt")
+    if occurred_at < now - max_age:
+        raise BadUserInput(f"occurredAt is more than {max_age.days} days ago", field="occurredAt")
+    return occurred_at
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLimits:
+    """Prices come from the till and are trusted (catalogues lag), within these
+    bounds; above them a checkout needs a supervisor."""
+
+    max_line_amount: Decimal
+    max_basket_amount: Decimal
+    max_line_points: int
+    max_basket_points: int
+    max_price_factor: Decimal  # a unit price above this many times the catalogue price
+
+
+def limit_breaches(evaluation: Evaluation, limits: CheckoutLimits, catalogue_prices: Mapping[str, Decimal]
+                   ) -> list[str]:
+    """What in an evaluated basket goes past the limits, in words for the cashier; empty when nothing."""
+    breaches: list[str] = []
+    for line in evaluation.lines:
+        if line.amount > limits.max_line_amount:
+            breaches.append(f"line {line.line_id} ({line.sku}) comes to {line.amount}, "
+                            f"above the line limit of {limits.max_line_amount}")
+        if line.points > limits.max_line_points:
+            breaches.append(f"line {line.line_id} ({line.sku}) earns {line.points} points, "
+                            f"above the line limit of {limits.max_line_points}")
+        listed = catalogue_prices.get(line.sku)
+        if listed is not None and line.unit_price > listed * limits.max_price_factor:
+            breaches.append(f"line {line.line_id} ({line.sku}) is priced {line.unit_price}, more than "
+                            f"{limits.max_price_factor} times the catalogue price of {listed}")
+    if evaluation.subtotal > limits.max_basket_amount:
+        breaches.append(f"the basket comes to {evaluation.subtotal}, above the limit of {limits.max_basket_amount}")
+    if evaluation.points_to_earn > limits.max_basket_points:
+        breaches.append(f"the basket earns {evaluation.points_to_earn} points, "
+                        f"above the limit of {limits.max_basket_points}")
+    return breaches
 
 
 def validate_external_id(external_id: str) -> str:
@@ -109,7 +176,7 @@ def validate_external_id(external_id: str) -> str:
 def evaluate(basket: Basket, *, member_known: bool) -> Evaluation:
     """The effects of a basket. Unknown SKUs are normal (catalogues lag) and earn
     like any other line. Anonymous baskets earn nothing."""
-    validate_basket(basket)
+    basket = validate_basket(basket)
     effects: list[Effect] = []
     results: list[LineResult] = []
     for number, line in enumerate(basket.lines, start=1):
@@ -122,6 +189,9 @@ def evaluate(basket: Basket, *, member_known: bool) -> Evaluation:
     subtotal = money(sum((r.amount for r in results), Decimal(0)))
     discount = Decimal("0.00")
     points = sum(r.points for r in results)
+    if points > MAX_INT:
+        raise BadUserInput(f"this basket would earn {points} points, more than a posting can hold ({MAX_INT})",
+                           field="lines")
     if points:
         effects.append(Effect(EffectKind.ADD_POINTS, f"{points} points: 1 point per 1.00 spent", points=points))
     return Evaluation(subtotal, discount, money(subtotal - discount), points, tuple(effects), tuple(results))
@@ -194,7 +264,7 @@ def line_reversal(earned: int, quantity: int, returned_before: int, returning: i
     """The points a return of `returning` units takes back from a line that earned
     `earned` points for `quantity` units. Cumulative, so returning every unit, in
     any number of returns, takes back exactly what the line earned."""
-    if quantity <= 0 or returning <= 0 or returned_before < 0 or returned_before + returning > quantity:
+    if returning <= 0 or returned_before < 0 or returned_before + returning > quantity:
         raise BadUserInput("a return cannot take back more units than the line had")
     return earned * (returned_before + returning) // quantity - earned * returned_before // quantity
 
@@ -211,23 +281,21 @@ def allocate_return(purchase: Evaluation, returned_before: Mapping[str, int], re
         if line.quantity <= 0 or line.quantity > MAX_QUANTITY:
             raise BadUserInput(f"{line.sku}: return between 1 and {MAX_QUANTITY} units", field="lines")
         wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
-    returned = dict(returned_before)
     result: list[ReturnedLine] = []
     for sku, quantity in wanted.items():
         lines = [line for line in purchase.lines if line.sku == sku]
         if not lines:
             raise BadUserInput(f"{sku} was not in this purchase", field="lines")
-        left = sum(line.quantity - returned.get(line.line_id, 0) for line in lines)
+        left = sum(line.quantity - returned_before.get(line.line_id, 0) for line in lines)
         if quantity > left:
             raise Conflict(f"{sku}: {left} of the purchased units can still be returned, not {quantity}")
         for line in lines:
-            take = min(quantity, line.quantity - returned.get(line.line_id, 0))
+            before = returned_before.get(line.line_id, 0)
+            take = min(quantity, line.quantity - before)
             if take <= 0:
                 continue
-            before = returned.get(line.line_id, 0)
             result.append(ReturnedLine(line.line_id, sku, take, line_reversal(line.points, line.quantity, before,
                                                                                take)))
-            returned[line.line_id] = before + take
             quantity -= take
             if not quantity:
                 break
@@ -254,3 +322,15 @@ def return_description(channel: Channel) -> str:
 def earning_lines(evaluation: Evaluation) -> Sequence[LineResult]:
     """The lines that earned something: what the ledger records per line."""
     return [r for r in evaluation.lines if r.points > 0]
+
+
+RETRY_CAP = timedelta(hours=1)
+
+
+def retry_after(attempts: int, *, first: timedelta, max_attempts: int, cap: timedelta = RETRY_CAP
+                ) -> timedelta | None:
+    """How long to wait after `attempts` failed tries to post to the ledger: doubling
+    from `first` up to `cap`; None once `max_attempts` have failed (park it)."""
+    if attempts >= max_attempts:
+        return None
+    return min(first * 2 ** (attempts - 1), cap)

@@ -1,17 +1,20 @@
 """The rewards engine's use cases: basket evaluation and the checkout saga."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.kernel.auth import Principal, Role, require_member_access, require_role
 from subgraphs.kernel.client import RemoteError
+from subgraphs.kernel.clock import utcnow
 from subgraphs.kernel.db import is_unique_violation
-from subgraphs.kernel.errors import BadUserInput, Conflict, ErrorCode, Forbidden, NotFound, Unavailable
+from subgraphs.kernel.errors import BadUserInput, Conflict, ErrorCode, Forbidden, LoyaltyError, NotFound, Unavailable
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.identifiers import normalize_identifier
 from subgraphs.kernel.runtime import Runtime
@@ -27,7 +30,9 @@ log = logging.getLogger(__name__)
 
 SOURCE = "rewards"
 CHECKOUT_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
-RESUME_AFTER = timedelta(seconds=5)
+# Who may ring up a basket above the checkout limits (settings: LOYALTY_CHECKOUT_MAX_*).
+LIMIT_OVERRIDE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+RESUME_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +115,10 @@ async def _member_from_profile(runtime: Runtime, ref: MemberRef) -> KnownMember:
         enrolled_at=datetime.fromisoformat(found["enrolledAt"]),
     )
     async with runtime.unit_of_work() as uow:
-        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in found["identities"]])
+        # What profile says now is newer than any event still on its way (events carry the
+        # system clock's time, so this does too).
+        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in found["identities"]],
+                                         as_of=utcnow())
         await uow.commit()
     return known
 
@@ -128,15 +136,30 @@ async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
     async with runtime.unit_of_work() as uow:
         if not await uow.mark_handled("members", event.id):
             return
-        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in facts["identities"]])
+        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in facts["identities"]],
+                                         as_of=event.occurred_at)
         await uow.commit()
 
 
 async def on_consents_changed(runtime: Runtime, event: Event) -> None:
+    """Only a newer consent replaces what the engine knows: a late or repeated event
+    must never turn a profiling opt-out back on."""
     async with runtime.unit_of_work() as uow:
         if not await uow.mark_handled("consents", event.id):
             return
-        await repository.set_profiling(uow, str(event.member_id), bool(event.payload["profiling"]))
+        await repository.set_profiling(uow, str(event.member_id), bool(event.payload["profiling"]),
+                                       as_of=event.occurred_at)
+        await uow.commit()
+
+
+async def on_product_changed(runtime: Runtime, event: Event) -> None:
+    """The catalogue as inventory publishes it: till prices are checked against it."""
+    facts = event.payload
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("catalogue", event.id):
+            return
+        await repository.remember_product(uow, facts["sku"], facts["category"], Decimal(facts["price"]),
+                                          as_of=event.occurred_at)
         await uow.commit()
 
 
@@ -144,8 +167,11 @@ async def on_consents_changed(runtime: Runtime, event: Event) -> None:
 
 
 def _check_store(principal: Principal, basket: Basket) -> Basket:
-    """A cashier checks out at their own store."""
-    if principal.role is Role.CASHIER and principal.store:
+    """A cashier rings up at their own store (their token names it): a basket for
+    another store is refused, a basket without a store is theirs."""
+    if principal.role is Role.CASHIER:
+        if not principal.store:
+            raise Forbidden("a cashier's token must name their store")
         if basket.store_id and basket.store_id != principal.store:
             raise Forbidden(f"a cashier of store {principal.store} cannot ring up at {basket.store_id}")
         if not basket.store_id:
@@ -153,14 +179,37 @@ def _check_store(principal: Principal, basket: Basket) -> Basket:
     return basket
 
 
+def checkout_limits(runtime: Runtime) -> domain.CheckoutLimits:
+    settings = runtime.settings
+    return domain.CheckoutLimits(
+        max_line_amount=settings.checkout_max_line_amount,
+        max_basket_amount=settings.checkout_max_basket_amount,
+        max_line_points=settings.checkout_max_line_points,
+        max_basket_points=settings.checkout_max_basket_points,
+        max_price_factor=settings.checkout_max_price_factor,
+    )
+
+
+async def _check_limits(runtime: Runtime, principal: Principal, evaluation: Evaluation) -> None:
+    """Till prices are trusted, within limits: past them only a supervisor may ring up."""
+    async with runtime.db.reading() as connection:
+        prices = await repository.catalogue_prices(connection, [line.sku for line in evaluation.lines])
+    breaches = domain.limit_breaches(evaluation, checkout_limits(runtime), prices)
+    if breaches and principal.role not in LIMIT_OVERRIDE_ROLES:
+        raise Forbidden("this basket needs a supervisor: " + "; ".join(breaches), limits=breaches)
+
+
 async def evaluate_basket(runtime: Runtime, principal: Principal | None, basket: Basket, ref: MemberRef) -> Evaluation:
-    """The dry run: writes nothing."""
+    """The dry run: writes nothing, refuses what a checkout would refuse."""
     if ref.member_id and principal is not None and principal.role is Role.MEMBER:
-        require_member_access(principal, ref.member_id)
+        who = require_member_access(principal, ref.member_id)
     else:
-        require_role(principal, *CHECKOUT_ROLES)
+        who = require_role(principal, *CHECKOUT_ROLES)
+    basket = _check_store(who, domain.validate_basket(basket))
     member = await find_member(runtime, ref) if ref.given else None
-    return domain.evaluate(basket, member_known=member is not None)
+    evaluation = domain.evaluate(basket, member_known=member is not None)
+    await _check_limits(runtime, who, evaluation)
+    return evaluation
 
 
 async def checkout(
@@ -178,6 +227,11 @@ async def checkout(
     who = require_role(principal, *CHECKOUT_ROLES)
     external_id = domain.validate_external_id(external_id)
     basket = _check_store(who, domain.validate_basket(basket))
+    now = runtime.clock.now()
+    if occurred_at is not None:
+        settings = runtime.settings
+        domain.check_occurred_at(occurred_at, now, max_age=timedelta(days=settings.checkout_max_age_days),
+                                 max_skew=timedelta(seconds=settings.checkout_max_clock_skew_seconds))
     if not ref.given:
         raise BadUserInput("checkout needs the member: memberId or identifier")
     member = await find_member(runtime, ref)
@@ -186,12 +240,12 @@ async def checkout(
     if earlier is not None:
         return await _repeat(runtime, earlier, member.member_id, basket)
     evaluation = domain.evaluate(basket, member_known=True)
-    now = runtime.clock.now()
+    await _check_limits(runtime, who, evaluation)
     purchase = Purchase(external_id, member.member_id, basket.channel, basket.store_id, occurred_at or now,
                         evaluation, RECORDED)
     try:
         async with runtime.unit_of_work() as uow:
-            await repository.record_purchase(uow, purchase, now)
+            await repository.record_purchase(uow, purchase, now, _first_retry(runtime, now))
             uow.publish(
                 Event(
                     type="PurchaseCompleted",
@@ -229,6 +283,49 @@ def _ledger(runtime: Runtime) -> LedgerPort:
     return port if port is not None else GraphQLLedger(runtime.services)  # type: ignore[return-value]
 
 
+def _first_retry(runtime: Runtime, now: datetime) -> datetime:
+    """When the job looks at a recorded row if its first posting did not finish."""
+    return now + timedelta(seconds=runtime.settings.posting_retry_seconds)
+
+
+def _retry_after(runtime: Runtime):  # noqa: ANN202 - a closure over the settings
+    settings = runtime.settings
+    return lambda attempts: domain.retry_after(attempts, first=timedelta(seconds=settings.posting_retry_seconds),
+                                               max_attempts=settings.posting_max_attempts)
+
+
+async def _posting_failed(runtime: Runtime, kind: str, external_id: str, error: Exception) -> None:
+    """Count a failed posting; park the row once it has failed too often, loudly."""
+    code = error.code if isinstance(error, LoyaltyError) else ErrorCode.INTERNAL
+    reason = f"{code}: {error}"
+    async with runtime.unit_of_work() as uow:
+        failure = await repository.record_posting_failure(uow, kind, external_id, reason, runtime.clock.now(),
+                                                          _retry_after(runtime))
+        await uow.commit()
+    runtime.metrics.counter("posting_failures_total", "Failed attempts to post to the ledger",
+                            ("kind", "code")).labels(kind, str(code)).inc()
+    if failure.parked:
+        runtime.metrics.counter("postings_parked_total", "Postings parked after too many failed attempts",
+                                ("kind",)).labels(kind).inc()
+        log.error("%s %s parked after %d failed postings to the ledger; last: %s", kind, external_id,
+                  failure.attempts, reason)
+    elif code is not ErrorCode.SUBGRAPH_UNAVAILABLE:
+        log.warning("%s %s: posting to the ledger failed (attempt %d), will retry: %s", kind, external_id,
+                    failure.attempts, reason)
+
+
+def _unavailable(error: LoyaltyError) -> bool:
+    """The ledger could not be reached, or could not write just now: worth a retry soon."""
+    return isinstance(error, Unavailable) or error.code is ErrorCode.SUBGRAPH_UNAVAILABLE
+
+
+def _recorded(refusal: LoyaltyError, message: str, external_id: str) -> LoyaltyError:
+    """The ledger's refusal, passed on with its code, saying that the row is kept."""
+    error = LoyaltyError(message, recorded=True, externalId=external_id)
+    error.code = refusal.code
+    return error
+
+
 async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
     lines = domain.earning_lines(purchase.evaluation)
     entry_id = None
@@ -242,11 +339,15 @@ async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
                 description=domain.purchase_description(purchase.channel),
                 lines=lines,
             )
-        except Unavailable as error:
-            raise Unavailable(
-                "the purchase is recorded; its points will be posted when the ledger is back",
-                recorded=True, externalId=purchase.external_id,
-            ) from error
+        except LoyaltyError as error:
+            await _posting_failed(runtime, "purchase", purchase.external_id, error)
+            if _unavailable(error):
+                raise Unavailable(
+                    "the purchase is recorded; its points will be posted when the ledger is back",
+                    recorded=True, externalId=purchase.external_id,
+                ) from error
+            raise _recorded(error, f"the purchase is recorded, but the ledger refused its points ({error.message}); "
+                            "it will be retried", purchase.external_id) from error
     async with runtime.unit_of_work() as uow:
         await repository.mark_posted(uow, purchase.external_id, entry_id, runtime.clock.now())
         await uow.commit()
@@ -272,8 +373,9 @@ async def record_return(
     lines: Sequence[domain.ReturnRequest],
 ) -> ReturnOutcome:
     """Per line: each returned unit gives back what it earned, never twice. Recorded,
-    then posted to the ledger; idempotent by the return's externalId at both steps."""
-    require_role(principal, *CHECKOUT_ROLES)
+    then posted to the ledger; idempotent by the return's externalId at both steps.
+    A cashier takes back what was bought at their store (or online, with no store)."""
+    who = require_role(principal, *CHECKOUT_ROLES)
     external_id = domain.validate_external_id(external_id)
     purchase_external_id = domain.validate_external_id(purchase_external_id)
     request = tuple(lines)
@@ -287,11 +389,12 @@ async def record_return(
             purchase = await repository.lock_purchase(uow, purchase_external_id)
             if purchase is None:
                 raise NotFound(f"no purchase {purchase_external_id}")
+            _check_return_store(who, purchase)
             returned = await repository.returned_quantities(uow.connection, purchase_external_id)
             allocated = domain.allocate_return(purchase.evaluation, returned, request)
             record = Return(external_id, purchase_external_id, purchase.member_id, request, tuple(allocated),
                             sum(line.points for line in allocated), RECORDED)
-            await repository.record_return(uow, record, now)
+            await repository.record_return(uow, record, now, _first_retry(runtime, now))
             uow.publish(Event(
                 type="PurchaseReturned", source=SOURCE, member_id=purchase.member_id, occurred_at=now,
                 payload={"external_id": external_id, "purchase_external_id": purchase_external_id,
@@ -309,6 +412,16 @@ async def record_return(
         return await _repeat_return(runtime, earlier, purchase_external_id, request)
     await _post_return(runtime, record, purchase.channel)
     return ReturnOutcome(external_id, record.member_id, record.points, duplicate=False)
+
+
+def _check_return_store(principal: Principal, purchase: Purchase) -> None:
+    if principal.role is not Role.CASHIER:
+        return
+    if not principal.store:
+        raise Forbidden("a cashier's token must name their store")
+    if purchase.store_id is not None and purchase.store_id != principal.store:
+        raise Forbidden(f"a cashier of store {principal.store} cannot take back a purchase made at "
+                        f"{purchase.store_id}")
 
 
 async def _repeat_return(runtime: Runtime, earlier: Return, purchase_external_id: str,
@@ -333,34 +446,55 @@ async def _post_return(runtime: Runtime, record: Return, channel: Channel) -> No
                 purchase_reference=record.purchase_external_id, channel=channel, occurred_at=runtime.clock.now(),
                 description=domain.return_description(channel), lines=lines,
             )
-        except Unavailable as error:
-            raise Unavailable("the return is recorded; its points will be taken back when the ledger is back",
-                              recorded=True, externalId=record.external_id) from error
+        except LoyaltyError as error:
+            await _posting_failed(runtime, "return", record.external_id, error)
+            if _unavailable(error):
+                raise Unavailable("the return is recorded; its points will be taken back when the ledger is back",
+                                  recorded=True, externalId=record.external_id) from error
+            raise _recorded(error, f"the return is recorded, but the ledger refused it ({error.message}); "
+                            "it will be retried", record.external_id) from error
     async with runtime.unit_of_work() as uow:
         await repository.mark_return_posted(uow, record.external_id, runtime.clock.now())
         await uow.commit()
 
 
 async def resume_postings(runtime: Runtime) -> int:
-    """Job: finish purchases and returns whose first attempt did not reach the ledger."""
-    before = runtime.clock.now() - RESUME_AFTER
+    """Job: post the purchases and returns whose earlier attempts did not reach the
+    ledger, each on its own backoff. One that keeps failing waits longer and is
+    parked in the end; it never holds up the others. Returns how many were posted."""
+    now = runtime.clock.now()
     async with runtime.db.reading() as connection:
-        purchases = await repository.unposted_purchases(connection, before, limit=100)
-        returns = await repository.unposted_returns(connection, before, limit=100)
+        purchases = await repository.unposted_purchases(connection, now, limit=RESUME_BATCH)
+        returns = await repository.unposted_returns(connection, now, limit=RESUME_BATCH)
     done = 0
-    try:
-        for purchase in purchases:
-            await _post_points(runtime, purchase)
-            done += 1
-        for record in returns:
-            async with runtime.db.reading() as connection:
-                bought = await repository.purchase(connection, record.purchase_external_id)
-            assert bought is not None
-            await _post_return(runtime, record, bought.channel)
-            done += 1
-    except Unavailable:
-        log.warning("ledger still unavailable; %d postings wait", len(purchases) + len(returns) - done)
+    for purchase in purchases:
+        done += await _resume(runtime, "purchase", purchase.external_id, _post_points(runtime, purchase))
+    for record in returns:
+        async with runtime.db.reading() as connection:
+            bought = await repository.purchase(connection, record.purchase_external_id)
+        assert bought is not None  # a foreign key
+        done += await _resume(runtime, "return", record.external_id, _post_return(runtime, record, bought.channel))
+    async with runtime.db.reading() as connection:
+        counts = await repository.unposted_counts(connection)
+    gauge = runtime.metrics.gauge("postings_unposted", "Purchases and returns not posted to the ledger yet",
+                                  ("kind", "state"))
+    for (kind, state), count in counts.items():
+        gauge.labels(kind, state).set(count)
     return done
+
+
+async def _resume(runtime: Runtime, kind: str, external_id: str, posting) -> int:  # noqa: ANN001
+    try:
+        await posting
+    except asyncio.CancelledError:
+        raise
+    except LoyaltyError:
+        return 0  # recorded by _posting_failed: retried later or parked
+    except Exception as error:  # noqa: BLE001 - one broken row must not stop the others
+        log.exception("%s %s: posting to the ledger failed unexpectedly", kind, external_id)
+        await _posting_failed(runtime, kind, external_id, error)
+        return 0
+    return 1
 
 
 __all__ = ["POSTED", "RECORDED", "CheckoutOutcome", "MemberRef", "checkout", "evaluate_basket", "resume_postings"]

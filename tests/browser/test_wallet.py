@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from subgraphs.kernel.auth import Role, issue_token
 from subgraphs.kernel.settings import SUBGRAPHS
@@ -22,11 +22,6 @@ from tests.support.net import wait_http_ok
 from tests.support.stack import Stack, make_settings
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-HAS_CHROMIUM = Path(CHROMIUM).exists()
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +51,6 @@ async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sta
         except TimeoutError:
             os.killpg(up.pid, signal.SIGKILL)
             await up.wait()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert HAS_CHROMIUM, "Debian chromium is missing: make test installs it (apt-get install chromium)"
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def test_wallet_balance_changes_live_after_each_checkout(running: Stack, browser: Browser) -> None:

@@ -32,3 +32,11 @@ def test_plan_reports_a_bad_operation() -> None:
     result = loyalty("plan", "{ nope }")
     assert result.returncode == 1
     assert "GRAPHQL_VALIDATION_FAILED: Cannot query field 'nope' on type 'Query'." in result.stderr
+
+
+def test_a_cashier_token_needs_the_store() -> None:
+    refused = loyalty("token", "--role", "cashier")
+    assert refused.returncode == 2
+    assert "a cashier's token names their store" in refused.stderr
+    issued = loyalty("token", "--role", "cashier", "--store", "st_portland")
+    assert issued.returncode == 0 and issued.stdout.count(".") == 2

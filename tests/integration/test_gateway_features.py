@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -88,6 +89,21 @@ async def test_introspection_is_off_in_the_prod_profile(stack: Stack) -> None:
         assert "graphiql" not in page.text.lower()  # no GraphiQL in prod
 
 
+async def test_subgraphs_apply_the_guards_at_their_own_ports(stack: Stack) -> None:
+    inventory = stack.settings.subgraph_url("inventory")
+    chain = ['product(sku: "CAP-TRAIL")'] + ['stock(storeId: "st_portland")' if i % 2 else "product"
+                                             for i in range(1, 52)]
+    deep = await post(inventory, "{ " + " { ".join(chain) + " { available" + " }" * len(chain) + " }")
+    assert deep.codes == ["BAD_USER_INPUT"] and deep.errors[0]["extensions"]["limit"] == "depth"
+    async with httpx.AsyncClient() as client:
+        big = await client.post(stack.settings.subgraph_url("ledger"),
+                                content=orjson.dumps({"query": "{ tiers { id } }", "pad": "x" * 5_000_000}),
+                                headers={"content-type": "application/json"})
+    assert big.status_code == 413 and big.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    fine = await post(inventory, '{ product(sku: "CAP-TRAIL") { stock(storeId: "st_portland") { available } } }')
+    assert fine.errors == [] and fine.data["product"]["stock"]
+
+
 # --- GraphQL over SSE -------------------------------------------------------------------------
 
 
@@ -159,12 +175,13 @@ async def test_clients_asking_the_same_share_one_upstream(stack: Stack) -> None:
 # --- subgraphs that fail ------------------------------------------------------------------------
 
 
-async def test_a_client_hears_when_the_subscribed_subgraph_goes_away(stack: Stack) -> None:
-    """A second ledger process (same database) serves this gateway's subscriptions; stopping it
-    ends the client's subscription with an error, never silence."""
+async def test_a_client_hears_when_the_subscribed_subgraph_goes_away(stack: Stack, tmp_path: Path) -> None:
+    """A second ledger (a database of its own: the embedded one has a single writer process)
+    serves this gateway's subscriptions; stopping it ends the client's subscription with an
+    error, never silence."""
     port = free_port()
-    settings = stack.settings.model_copy(update={"subgraph_ports": {**stack.settings.subgraph_ports,
-                                                                     "ledger": port}})
+    settings = stack.settings.model_copy(update={"data_dir": tmp_path, "subgraph_ports": {
+        **stack.settings.subgraph_ports, "ledger": port}})
     ledger = SubgraphHost(["ledger"], settings)
     await ledger.start(jobs=False)
     serving = asyncio.create_task(ledger.servers.serve(handle_signals=False))

@@ -3,6 +3,7 @@ state change that caused them, effectively once per consumer."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from pathlib import Path
 
@@ -118,3 +119,74 @@ async def test_nats_dedups_publishes_and_redelivers_failures() -> None:
     finally:
         await bus.delete_stream()
         await bus.close()
+
+
+@pytest.mark.scaleout
+async def test_two_relays_on_one_postgres_outbox_publish_each_row_once() -> None:
+    """Two replicas of a subgraph each run a relay: a row is claimed by one of them,
+    so live listeners (which see every publish) never get an event twice."""
+    import asyncpg
+
+    name = f"loyalty_t{secrets.token_hex(4)}_outbox"
+    server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    await server.execute(f'CREATE DATABASE "{name}"')
+    replicas: list[Database] = []
+    try:
+        for _ in range(2):
+            db, _counters = make_db_at(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+            replicas.append(db)
+        async with replicas[0].engine.begin() as connection:
+            await connection.run_sync(replicas[0].metadata.create_all)
+        async with replicas[0].unit_of_work() as uow:
+            for n in range(600):
+                uow.publish(Event("Counted", "test", None, {"n": n}))
+            await uow.commit()
+        bus = InProcessBus()
+        published: list[str] = []
+
+        async def slow_consumer(event: Event) -> None:
+            published.append(event.id)
+            await asyncio.sleep(0)  # a real bus awaits the network: the relays interleave
+
+        await bus.consume("counter", "loyalty.test.*", slow_consumer)
+        relays = [OutboxRelay(db, bus, batch_size=50) for db in replicas]
+        totals = await asyncio.gather(*(relay.publish_pending() for relay in relays))
+        assert sum(totals) == 600
+        assert len(published) == 600 and len(set(published)) == 600
+        assert all(total > 0 for total in totals), totals  # both relays took a share
+    finally:
+        for db in replicas:
+            await db.dispose()
+        await server.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await server.close()
+
+
+def make_db_at(url: str) -> tuple[Database, sa.Table]:
+    metadata = sa.MetaData()
+    messaging_tables(metadata)
+    counters = sa.Table("counters", metadata, sa.Column("name", sa.String(40), primary_key=True),
+                        sa.Column("value", sa.Integer, nullable=False))
+    return Database(url, metadata), counters
+
+
+@pytest.mark.scaleout
+async def test_idle_nats_consumers_log_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """An empty fetch is the normal state of an idle consumer, not an error to log; and a
+    bus that consumed for a while closes at once (it used to wait out a 30 s drain timeout)."""
+    suffix = secrets.token_hex(4)
+    bus = NatsJetStreamBus("nats://127.0.0.1:4222", stream=f"LOYALTY_T{suffix}", namespace=f"loyaltyt{suffix}")
+
+    async def handler(_event: Event) -> None:
+        pass
+
+    for n in range(6):
+        await bus.consume(f"idle{n}", "loyalty.test.*", handler)
+    with caplog.at_level(logging.INFO):
+        await bus.start()
+        try:
+            await asyncio.sleep(12)  # 6 consumers x 12 one-second fetches, all empty
+        finally:
+            await bus.delete_stream()
+            await asyncio.wait_for(bus.close(), 10)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith(("subgraphs.kernel.bus", "nats"))
+            and r.levelno >= logging.INFO] == []

@@ -98,3 +98,57 @@ class ProcessStack(Stack):
                 await connection.execute(f'DROP DATABASE IF EXISTS "loyalty_t{self.suffix}_{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+
+class SupervisedStack(ProcessStack):
+    """The stack as `loyalty up` runs it (no wallet), so tests can kill a part and watch it
+    come back: scale-out (one process per subgraph, PostgreSQL, NATS) or embedded (one
+    process for the four subgraphs on SQLite files, the gateway in another)."""
+
+    def __init__(self, data_dir: Path, *, scaleout: bool = True) -> None:
+        super().__init__(data_dir)
+        self.scaleout = scaleout
+        self.env["LOYALTY_SEED_MEMBERS"] = "0"
+        if not scaleout:
+            for name in ("LOYALTY_DATABASE_URL", "LOYALTY_BUS_URL", "LOYALTY_SEPARATE_PROCESSES"):
+                del self.env[name]
+            self.settings = self.settings.model_copy(update={
+                "database_url": Settings().database_url, "data_dir": data_dir})
+        self.log_path = data_dir / "loyalty-up.log"
+        self.up: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log_path.open("wb") as log:
+            self.up = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "loyalty", "up", "--no-wallet", env=self.env, start_new_session=True,
+                stdout=log, stderr=asyncio.subprocess.STDOUT)
+        await wait_http_ok(f"http://127.0.0.1:{self.settings.gateway_port}/ready", timeout=180)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def part_pid(self, part: str) -> int:
+        """The process `loyalty up` runs a part in (`python -m loyalty serve <part>`)."""
+        assert self.up is not None
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == self.up.pid and command[-3:-1] == [b"serve", part.encode()]:
+                return int(entry.name)
+        raise LookupError(f"no running {part} under loyalty up ({self.up.pid})")
+
+    async def stop(self) -> None:
+        if self.up is not None and self.up.returncode is None:
+            os.killpg(self.up.pid, signal.SIGINT)
+            try:
+                await asyncio.wait_for(self.up.wait(), 40)
+            except TimeoutError:
+                os.killpg(self.up.pid, signal.SIGKILL)
+                await self.up.wait()
+        if self.scaleout:
+            await super().stop()

@@ -251,3 +251,36 @@ async def test_execution_skips_entities_call_without_representations() -> None:
     assert [graph for graph, _, _ in client.calls] == ["products"]
     assert execution.data == {"product": None}
     assert execution.errors == []
+
+
+async def test_an_entities_item_nulled_by_an_error_is_recorded_for_the_shaper() -> None:
+    query_plan = plan('{ product(upc: "1") { name reviews { body } reviewCount } me { name } }')
+    client = FakeClient({
+        "products": lambda _: {"data": {"product": {"name": "p", "upc": "1", "__typename": "Product"}}},
+        "accounts": lambda _: {"data": {"me": {"name": "ann"}}},
+        "reviews": lambda _: {"data": {"_entities": [None]},
+                              "errors": [{"message": "no", "path": ["_entities", 0, "reviews", 0, "body"],
+                                          "extensions": {"code": "FORBIDDEN"}}]},
+    })
+    execution = Execution(client, {}, {})  # type: ignore[arg-type]
+    await execution.run(query_plan)
+    assert execution.nulled == {("product",)}
+    response = Shaper(supergraph().api_schema, execution.errors, execution.nulled).response(
+        query_plan.root_type, query_plan.selections, execution.data)
+    assert response == {"product": None, "me": {"name": "ann"}}
+    assert [(e["path"], e["extensions"]["code"]) for e in execution.errors] == [
+        (["product", "reviews", 0, "body"], "FORBIDDEN")]
+
+
+async def test_an_entities_item_null_without_an_error_changes_nothing() -> None:
+    query_plan = plan('{ product(upc: "1") { name reviewCount } }')
+    client = FakeClient({
+        "products": lambda _: {"data": {"product": {"name": "p", "upc": "1", "__typename": "Product"}}},
+        "reviews": lambda _: {"data": {"_entities": [None]}},
+    })
+    execution = Execution(client, {}, {})  # type: ignore[arg-type]
+    await execution.run(query_plan)
+    assert execution.nulled == set()
+    response = Shaper(supergraph().api_schema, execution.errors, execution.nulled).response(
+        query_plan.root_type, query_plan.selections, execution.data)
+    assert response == {"product": {"name": "p", "reviewCount": None}}

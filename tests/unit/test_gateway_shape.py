@@ -77,6 +77,30 @@ def test_upstream_error_without_path_explains_every_null() -> None:
     assert errors == upstream
 
 
+def test_an_entity_a_subgraph_nulled_is_null_with_only_its_error() -> None:
+    # The reviews subgraph answered `_entities: [null]` for this product, with an error inside
+    # it (relocated by the executor): its fields are missing because the entity was nulled,
+    # not because they are null. `reviews` is non-null, yet no second error is invented.
+    upstream = [{"message": "reviewCount failed", "path": ["product", "reviewCount"],
+                 "extensions": {"code": "BAD_USER_INPUT"}}]
+    _, root, selections, _ = normalize('{ product(upc: "1") { name reviews { body } reviewCount } me { name } }')
+    errors = list(upstream)
+    data = Shaper(supergraph().api_schema, errors, nulled={("product",)}).response(
+        root, selections, {"product": {"upc": "1", "name": "p"}, "me": {"name": "ann"}})
+    assert data == {"product": None, "me": {"name": "ann"}}
+    assert errors == upstream
+
+
+def test_a_nulled_entity_in_a_non_null_position_nulls_its_parent() -> None:
+    upstream = [{"message": "failed", "path": ["topProducts", 1, "reviews"], "extensions": {"code": "X"}}]
+    _, root, selections, _ = normalize("{ topProducts { name reviews { body } } me { name } }")
+    errors = list(upstream)
+    data = Shaper(supergraph().api_schema, errors, nulled={("topProducts", 1)}).response(
+        root, selections, {"topProducts": [{"name": "a", "reviews": []}, {"name": "b"}], "me": {"name": "ann"}})
+    assert data is None  # Query.topProducts: [Product!]! -- the null reaches `data`
+    assert errors == upstream
+
+
 # --- values the API does not have -------------------------------------------------------
 
 
@@ -180,3 +204,21 @@ def test_skipped_fields_are_not_in_the_response() -> None:
     data, _ = shape("query($s: Boolean!) { me { name username @skip(if: $s) } }",
                     {"me": {"name": "ann", "username": "u"}}, variables={"s": True})
     assert data == {"me": {"name": "ann"}}
+
+
+def test_a_failed_fetch_explains_the_nulls_below_it_once() -> None:
+    # The reviews subgraph is down: the executor reports it once at `product`; the non-null
+    # `reviews` it would have filled is missing, which nulls `product` with no second error.
+    upstream = [{"message": "subgraph reviews is unavailable", "path": ["product"],
+                 "extensions": {"code": "SUBGRAPH_UNAVAILABLE", "serviceName": "reviews"}}]
+    data, errors = shape('{ product(upc: "1") { name reviews { body } } }', {"product": {"name": "p"}},
+                         errors=list(upstream))
+    assert data == {"product": None}
+    assert errors == upstream
+
+
+def test_another_error_above_a_null_does_not_explain_it() -> None:
+    upstream = [{"message": "odd", "path": ["product"], "extensions": {"code": "BAD_USER_INPUT"}}]
+    _, errors = shape('{ product(upc: "1") { name reviews { body } } }', {"product": {"name": "p"}},
+                      errors=list(upstream))
+    assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT", "INTERNAL"]

@@ -95,3 +95,37 @@ def test_identifier_length_limit():
     assert normalize_identifier(IdentifierKind.CRM_CONTACT, "c" * 128, "US") == "c" * 128
     with pytest.raises(BadUserInput):
         normalize_identifier(IdentifierKind.CRM_CONTACT, "c" * 129, "US")
+
+
+def test_email_length_limit_is_inclusive():
+    local = "a" * (128 - len("@example.com"))
+    assert normalize_email(f"{local}@example.com") == f"{local}@example.com"
+    with pytest.raises(BadUserInput) as caught:
+        normalize_email(f"a{local}@example.com")
+    assert (caught.value.message, caught.value.details) == ("an email address has at most 128 characters",
+                                                            {"field": "email"})
+
+
+def test_a_phone_too_long_to_parse_is_refused_before_parsing():
+    assert normalize_phone("+1 503 555 0142" + " " * 113, "US") == "+15035550142"  # 128 characters: parsed
+    with pytest.raises(BadUserInput) as caught:
+        normalize_phone("5" * 129, "US")
+    assert (caught.value.message, caught.value.details) == ("'55555555555555555555'... is not a phone number",
+                                                            {"field": "phone"})
+
+
+@pytest.mark.parametrize(("number", "is_card"), [
+    ("4222222222222", True),  # 13 digits, Luhn-valid Visa: the shortest card number
+    ("4000000000000000006", True),  # 19 digits, Luhn-valid
+    ("400000000000", False),  # 12 digits: too short for a card
+    ("40000000000000000006", False),  # 20 digits: too long for a card
+    ("9000000000000001", False),  # Luhn-valid, but no card network starts with 9
+])
+def test_payment_card_detection_at_its_edges(number, is_card):
+    if is_card:
+        with pytest.raises(BadUserInput) as caught:
+            normalize_identifier(IdentifierKind.LOYALTY_CARD, number, "US")
+        assert caught.value.message == "that looks like a payment card number; use a loyalty card or a token"
+        assert caught.value.details == {"field": "value"}
+    else:
+        assert normalize_identifier(IdentifierKind.LOYALTY_CARD, number, "US") == number

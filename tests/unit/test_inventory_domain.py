@@ -2,7 +2,16 @@ from decimal import Decimal
 
 import pytest
 
-from subgraphs.inventory.domain import ONE_SIZE, Product, StockLevel, size_key, stock_level, validate_product
+from subgraphs.inventory.domain import (
+    ONE_SIZE,
+    Product,
+    StockLevel,
+    product_facts,
+    size_key,
+    stock_level,
+    validate_product,
+)
+from subgraphs.kernel.bounds import MAX_INT
 from subgraphs.kernel.errors import BadUserInput
 
 
@@ -59,3 +68,15 @@ def test_validate_product_refuses(product, message):
 def test_validate_product_refuses_a_non_finite_price(price):
     with pytest.raises(BadUserInput):
         validate_product(Product("TEE-1", "Tee", "Tops", Decimal(price)))
+
+
+def test_product_facts_are_what_a_product_changed_event_carries():
+    product = Product("JKT-1", "Aurora Jacket", "Running jackets", Decimal("189.00"))
+    assert product_facts(product) == {"sku": "JKT-1", "name": "Aurora Jacket", "category": "Running jackets",
+                                      "price": "189.00"}
+
+
+def test_stock_is_bounded_by_what_a_database_integer_holds():
+    assert stock_level("st_1", "A", None, MAX_INT).available == MAX_INT
+    with pytest.raises(BadUserInput, match=f"stock is at most {MAX_INT}"):
+        stock_level("st_1", "A", None, MAX_INT + 1)

@@ -11,6 +11,7 @@ import pytest
 from subgraphs.kernel.errors import BadUserInput, Conflict
 from subgraphs.kernel.vocabulary import Channel
 from subgraphs.ledger.domain import (
+    MAX_BALANCE,
     Account,
     Entry,
     EntryKind,
@@ -27,6 +28,8 @@ from subgraphs.ledger.domain import (
     TierChange,
     TierStatus,
     Wallet,
+    WalletChange,
+    WalletUpdate,
     add_months,
     entry_facts,
     entry_from_facts,
@@ -38,6 +41,7 @@ from subgraphs.ledger.domain import (
     tier_for,
     tier_from_facts,
     tier_status,
+    wallet_update,
 )
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -249,7 +253,8 @@ def test_from_facts_checks_the_policy():
 
 def test_new_account_starts_empty_at_the_lowest_tier_with_a_review_a_year_on():
     assert new_account("m1", TIERS, NOW) == Account("m1", 0, 0, 0, "bronze", NOW, datetime(2027, 1, 1, 12, tzinfo=UTC),
-                                                    0, shortfall=0, debt=0, grace_until=None, milestone=0)
+                                                    0, shortfall=0, debt=0, grace_until=None, milestone=0,
+                                                    next_due_at=datetime(2027, 1, 1, 12, tzinfo=UTC))
     assert new_account("m1", TIERS, NOW, Policy(review_months=3)).review_at == datetime(2026, 4, 1, 12, tzinfo=UTC)
 
 
@@ -883,3 +888,84 @@ def test_tier_facts_round_trip():
     assert tier_from_facts(tier_facts(GOLD)) == GOLD
     assert tier_from_facts(tier_facts(BRONZE)) == BRONZE
     assert tier_from_facts({"id": "x", "name": "X", "threshold": "10", "multiplier": 1}) == Tier("x", "X", 10, 1.0, ())
+
+
+# --- the schedule: when an account is next due -------------------------------------------------
+
+
+def test_a_new_account_is_next_due_at_its_review():
+    book = Book()
+    assert book.wallet().next_due() == add_months(NOW, 12)
+
+
+def test_a_pending_earning_is_due_when_it_matures():
+    book = Book()
+    book.earn(100, channel=Channel.ECOMMERCE, reference="web")  # 14 days pending
+    assert book.wallet().next_due() == NOW + 14 * DAY
+    book.wait(14)
+    book.mature()
+    assert book.wallet().next_due() == add_months(NOW, 12)  # then: the review, before its expiry at 18 months
+
+
+def test_the_first_open_lot_to_expire_decides_and_spent_lots_do_not():
+    book = Book(Policy(expiry=ExpiryPolicy(months=3)))
+    book.earn(10, reference="a")
+    book.wait(10)
+    book.earn(20, reference="b")
+    assert book.wallet().next_due() == add_months(NOW, 3)
+    book.spend(10)  # all of lot a: FEFO
+    assert book.wallet().next_due() == add_months(NOW + 10 * DAY, 3)
+    book.spend(20)
+    assert book.wallet().next_due() == add_months(NOW, 12)  # nothing open: the review
+
+
+def test_in_grace_the_account_is_due_when_grace_ends_not_at_every_run():
+    book = Book()
+    book.earn(1000)  # Silver
+    book.at(add_months(NOW, 12) + DAY)  # the window no longer qualifies at the review
+    book.review()
+    grace_until = book.account.review_at + timedelta(days=30)
+    assert book.account.grace_until == grace_until
+    assert book.wallet().next_due() == grace_until  # not the review date, which has passed
+
+
+def test_reschedule_records_the_next_due_time_on_the_account():
+    book = Book()
+    wallet = book.wallet()
+    wallet.earn(kind=EntryKind.EARN, points=5, occurred_at=NOW, channel=Channel.APP, reference="app",
+                description="Purchase")
+    wallet.reschedule()
+    assert book.account.next_due_at == NOW + 14 * DAY
+
+
+def test_an_earning_past_the_most_an_account_holds_is_refused_and_changes_nothing():
+    book = Book()
+    book.earn(MAX_BALANCE - 1)
+    with pytest.raises(Conflict, match="the most it can hold"):
+        book.earn(2)
+    assert book.account.available == MAX_BALANCE - 1
+    book.earn(1)  # exactly the most
+    assert book.account.available == MAX_BALANCE
+
+
+# --- live wallet updates from ledger events ----------------------------------------------------
+
+EARNED = Entry("led_1", "m1", 3, EntryKind.EARN, 221, 500, NOW, Channel.ECOMMERCE, "web-1", "Online purchase")
+
+
+@pytest.mark.parametrize("event_type", ["PointsEarned", "PointsRedeemed", "PointsAdjusted", "PointsExpired",
+                                        "PointsReversed", "BonusPointsAwarded"])
+def test_an_entry_event_is_a_new_entry(event_type):
+    at = NOW + DAY
+    assert wallet_update(event_type, {"entry": entry_facts(EARNED), "balance": {}}, at) == WalletUpdate(
+        WalletChange.NEW_ENTRY, EARNED, 221, at)
+
+
+def test_a_maturing_is_not_a_new_entry():
+    update = wallet_update("PointsMatured", {"entry": entry_facts(EARNED), "points": 149}, NOW)
+    assert update == WalletUpdate(WalletChange.POINTS_MATURED, EARNED, 149, NOW)
+
+
+@pytest.mark.parametrize("event_type", ["TierChanged", "MilestoneReached", "PointsOwed", "Unknown"])
+def test_other_ledger_events_do_not_change_the_wallet(event_type):
+    assert wallet_update(event_type, {}, NOW) is None

@@ -2,9 +2,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from subgraphs.kernel.errors import BadUserInput
+from subgraphs.kernel.errors import BadUserInput, Forbidden
 from subgraphs.kernel.vocabulary import Channel, IdentifierKind
-from subgraphs.profile.domain import Consents, Identity, MemberStatus, enroll, member_facts
+from subgraphs.profile.domain import Consents, Identity, MemberStatus, check_consent_changes, enroll, member_facts
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -138,3 +138,68 @@ def test_member_facts_without_optional_values():
     assert facts["email"] is None
     assert facts["given_name"] is None
     assert facts["identities"] == [{"kind": "PHONE", "value": "+15035550142"}]
+
+
+# --- who may record which consent ------------------------------------------------------------
+
+OPTED_OUT = Consents(email_marketing=True, sms_marketing=False, push_marketing=False, profiling=False)
+
+
+@pytest.mark.parametrize("changes", [
+    {"email_marketing": False, "sms_marketing": False, "push_marketing": False, "profiling": False},  # withdrawals
+    {"email_marketing": True, "push_marketing": True},  # opt-ins given at the counter
+    {"sms_marketing": None, "profiling": None},  # not asked about
+    {"profiling": False},
+])
+def test_staff_record_withdrawals_and_counter_opt_ins(changes):
+    check_consent_changes(OPTED_OUT, changes, by_staff=True)
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"sms_marketing": True}, "SMS marketing"),
+    ({"profiling": True}, "profiling back on"),
+])
+def test_staff_never_grant_sms_or_lift_a_profiling_objection(changes, message):
+    with pytest.raises(Forbidden, match=message):
+        check_consent_changes(OPTED_OUT, changes, by_staff=True)
+    check_consent_changes(OPTED_OUT, changes, by_staff=False)  # the member (or a service) may
+
+
+def test_staff_may_confirm_what_is_already_granted():
+    granted = Consents(sms_marketing=True, profiling=True)
+    check_consent_changes(granted, {"sms_marketing": True, "profiling": True}, by_staff=True)
+
+
+def test_staff_cannot_enrol_a_member_into_sms_marketing():
+    with pytest.raises(Forbidden):
+        enroll(member_id="m1", now=NOW, channel=Channel.POS, default_region="US", email="a@example.com",
+               consents={"sms_marketing": True}, by_staff=True)
+    member = enroll(member_id="m1", now=NOW, channel=Channel.POS, default_region="US", email="a@example.com",
+                    consents={"email_marketing": True, "profiling": True}, by_staff=True)
+    assert member.consents.email_marketing is True
+
+
+def test_profile_errors_name_what_was_wrong():
+    cases = [
+        ({"given_name": "Julia"}, "enrolment needs an email or a phone number", {}),
+        ({"email": "a@example.com", "birthday": date(1899, 12, 31)}, "birthday is not a plausible date",
+         {"field": "birthday"}),
+        ({"email": "a@example.com", "given_name": "x" * 101}, "givenName has at most 100 characters",
+         {"field": "givenName"}),
+        ({"email": "a@example.com", "home_store_id": "s" * 41}, "homeStoreId has at most 40 characters",
+         {"field": "homeStoreId"}),
+    ]
+    for fields, message, details in cases:
+        with pytest.raises(BadUserInput) as caught:
+            _enroll(**fields)
+        assert (caught.value.message, caught.value.details) == (message, details)
+
+
+def test_the_consent_refusals_say_who_may():
+    with pytest.raises(Forbidden) as sms:
+        check_consent_changes(OPTED_OUT, {"sms_marketing": True}, by_staff=True)
+    assert sms.value.message == "staff cannot opt a member in to SMS marketing: the member does it themself in the app"
+    with pytest.raises(Forbidden) as profiling:
+        check_consent_changes(OPTED_OUT, {"profiling": True}, by_staff=True)
+    assert profiling.value.message == ("staff cannot turn profiling back on: only the member can withdraw their "
+                                       "objection")

@@ -125,8 +125,8 @@ def test_validate_basket_errors(lines, message):
 
 
 def test_validate_basket_accepts_the_limits():
-    basket = _basket(*(BasketLine("A", 10_000, Decimal("0")) for _ in range(MAX_LINES)))
-    assert validate_basket(basket) is basket
+    basket = _basket(*(BasketLine("A" * 64, 10_000, Decimal("1000000"), "S" * 16) for _ in range(MAX_LINES)))
+    assert validate_basket(basket) == basket
 
 
 def test_evaluate_validates_the_basket():

@@ -12,8 +12,10 @@ which see every message the stream captures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 
 import nats
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 600.0
 FETCH_BATCH = 64
+FETCH_RETRY_SECONDS = 0.5
+FETCH_RETRY_MAX_SECONDS = 30.0
 
 
 def _durable_name(durable: str, subject: str) -> str:
@@ -42,6 +46,7 @@ class NatsJetStreamBus:
         self._nc: nats.NATS | None = None
         self._pending: list[tuple[str, str, Handler]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._pull_subscriptions: list[object] = []
         self._closing = asyncio.Event()
 
     async def start(self) -> None:
@@ -74,6 +79,11 @@ class NatsJetStreamBus:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A pull subscription whose fetch was cancelled never drains: without this, drain()
+        # waited out its 30 s timeout on every shutdown (and a restart waited with it).
+        for subscription in self._pull_subscriptions:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()  # type: ignore[attr-defined]
         if self._nc is not None:
             await self._nc.drain()
 
@@ -104,17 +114,27 @@ class NatsJetStreamBus:
                 max_ack_pending=1000,
             ),
         )
+        self._pull_subscriptions.append(subscription)
+        failing_since: float | None = None
+        backoff = FETCH_RETRY_SECONDS
         while not self._closing.is_set():
             try:
                 messages = await subscription.fetch(FETCH_BATCH, timeout=1)
-            except NatsTimeout:
-                continue
+            except (NatsTimeout, TimeoutError):
+                continue  # nothing to fetch: the normal state of an idle consumer
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a broken connection must not end the loop
-                log.exception("fetch failed on %s", name)
-                await asyncio.sleep(1)
+            except Exception as error:  # noqa: BLE001 - a broken connection must not end the loop
+                if failing_since is None:  # said once, with context; then quiet until it recovers
+                    failing_since = time.monotonic()
+                    log.error("consumer %s cannot fetch from %s (%s: %s); retrying with backoff", name,
+                                self.url, error.__class__.__name__, error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, FETCH_RETRY_MAX_SECONDS)
                 continue
+            if failing_since is not None:
+                log.warning("consumer %s fetches again after %.0f s", name, time.monotonic() - failing_since)
+                failing_since, backoff = None, FETCH_RETRY_SECONDS
             for message in messages:
                 try:
                     await handler(Event.from_json(message.data))

@@ -24,7 +24,7 @@ def _account(row: sa.Row) -> Account:
         member_id=row.member_id, available=row.available, pending=row.pending,
         lifetime_earned=row.lifetime_earned, tier_id=row.tier_id, tier_since=row.tier_since,
         review_at=row.review_at, last_seq=row.last_seq, shortfall=row.shortfall, debt=row.debt,
-        grace_until=row.grace_until, milestone=row.milestone,
+        grace_until=row.grace_until, milestone=row.milestone, next_due_at=row.next_due_at,
     )
 
 
@@ -137,13 +137,15 @@ async def save_lots(uow: UnitOfWork, new: Sequence[Lot], touched: Iterable[Lot])
         await uow.execute(_SAVE_LOT, changed)
 
 
-async def members_due(connection: AsyncConnection, now: datetime, limit: int) -> list[str]:
-    """Members with lots to mature or expire, or a tier review that has come."""
-    maturing = sa.select(lots.c.member_id).where(lots.c.matured.is_(False), lots.c.matures_at <= now)
-    expiring = sa.select(lots.c.member_id).where(lots.c.remaining > 0, lots.c.expires_at <= now)
-    reviewing = sa.select(accounts.c.member_id).where(accounts.c.review_at <= now)
-    union = sa.union(maturing, expiring, reviewing).subquery()
-    return list(await connection.scalars(sa.select(union.c.member_id).limit(limit)))
+async def members_due(connection: AsyncConnection, now: datetime, limit: int,
+                      after: tuple[datetime, str] | None = None) -> list[tuple[datetime, str]]:
+    """Accounts whose next due time has come, in due order, a page at a time: pass the
+    last (next_due_at, member_id) of a page as `after` to get the next."""
+    query = sa.select(accounts.c.next_due_at, accounts.c.member_id).where(accounts.c.next_due_at <= now)
+    if after is not None:
+        query = query.where(sa.tuple_(accounts.c.next_due_at, accounts.c.member_id) > sa.tuple_(*after))
+    rows = await connection.execute(query.order_by(accounts.c.next_due_at, accounts.c.member_id).limit(limit))
+    return [(row.next_due_at, row.member_id) for row in rows]
 
 
 # --- entries and postings -----------------------------------------------------------------

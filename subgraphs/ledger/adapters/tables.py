@@ -41,7 +41,9 @@ accounts = sa.Table(
     sa.Column("debt", sa.Integer, nullable=False, server_default="0"),
     sa.Column("milestone", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_seq", sa.Integer, nullable=False),
+    sa.Column("next_due_at", UtcDateTime()),  # the schedule job's next visit (domain: Wallet.next_due)
     sa.Index("ix_accounts_review_at", "review_at"),
+    sa.Index("ix_accounts_next_due", "next_due_at", "member_id"),
 )
 
 # Append-only: rows are inserted, never updated or deleted.

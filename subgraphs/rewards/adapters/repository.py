@@ -1,17 +1,19 @@
 """Reading and writing the engine's rows as domain objects."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from subgraphs.kernel.db import UnitOfWork, row_of
+from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
 from ..domain import Evaluation, ReturnedLine, ReturnRequest, evaluation_facts, evaluation_from_facts
-from .tables import member_identifiers, members, purchases, returns
+from .tables import catalogue, member_identifiers, members, purchases, returns
 
 RECORDED = "RECORDED"
 POSTED = "POSTED"
@@ -39,8 +41,11 @@ class Purchase:
 
 
 async def known_member(connection: AsyncConnection, member_id: str) -> KnownMember | None:
+    """The member as profile last told us; None when unknown (or only their consents are)."""
     row = (await connection.execute(sa.select(members).where(members.c.member_id == member_id))).first()
-    return KnownMember(**row._mapping) if row else None
+    if row is None or row.status is None:
+        return None
+    return KnownMember(row.member_id, row.status, row.profiling, row.birthday, row.home_store_id, row.enrolled_at)
 
 
 async def member_id_by_identifier(connection: AsyncConnection, kind: IdentifierKind, value: str) -> str | None:
@@ -51,17 +56,45 @@ async def member_id_by_identifier(connection: AsyncConnection, kind: IdentifierK
     )
 
 
-async def remember_member(uow: UnitOfWork, member: KnownMember, identifiers: list[tuple[str, str]]) -> None:
-    row = row_of(member)
-    if not await uow.insert_ignoring_conflicts(members, row):
-        await uow.execute(members.update().where(members.c.member_id == member.member_id).values(**row))
+def _older(column: sa.Column, as_of: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(column.is_(None), column < as_of)
+
+
+async def remember_member(uow: UnitOfWork, member: KnownMember, identifiers: list[tuple[str, str]],
+                          as_of: datetime) -> None:
+    """Profile's facts about a member as of `as_of`: they replace only older facts."""
+    facts = {"status": member.status, "birthday": member.birthday, "home_store_id": member.home_store_id,
+             "enrolled_at": member.enrolled_at, "facts_at": as_of}
+    if not await uow.insert_ignoring_conflicts(members, {"member_id": member.member_id, **facts,
+                                                          "profiling": member.profiling, "consents_at": as_of}):
+        await uow.execute(members.update().where(members.c.member_id == member.member_id,
+                                                 _older(members.c.facts_at, as_of)).values(**facts))
+        await set_profiling(uow, member.member_id, member.profiling, as_of)
     for kind, value in identifiers:
         await uow.insert_ignoring_conflicts(member_identifiers, {"kind": kind, "value": value,
                                                                   "member_id": member.member_id})
 
 
-async def set_profiling(uow: UnitOfWork, member_id: str, profiling: bool) -> None:
-    await uow.execute(members.update().where(members.c.member_id == member_id).values(profiling=profiling))
+async def set_profiling(uow: UnitOfWork, member_id: str, profiling: bool, as_of: datetime) -> None:
+    """The member's profiling consent as of `as_of`, unless a newer one is known."""
+    if not await uow.insert_ignoring_conflicts(members, {"member_id": member_id, "profiling": profiling,
+                                                          "consents_at": as_of}):
+        await uow.execute(members.update().where(members.c.member_id == member_id,
+                                                 _older(members.c.consents_at, as_of))
+                          .values(profiling=profiling, consents_at=as_of))
+
+
+async def remember_product(uow: UnitOfWork, sku: str, category: str, price: Decimal, as_of: datetime) -> None:
+    values = {"category": category, "price": price, "as_of": as_of}
+    if not await uow.insert_ignoring_conflicts(catalogue, {"sku": sku, **values}):
+        await uow.execute(catalogue.update().where(catalogue.c.sku == sku, catalogue.c.as_of < as_of)
+                          .values(**values))
+
+
+async def catalogue_prices(connection: AsyncConnection, skus: Sequence[str]) -> dict[str, Decimal]:
+    rows = await connection.execute(sa.select(catalogue.c.sku, catalogue.c.price)
+                                    .where(catalogue.c.sku.in_(sorted(set(skus)))))
+    return {row.sku: Decimal(row.price) for row in rows}
 
 
 def _purchase(row: sa.Row) -> Purchase:
@@ -81,7 +114,8 @@ async def lock_purchase(uow: UnitOfWork, external_id: str) -> Purchase | None:
     return _purchase(row) if row else None
 
 
-async def record_purchase(uow: UnitOfWork, purchase: Purchase, recorded_at: datetime) -> None:
+async def record_purchase(uow: UnitOfWork, purchase: Purchase, recorded_at: datetime, first_retry_at: datetime
+                          ) -> None:
     await uow.execute(
         purchases.insert().values(
             external_id=purchase.external_id,
@@ -93,6 +127,7 @@ async def record_purchase(uow: UnitOfWork, purchase: Purchase, recorded_at: date
             points=purchase.evaluation.points_to_earn,
             evaluation=evaluation_facts(purchase.evaluation),
             status=purchase.status,
+            next_attempt_at=first_retry_at,
         )
     )
 
@@ -101,18 +136,54 @@ async def mark_posted(uow: UnitOfWork, external_id: str, ledger_entry_id: str | 
     await uow.execute(
         purchases.update()
         .where(purchases.c.external_id == external_id)
-        .values(status=POSTED, ledger_entry_id=ledger_entry_id, posted_at=at)
+        .values(status=POSTED, ledger_entry_id=ledger_entry_id, posted_at=at, next_attempt_at=None)
     )
 
 
-async def unposted_purchases(connection: AsyncConnection, recorded_before: datetime, limit: int) -> list[Purchase]:
-    rows = await connection.execute(
-        sa.select(purchases)
-        .where(purchases.c.status == RECORDED, purchases.c.recorded_at < recorded_before)
-        .order_by(purchases.c.recorded_at)
-        .limit(limit)
-    )
-    return [_purchase(row) for row in rows]
+def _due(table: sa.Table, now: datetime) -> sa.Select:
+    """Rows whose posting to the ledger is due again (not parked), the most overdue first."""
+    return (sa.select(table).where(table.c.status == RECORDED, table.c.next_attempt_at <= now,
+                                   table.c.parked_at.is_(None))
+            .order_by(table.c.next_attempt_at, table.c.external_id))
+
+
+async def unposted_purchases(connection: AsyncConnection, now: datetime, limit: int) -> list[Purchase]:
+    return [_purchase(row) for row in await connection.execute(_due(purchases, now).limit(limit))]
+
+
+@dataclass(frozen=True, slots=True)
+class PostingFailure:
+    attempts: int
+    parked: bool
+
+
+async def record_posting_failure(uow: UnitOfWork, kind: str, external_id: str, error: str, at: datetime,
+                                 retry_after: Callable[[int], timedelta | None]) -> PostingFailure:
+    """One more failed attempt to post a purchase or a return: when to try next, or
+    park it (`retry_after` answers None) with the reason, for a person to look at."""
+    table = purchases if kind == "purchase" else returns
+    attempts = 1 + (await uow.connection.scalar(
+        uow.for_update(sa.select(table.c.attempts).where(table.c.external_id == external_id))) or 0)
+    delay = retry_after(attempts)
+    await uow.execute(table.update().where(table.c.external_id == external_id).values(
+        attempts=attempts, last_error=error[:300],
+        next_attempt_at=at + delay if delay is not None else None,
+        parked_at=None if delay is not None else at,
+    ))
+    return PostingFailure(attempts, parked=delay is None)
+
+
+async def unposted_counts(connection: AsyncConnection) -> dict[tuple[str, str], int]:
+    """(purchase|return, waiting|parked) -> rows not posted yet."""
+    counts: dict[tuple[str, str], int] = {}
+    for kind, table in (("purchase", purchases), ("return", returns)):
+        parked = table.c.parked_at.is_not(None)
+        rows = await connection.execute(sa.select(parked.label("parked"), sa.func.count())
+                                        .where(table.c.status == RECORDED).group_by(parked))
+        found = {bool(row[0]): row[1] for row in rows}
+        counts[(kind, "waiting")] = found.get(False, 0)
+        counts[(kind, "parked")] = found.get(True, 0)
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +222,7 @@ async def returned_quantities(connection: AsyncConnection, purchase_external_id:
     return totals
 
 
-async def record_return(uow: UnitOfWork, record: Return, at: datetime) -> None:
+async def record_return(uow: UnitOfWork, record: Return, at: datetime, first_retry_at: datetime) -> None:
     await uow.execute(returns.insert().values(
         external_id=record.external_id,
         purchase_external_id=record.purchase_external_id,
@@ -162,17 +233,14 @@ async def record_return(uow: UnitOfWork, record: Return, at: datetime) -> None:
         points=record.points,
         status=record.status,
         recorded_at=at,
+        next_attempt_at=first_retry_at,
     ))
 
 
 async def mark_return_posted(uow: UnitOfWork, external_id: str, at: datetime) -> None:
-    await uow.execute(returns.update().where(returns.c.external_id == external_id).values(status=POSTED,
-                                                                                         posted_at=at))
+    await uow.execute(returns.update().where(returns.c.external_id == external_id)
+                      .values(status=POSTED, posted_at=at, next_attempt_at=None))
 
 
-async def unposted_returns(connection: AsyncConnection, recorded_before: datetime, limit: int) -> list[Return]:
-    rows = await connection.execute(
-        sa.select(returns).where(returns.c.status == RECORDED, returns.c.recorded_at < recorded_before)
-        .order_by(returns.c.recorded_at).limit(limit)
-    )
-    return [_return(row) for row in rows]
+async def unposted_returns(connection: AsyncConnection, now: datetime, limit: int) -> list[Return]:
+    return [_return(row) for row in await connection.execute(_due(returns, now).limit(limit))]

@@ -6,17 +6,46 @@ from subgraphs.kernel.db import UtcDateTime, messaging_tables
 metadata = sa.MetaData()
 outbox, inbox = messaging_tables(metadata)
 
+
+def _retry_columns() -> list[sa.Column]:
+    """How far the saga got posting a row to the ledger: attempts, when to try next,
+    the last refusal, and when it stopped trying (parked, for a person to look at)."""
+    return [
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", UtcDateTime()),
+        sa.Column("last_error", sa.String(300)),
+        sa.Column("parked_at", UtcDateTime()),
+    ]
+
+
 # What the engine knows about members, kept current from profile's events
 # (event-carried state transfer: deciding never waits on another subgraph).
+# Events may arrive late, twice or out of order (NATS redelivers): each group of
+# columns keeps the time of the fact it came from, and only a newer fact replaces
+# it. A consent change can arrive before the enrolment it follows, so a row may
+# hold consents and no facts yet (status NULL: the member is fetched from profile).
 members = sa.Table(
     "members",
     metadata,
     sa.Column("member_id", sa.String(40), primary_key=True),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16)),
     sa.Column("profiling", sa.Boolean, nullable=False),
     sa.Column("birthday", sa.Date),
     sa.Column("home_store_id", sa.String(40)),
-    sa.Column("enrolled_at", UtcDateTime(), nullable=False),
+    sa.Column("enrolled_at", UtcDateTime()),
+    sa.Column("facts_at", UtcDateTime()),  # when profile's facts above were true
+    sa.Column("consents_at", UtcDateTime()),  # when `profiling` was true
+)
+
+# The product catalogue as inventory publishes it (ProductChanged): the engine checks
+# till prices against it and, later, reads categories in campaign conditions.
+catalogue = sa.Table(
+    "catalogue",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("category", sa.String(100), nullable=False),
+    sa.Column("price", sa.Numeric(12, 2), nullable=False),
+    sa.Column("as_of", UtcDateTime(), nullable=False),
 )
 
 member_identifiers = sa.Table(
@@ -43,6 +72,9 @@ purchases = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("ledger_entry_id", sa.String(40)),
     sa.Column("posted_at", UtcDateTime()),
+    *_retry_columns(),
+    sa.Index("ix_purchases_unposted", "next_attempt_at", sqlite_where=sa.text("status = 'RECORDED'"),
+             postgresql_where=sa.text("status = 'RECORDED'")),
 )
 
 # One row per return, keyed by its externalId; lines say what each returned line took back.
@@ -59,4 +91,7 @@ returns = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
     sa.Column("posted_at", UtcDateTime()),
+    *_retry_columns(),
+    sa.Index("ix_returns_unposted", "next_attempt_at", sqlite_where=sa.text("status = 'RECORDED'"),
+             postgresql_where=sa.text("status = 'RECORDED'")),
 )

@@ -1,0 +1,161 @@
+"""Returns, per line: each returned unit gives back what it earned, never twice; a
+SKU on several lines is taken in order; what was already returned cannot be
+returned again. Exact points at the edges (1 unit, the last unit, rounding)."""
+from decimal import Decimal
+
+import pytest
+
+from subgraphs.kernel.errors import BadUserInput, Conflict
+from subgraphs.kernel.vocabulary import Channel
+from subgraphs.rewards.domain import (
+    MAX_QUANTITY,
+    Basket,
+    BasketLine,
+    ReturnedLine,
+    ReturnRequest,
+    allocate_return,
+    evaluate,
+    line_reversal,
+    purchase_description,
+    return_description,
+)
+
+
+def _purchase(*lines: BasketLine):
+    return evaluate(Basket(Channel.POS, tuple(lines), store_id="st_1"), member_known=True)
+
+
+# --- line_reversal: cumulative, so every unit returned gives back exactly what the line earned
+
+
+@pytest.mark.parametrize(("earned", "quantity", "before", "returning", "points"), [
+    (100, 1, 0, 1, 100),  # the only unit
+    (100, 4, 0, 1, 25),
+    (100, 4, 1, 3, 75),  # the rest
+    (10, 3, 0, 1, 3),  # 10/3: floor of the running share ...
+    (10, 3, 1, 1, 3),
+    (10, 3, 2, 1, 4),  # ... the last unit takes the remainder
+    (0, 5, 0, 5, 0),
+    (1, 2, 0, 1, 0),  # one point over two units: the first unit gives back nothing ...
+    (1, 2, 1, 1, 1),  # ... the second gives back the point
+])
+def test_line_reversal_takes_back_the_running_share(earned, quantity, before, returning, points):
+    assert line_reversal(earned, quantity, before, returning) == points
+
+
+def test_returning_units_one_by_one_takes_back_exactly_what_the_line_earned():
+    for earned, quantity in ((10, 3), (97, 7), (1, 10), (149, 1), (1000, 999)):
+        taken = sum(line_reversal(earned, quantity, before, 1) for before in range(quantity))
+        assert taken == earned, (earned, quantity)
+
+
+@pytest.mark.parametrize(("quantity", "before", "returning"), [
+    (0, 0, 1), (3, 0, 0), (3, 0, -1), (3, -1, 1), (3, 2, 2), (3, 3, 1),
+])
+def test_line_reversal_refuses_impossible_returns(quantity, before, returning):
+    with pytest.raises(BadUserInput) as caught:
+        line_reversal(10, quantity, before, returning)
+    assert caught.value.message == "a return cannot take back more units than the line had"
+
+
+def test_line_reversal_accepts_returning_the_last_unit_exactly():
+    assert line_reversal(9, 3, 2, 1) == 3
+
+
+# --- allocate_return -------------------------------------------------------------------------------
+
+
+JACKET = BasketLine("JKT", 1, Decimal("149.00"), "M")
+SOCKS = BasketLine("SOK", 3, Decimal("24.00"))  # 72 points, 24 a pack
+
+
+def test_a_partial_return_takes_its_share_of_one_line():
+    purchase = _purchase(JACKET, SOCKS)
+    assert allocate_return(purchase, {}, [ReturnRequest("SOK", 1)]) == [ReturnedLine("2", "SOK", 1, 24)]
+
+
+def test_a_return_of_several_skus_names_each_line():
+    purchase = _purchase(JACKET, SOCKS)
+    assert allocate_return(purchase, {}, [ReturnRequest("JKT", 1), ReturnRequest("SOK", 3)]) == [
+        ReturnedLine("1", "JKT", 1, 149), ReturnedLine("2", "SOK", 3, 72)]
+
+
+def test_units_already_returned_are_counted():
+    purchase = _purchase(SOCKS)
+    assert allocate_return(purchase, {"1": 2}, [ReturnRequest("SOK", 1)]) == [ReturnedLine("1", "SOK", 1, 24)]
+    with pytest.raises(Conflict, match="SOK: 1 of the purchased units can still be returned, not 2"):
+        allocate_return(purchase, {"1": 2}, [ReturnRequest("SOK", 2)])
+    with pytest.raises(Conflict, match="0 of the purchased units"):
+        allocate_return(purchase, {"1": 3}, [ReturnRequest("SOK", 1)])
+
+
+def test_one_sku_on_several_lines_is_taken_line_by_line_in_order():
+    purchase = _purchase(BasketLine("TEE", 2, Decimal("10.00")), JACKET, BasketLine("TEE", 1, Decimal("30.00")))
+    assert allocate_return(purchase, {}, [ReturnRequest("TEE", 3)]) == [
+        ReturnedLine("1", "TEE", 2, 20), ReturnedLine("3", "TEE", 1, 30)]
+    # the first line already back: the next units come from the third line
+    assert allocate_return(purchase, {"1": 2}, [ReturnRequest("TEE", 1)]) == [ReturnedLine("3", "TEE", 1, 30)]
+    # a part of the first line, then the rest
+    assert allocate_return(purchase, {"1": 1}, [ReturnRequest("TEE", 2)]) == [
+        ReturnedLine("1", "TEE", 1, 10), ReturnedLine("3", "TEE", 1, 30)]
+
+
+def test_a_return_that_ends_inside_the_lines_of_a_sku_stops_there():
+    tees = [BasketLine("TEE", 2, Decimal("10.00")), BasketLine("TEE", 1, Decimal("30.00")),
+            BasketLine("TEE", 1, Decimal("40.00"))]
+    assert allocate_return(_purchase(*tees), {}, [ReturnRequest("TEE", 3)]) == [
+        ReturnedLine("1", "TEE", 2, 20), ReturnedLine("2", "TEE", 1, 30)]
+
+
+def test_earlier_returns_of_a_line_decide_the_share_of_the_next_unit():
+    purchase = _purchase(BasketLine("GEL", 3, Decimal("3.34")))  # 10.02: 10 points over 3 units
+    assert allocate_return(purchase, {"1": 2}, [ReturnRequest("GEL", 1)]) == [ReturnedLine("1", "GEL", 1, 4)]
+    assert allocate_return(purchase, {}, [ReturnRequest("GEL", 1)]) == [ReturnedLine("1", "GEL", 1, 3)]
+
+
+def test_the_same_sku_asked_twice_is_added_up():
+    purchase = _purchase(SOCKS)
+    assert allocate_return(purchase, {}, [ReturnRequest("SOK", 1), ReturnRequest("SOK", 2)]) == [
+        ReturnedLine("1", "SOK", 3, 72)]
+    with pytest.raises(Conflict):
+        allocate_return(purchase, {}, [ReturnRequest("SOK", 2), ReturnRequest("SOK", 2)])
+
+
+def test_a_return_needs_lines_of_this_purchase_and_sane_quantities():
+    purchase = _purchase(SOCKS)
+    with pytest.raises(BadUserInput) as caught:
+        allocate_return(purchase, {}, [])
+    assert (caught.value.message, caught.value.details) == ("a return needs at least one line", {"field": "lines"})
+    with pytest.raises(BadUserInput, match="CAP was not in this purchase") as caught:
+        allocate_return(purchase, {}, [ReturnRequest("CAP", 1)])
+    assert caught.value.details == {"field": "lines"}
+    for quantity in (0, -1, MAX_QUANTITY + 1):
+        with pytest.raises(BadUserInput, match=f"SOK: return between 1 and {MAX_QUANTITY} units") as caught:
+            allocate_return(purchase, {}, [ReturnRequest("SOK", quantity)])
+        assert caught.value.details == {"field": "lines"}
+
+
+def test_a_return_of_the_most_units_a_line_can_hold():
+    purchase = _purchase(BasketLine("SOK", MAX_QUANTITY, Decimal("1.00")))
+    assert allocate_return(purchase, {}, [ReturnRequest("SOK", MAX_QUANTITY)]) == [
+        ReturnedLine("1", "SOK", MAX_QUANTITY, MAX_QUANTITY)]
+
+
+def test_lines_that_earned_nothing_give_back_nothing():
+    purchase = _purchase(BasketLine("BAG", 1, Decimal("0.50")))
+    assert allocate_return(purchase, {}, [ReturnRequest("BAG", 1)]) == [ReturnedLine("1", "BAG", 1, 0)]
+
+
+# --- how a purchase and a return read in the member's activity -------------------------------------
+
+
+@pytest.mark.parametrize(("channel", "purchase", "returned"), [
+    (Channel.POS, "In-store purchase", "Returned in store"),
+    (Channel.ECOMMERCE, "Online purchase", "Returned online purchase"),
+    (Channel.APP, "In-app purchase", "Returned in-app purchase"),
+    (Channel.CRM, "Purchase", "Returned items"),
+    (Channel.SYSTEM, "Purchase", "Returned items"),
+])
+def test_descriptions(channel, purchase, returned):
+    assert purchase_description(channel) == purchase
+    assert return_description(channel) == returned

@@ -17,6 +17,7 @@ import pytest
 
 from subgraphs.kernel.auth import Role
 from subgraphs.kernel.settings import SUBGRAPHS
+from tests.support.graphql import subscribe
 from tests.support.net import wait_http_ok
 from tests.support.processes import SupervisedStack
 
@@ -179,3 +180,27 @@ async def test_embedded_mode_brings_back_the_gateway_and_the_subgraphs(embedded:
         assert f"{part} exited with code -9; the other parts keep serving" in embedded.output()
     assert embedded.part_pid("gateway") not in (gateway_before,)  # it was restarted, not the whole stack
     assert embedded.up is not None and embedded.up.returncode is None
+
+
+WALLET = """subscription($m: ID!) { walletUpdated(memberId: $m) { entry { reference } member { points { available } } } }"""
+
+
+async def test_a_wallet_subscriber_hears_checkouts_after_the_ledger_restarts(supervised: SupervisedStack) -> None:
+    """The subscription whose upstream died ends with an error the client acts on: it
+    subscribes again, and hears the checkouts made after the ledger came back."""
+    member = await supervised.enroll("Listener")
+    token = supervised.token(Role.MEMBER, member)
+    socks = [{"sku": "SOK-CREW-3PK", "quantity": 1, "unitPrice": "24.00"}]
+    async with subscribe(supervised.url, WALLET, {"m": member}, token) as wallet:
+        await asyncio.sleep(1.0)  # the gateway's upstream reaches the ledger process
+        (await supervised.checkout(member, "listen-before", socks)).ok()
+        assert (await wallet.next(timeout=15))["data"]["walletUpdated"]["entry"]["reference"] == "listen-before"
+        os.kill(supervised.part_pid("ledger"), signal.SIGKILL)
+        ended = await wallet.next(timeout=15)
+    assert [e["extensions"]["code"] for e in ended["errors"]] == ["SUBGRAPH_UNAVAILABLE"], ended
+    await wait_http_ok(supervised.settings.subgraph_url("ledger").removesuffix("/graphql") + "/health", 60)
+    async with subscribe(supervised.url, WALLET, {"m": member}, token) as wallet:  # what the wallet does
+        await asyncio.sleep(1.0)
+        (await supervised.checkout(member, "listen-after", socks)).ok()
+        event = (await wallet.next(timeout=15))["data"]["walletUpdated"]
+    assert event == {"entry": {"reference": "listen-after"}, "member": {"points": {"available": 48}}}

@@ -123,6 +123,12 @@ class SupervisedStack(ProcessStack):
                 sys.executable, "-m", "loyalty", "up", "--no-wallet", env=self.env, start_new_session=True,
                 stdout=log, stderr=asyncio.subprocess.STDOUT)
         await wait_http_ok(f"http://127.0.0.1:{self.settings.gateway_port}/ready", timeout=180)
+        # `loyalty up` is supervising (not still starting) once it has printed its banner.
+        for _ in range(300):
+            if "The loyalty platform is running" in self.output():
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"loyalty up never said it was running:\n{self.output()}")
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -36,11 +36,11 @@ import asyncpg
 import httpx
 import orjson
 
+from core.auth import Principal, Role, issue_token
+from core.settings import Settings
+from core.vocabulary import Channel
 from seed.program import POINTS_POLICY, TIERS
-from subgraphs.kernel.auth import Principal, Role, issue_token
 from subgraphs.kernel.host import SubgraphHost
-from subgraphs.kernel.settings import Settings
-from subgraphs.kernel.vocabulary import Channel
 from subgraphs.ledger import handlers
 from subgraphs.ledger.domain import add_months
 

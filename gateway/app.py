@@ -17,10 +17,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from core import graphiql
-from subgraphs.kernel.auth import Principal, bearer_token, verify_token
-from subgraphs.kernel.errors import ErrorCode, LoyaltyError
-from subgraphs.kernel.live_limits import OperationQuota, principal_key, seconds_left, token_expired, too_many
-from subgraphs.kernel.settings import Settings
+from core.auth import Principal, bearer_token, verify_token
+from core.errors import ErrorCode, LoyaltyError
+from core.live_limits import OperationQuota, principal_key, seconds_left, token_expired, too_many
+from core.settings import Settings
 
 from . import http
 from .execution.fetch import SubgraphClient

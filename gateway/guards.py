@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode
 
+from core.errors import ErrorCode
 from core.operation_limits import Exceeded, Limits, Measure, measure
-from subgraphs.kernel.errors import ErrorCode
-from subgraphs.kernel.settings import Settings
+from core.settings import Settings
 
 from .operation import RequestError, error
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from starlette.datastructures import Headers, QueryParams
 
-from subgraphs.kernel.errors import ErrorCode
+from core.errors import ErrorCode
 
 from .operation import GraphQLRequest
 

@@ -32,9 +32,9 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values, get_variable_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 
+from core.errors import ErrorCode
 from core.lru import ByteBoundedLRU
 from core.operation_limits import Limits, exceeded_in
-from subgraphs.kernel.errors import ErrorCode
 
 from .supergraph.model import Supergraph
 

@@ -22,11 +22,11 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues
 
+from core import graphql_ws
+from core.errors import ErrorCode
+from core.live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota
 from core.lru import ByteBoundedLRU
-from subgraphs.kernel import graphql_ws
-from subgraphs.kernel.errors import ErrorCode
-from subgraphs.kernel.live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota
-from subgraphs.kernel.settings import Settings
+from core.settings import Settings
 
 from .execution.executor import Execution
 from .execution.fetch import SubgraphClient

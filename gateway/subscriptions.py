@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from subgraphs.kernel.errors import ErrorCode
-from subgraphs.kernel.mailbox import Mailbox
+from core.errors import ErrorCode
+from core.mailbox import Mailbox
 
 from .operation import RequestError, error
 

@@ -17,17 +17,17 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from subgraphs.kernel.auth import Principal, bearer_token, verify_token
-from subgraphs.kernel.errors import LoyaltyError
-from subgraphs.kernel.graphql_ws import invalid_message
-from subgraphs.kernel.live_limits import (
+from core.auth import Principal, bearer_token, verify_token
+from core.errors import LoyaltyError
+from core.graphql_ws import invalid_message
+from core.live_limits import (
     TOKEN_EXPIRED_CLOSE,
     OperationQuota,
     principal_key,
     seconds_left,
     too_many,
 )
-from subgraphs.kernel.settings import Settings
+from core.settings import Settings
 
 from .operation import GraphQLRequest, RequestError
 from .service import Gateway

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import typer
 
-from subgraphs.kernel.auth import Role, issue_token
-from subgraphs.kernel.settings import SUBGRAPHS, Settings, get_settings
+from core.auth import Role, issue_token
+from core.settings import SUBGRAPHS, Settings, get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -243,14 +243,14 @@ def serve(
         names = list(SUBGRAPHS) if part is Part.subgraphs else [part.value]
         if port and len(names) == 1:
             settings = settings.model_copy(update={"subgraph_ports": {**settings.subgraph_ports, names[0]: port}})
-        from subgraphs.kernel.serving import run_server_process
+        from core.serving import run_server_process
 
         run_server_process(SubgraphHost(names, settings).run())
 
 
 def _serve_gateway(settings: Settings, port: int, supergraph: Path | None) -> None:
+    from core.serving import ServerGroup, run_server_process
     from gateway.app import create_gateway_app
-    from subgraphs.kernel.serving import ServerGroup, run_server_process
 
     app_ = create_gateway_app(
         settings,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from subgraphs.kernel.settings import SUBGRAPHS, Settings
+from core.settings import SUBGRAPHS, Settings
 
 STOP_GRACE_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1

@@ -7,13 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.auth import Principal, Role
+from core.errors import Conflict
+from core.settings import SUBGRAPHS, Settings
+from core.vocabulary import Channel
 from subgraphs.inventory import handlers as inventory
-from subgraphs.kernel.auth import Principal, Role
-from subgraphs.kernel.errors import Conflict
 from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.settings import SUBGRAPHS, Settings
-from subgraphs.kernel.vocabulary import Channel
 from subgraphs.ledger import handlers as ledger
 from subgraphs.profile import handlers as profile
 from subgraphs.rewards import domain as rewards_domain

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from subgraphs.kernel.vocabulary import Channel
+from core.vocabulary import Channel
 
 from .program import PRODUCTS, SIZED, STORES
 

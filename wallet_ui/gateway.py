@@ -3,14 +3,12 @@ graphql-transport-ws). Never a database."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from subgraphs.kernel import graphql_ws
-from subgraphs.kernel.auth import Role, issue_token
-from subgraphs.kernel.settings import get_settings
+from core import graphql_ws
+from core.settings import get_settings
 
 WALLET_FIELDS = """
   id
@@ -39,7 +37,6 @@ subscription WalletUpdates($memberId: ID!) {{
 }}
 """
 
-FIND_BY_EMAIL = "query($email: String!) { lookupMember(kind: EMAIL, value: $email) { id givenName } }"
 
 
 class GatewayError(Exception):
@@ -70,18 +67,24 @@ async def query(token: str, document: str, variables: dict[str, Any] | None = No
     return body["data"]
 
 
+DEV_SIGN_IN = "mutation($email: String!) { devSignIn(email: $email) { token member { id } } }"
+
+
 async def dev_sign_in(email: str) -> tuple[str, str]:
-    """Demo sign-in: finds the member by email and signs a member token with the
-    dev secret. In production an identity provider issues the token instead."""
-    settings = get_settings()
-    if not settings.is_dev:
-        raise GatewayError("demo sign-in is off in the prod profile: sign in through your identity provider")
-    service = issue_token(settings, "wallet-dev-sign-in", Role.SERVICE, ttl=timedelta(minutes=1))
-    data = await query(service, FIND_BY_EMAIL, {"email": email})
-    member = data["lookupMember"]
-    if member is None:
-        raise GatewayError(f"no member with the email {email}")
-    return member["id"], issue_token(settings, member["id"], Role.MEMBER, ttl=timedelta(hours=12))
+    """Demo sign-in: the platform (profile, dev profile only) issues the member's token;
+    the wallet holds no signing secret. Returns (member id, token)."""
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        try:
+            response = await client.post(gateway_url(), json={"query": DEV_SIGN_IN, "variables": {"email": email}},
+                                         headers={"accept": "application/graphql-response+json"})
+        except httpx.HTTPError as error:
+            raise GatewayError("the gateway cannot be reached") from error
+    body = response.json()
+    if body.get("errors"):
+        first = body["errors"][0]
+        raise GatewayError(first.get("message", "error"), (first.get("extensions") or {}).get("code"))
+    signed_in = body["data"]["devSignIn"]
+    return signed_in["member"]["id"], signed_in["token"]
 
 
 async def wallet_updates(token: str, member_id: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from subgraphs.kernel.graphql_ws import SubscriptionLost
+from core.graphql_ws import SubscriptionLost
 
 from . import gateway
 

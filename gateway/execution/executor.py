@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from graphql import OperationType
 
-from subgraphs.kernel.errors import ErrorCode
+from core.errors import ErrorCode
 
 from ..planner.plan import Fetch, QueryPlan
 from ..planner.selections import RepSelection

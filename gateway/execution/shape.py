@@ -23,7 +23,7 @@ from graphql import (
     GraphQLUnionType,
 )
 
-from subgraphs.kernel.errors import ErrorCode
+from core.errors import ErrorCode
 
 from ..operation import NField, NFragment, NSelection
 from .merge import Where, flatten

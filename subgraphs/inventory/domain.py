@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.errors import BadUserInput
 from subgraphs.kernel.bounds import MAX_INT
-from subgraphs.kernel.errors import BadUserInput
 
 ONE_SIZE = ""  # stored for products without sizes; shown as `size: null`
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from subgraphs.kernel.auth import Principal, Role, require_role
-from subgraphs.kernel.errors import NotFound
+from core.auth import Principal, Role, require_role
+from core.errors import NotFound
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
 

@@ -16,10 +16,10 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from core import graphiql
+from core.live_limits import OperationQuota
 
 from .graphql import RequestContext
 from .limits import BodySizeLimit, subgraph_max_body_bytes
-from .live_limits import OperationQuota
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .runtime import Runtime
 from .websocket import SubgraphTransportWS, check_connection

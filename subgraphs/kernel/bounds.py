@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .errors import BadUserInput
+from core.errors import BadUserInput
 
 MAX_INT = 2**31 - 1  # GraphQL's Int and PostgreSQL's integer
 MAX_ID_LENGTH = 40  # member, store and other ids (`mbr_` + a ULID is 30)

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import orjson
 
-from .auth import Role, issue_token
-from .errors import ErrorCode, LoyaltyError, Unavailable
-from .settings import Settings
+from core.auth import Role, issue_token
+from core.errors import ErrorCode, LoyaltyError, Unavailable
+from core.settings import Settings
 
 
 class RemoteError(LoyaltyError):

@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from core.clock import utcnow
+
 from . import sqlite_inloop
-from .clock import utcnow
 from .events import Event
 
 

@@ -17,8 +17,7 @@ from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from core.lru import ByteBoundedLRU
-
-from .settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 DOCUMENT_BYTES_PER_CHAR = 250
 

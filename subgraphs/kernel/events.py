@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from .clock import utcnow
-from .ids import new_ulid
+from core.clock import utcnow
+from core.ids import new_ulid
 
 SUBJECT_PREFIX = "loyalty"
 

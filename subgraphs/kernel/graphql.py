@@ -19,10 +19,11 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
-from . import vocabulary
-from .auth import Principal, principal_from_authorization
+from core import vocabulary
+from core.auth import Principal, principal_from_authorization
+from core.errors import BadUserInput, ErrorCode, LoyaltyError
+
 from .document_cache import DocumentCache
-from .errors import BadUserInput, ErrorCode, LoyaltyError
 from .limits import OperationLimits
 
 if TYPE_CHECKING:

@@ -13,14 +13,15 @@ import logging
 from collections.abc import Sequence
 from functools import partial
 
+from core.clock import Clock
+from core.serving import ServerGroup
+from core.settings import SUBGRAPHS, Settings
+
 from .app import create_subgraph_app
 from .bus import EventBus, create_bus
-from .clock import Clock
 from .migrations import migrate
 from .outbox import OutboxRelay
 from .runtime import Job, Runtime, SubgraphSpec
-from .serving import ServerGroup
-from .settings import SUBGRAPHS, Settings
 
 log = logging.getLogger(__name__)
 

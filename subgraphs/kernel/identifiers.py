@@ -10,8 +10,8 @@ import re
 
 import phonenumbers
 
-from .errors import BadUserInput
-from .vocabulary import IdentifierKind
+from core.errors import BadUserInput
+from core.vocabulary import IdentifierKind
 
 # Values that channels send when they have nothing real: never identifiers.
 JUNK_VALUES = frozenset(

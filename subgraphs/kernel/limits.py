@@ -39,10 +39,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from core.errors import ErrorCode
 from core.operation_limits import Limits, exceeded_in, measure
-
-from .errors import ErrorCode
-from .settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 
 def subgraph_limits(settings: Settings) -> Limits:

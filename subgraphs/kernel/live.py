@@ -13,10 +13,11 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 
+from core.errors import Unavailable
+from core.mailbox import Mailbox
+
 from .bus import EventBus
-from .errors import Unavailable
 from .events import Event
-from .mailbox import Mailbox
 
 log = logging.getLogger(__name__)
 

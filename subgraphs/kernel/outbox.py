@@ -17,8 +17,9 @@ import logging
 
 import sqlalchemy as sa
 
+from core.clock import utcnow
+
 from .bus import EventBus
-from .clock import utcnow
 from .db import Database, UnitOfWork
 from .events import Event
 

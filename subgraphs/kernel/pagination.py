@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from .errors import BadUserInput
+from core.errors import BadUserInput
 
 MAX_PAGE_SIZE = 100
 

@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 import strawberry
 
+from core.clock import Clock, SystemClock
+from core.settings import Settings
+
 from .bus import EventBus
 from .client import ServiceClient
-from .clock import Clock, SystemClock
 from .db import Database, UnitOfWork
 from .events import Event
 from .live import LiveHub
 from .metrics import SubgraphMetrics
-from .settings import Settings
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from .errors import LoyaltyError
+from core.errors import LoyaltyError
+from core.graphql_ws import invalid_message
+from core.live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota, principal_key, seconds_left, too_many
+
 from .graphql import RequestContext
-from .graphql_ws import invalid_message
-from .live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota, principal_key, seconds_left, too_many
 
 if TYPE_CHECKING:
     from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
         SubscribeMessage,
     )
 
+    from core.settings import Settings
+
     from .app import SubgraphGraphQL
-    from .settings import Settings
 
 
 def check_connection(context: RequestContext) -> None:

@@ -31,9 +31,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from core.errors import BadUserInput, Conflict
+from core.vocabulary import Channel
 from subgraphs.kernel.bounds import MAX_INT
-from subgraphs.kernel.errors import BadUserInput, Conflict
-from subgraphs.kernel.vocabulary import Channel
 
 
 class EntryKind(StrEnum):

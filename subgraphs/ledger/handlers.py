@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from subgraphs.kernel.auth import Principal, Role, require_member_access, require_role
+from core.auth import Principal, Role, require_member_access, require_role
+from core.errors import BadUserInput, Conflict, NotFound
+from core.ids import new_id
+from core.vocabulary import Channel
 from subgraphs.kernel.bounds import MAX_INT, check_aware, check_id, check_int, check_length, check_sku
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
-from subgraphs.kernel.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kernel.events import Event, subject_for
-from subgraphs.kernel.ids import new_id
 from subgraphs.kernel.pagination import check_page_size, decode_cursor
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.vocabulary import Channel
 
 from . import domain
 from .adapters import repository

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from subgraphs.kernel.auth import require_member_access
+from core.auth import require_member_access
 from subgraphs.kernel.graphql import Channel, LoyaltyInfo, make_schema
 from subgraphs.kernel.pagination import encode_cursor
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from core.errors import BadUserInput, Forbidden
+from core.vocabulary import Channel, IdentifierKind
 from subgraphs.kernel.bounds import check_id
-from subgraphs.kernel.errors import BadUserInput, Forbidden
 from subgraphs.kernel.identifiers import normalize_email, normalize_phone
-from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
 MAX_NAME_LENGTH = 100
 

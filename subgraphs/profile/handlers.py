@@ -2,23 +2,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from subgraphs.kernel.auth import (
+from core.auth import (
     Principal,
     Role,
+    issue_token,
     require_member_access,
     require_principal,
     require_role,
     require_staff,
 )
+from core.errors import Conflict, Forbidden, NotFound
+from core.ids import new_id
 from subgraphs.kernel.db import is_unique_violation
-from subgraphs.kernel.errors import Conflict, NotFound
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.identifiers import normalize_identifier
-from subgraphs.kernel.ids import new_id
 from subgraphs.kernel.runtime import Runtime
 
 from . import domain
@@ -117,6 +118,24 @@ async def lookup_member(
         if member_id is None:
             return None
         return (await repository.members_by_id(connection, [member_id])).get(member_id)
+
+
+DEV_SIGN_IN_HOURS = 12
+
+
+async def dev_sign_in(runtime: Runtime, email: str) -> tuple[Member, str]:
+    """The demo sign-in of the dev profile: a member token for a member's email, so that the
+    wallet holds no signing secret. Refused in the prod profile, where an identity provider
+    (or the one-time codes of the screens issue) signs members in."""
+    if not runtime.settings.is_dev:
+        raise Forbidden("the demo sign-in is off in the prod profile: sign in through your identity provider")
+    normalized = normalize_identifier(IdentifierKind.EMAIL, email, runtime.settings.default_phone_region)
+    async with runtime.db.reading() as connection:
+        member_id = await repository.member_id_by_identifier(connection, IdentifierKind.EMAIL, normalized)
+        member = (await repository.members_by_id(connection, [member_id])).get(member_id) if member_id else None
+    if member is None:
+        raise NotFound(f"no member with the email {normalized}")
+    return member, issue_token(runtime.settings, member.id, Role.MEMBER, ttl=timedelta(hours=DEV_SIGN_IN_HOURS))
 
 
 async def update_consents(

@@ -7,7 +7,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.federation.schema_directives import Key
 
-from subgraphs.kernel.auth import require_member_access
+from core.auth import require_member_access
 from subgraphs.kernel.graphql import Channel, IdentifierKind, LoyaltyInfo, make_schema
 
 from . import domain, handlers
@@ -135,8 +135,20 @@ class Query:
         return Member.from_domain(member) if member else None
 
 
+@strawberry.type(description="A member token from the demo sign-in (dev profile only).")
+class DevSignIn:
+    token: str
+    member: Member
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Dev profile only (refused in prod): a member token for a demo member's email, "
+                                     "so that no client holds a signing secret.")
+    async def dev_sign_in(self, info: LoyaltyInfo, email: str) -> DevSignIn:
+        member, token = await handlers.dev_sign_in(info.context.runtime, email)
+        return DevSignIn(token=token, member=Member.from_domain(member))
+
     @strawberry.mutation
     async def enroll_member(self, info: LoyaltyInfo, input: EnrollMemberInput) -> Member:
         member = await handlers.enroll_member(

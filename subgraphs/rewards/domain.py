@@ -13,9 +13,9 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+from core.errors import BadUserInput, Conflict
+from core.vocabulary import Channel
 from subgraphs.kernel.bounds import MAX_INT, MAX_SIZE_LENGTH, check_aware, check_id, check_length, check_sku
-from subgraphs.kernel.errors import BadUserInput, Conflict
-from subgraphs.kernel.vocabulary import Channel
 
 CENT = Decimal("0.01")
 MAX_LINES = 1000  # what the best engines accept in one session

@@ -10,15 +10,15 @@ from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
-from subgraphs.kernel.auth import Principal, Role, require_member_access, require_role
+from core.auth import Principal, Role, require_member_access, require_role
+from core.clock import utcnow
+from core.errors import BadUserInput, Conflict, ErrorCode, Forbidden, LoyaltyError, NotFound, Unavailable
+from core.vocabulary import Channel, IdentifierKind
 from subgraphs.kernel.client import RemoteError
-from subgraphs.kernel.clock import utcnow
 from subgraphs.kernel.db import is_unique_violation
-from subgraphs.kernel.errors import BadUserInput, Conflict, ErrorCode, Forbidden, LoyaltyError, NotFound, Unavailable
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.identifiers import normalize_identifier
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
 from . import domain
 from .adapters import repository

@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from subgraphs.kernel.auth import Role
+from core.auth import Role
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.browser

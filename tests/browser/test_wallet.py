@@ -16,8 +16,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser
 
-from subgraphs.kernel.auth import Role, issue_token
-from subgraphs.kernel.settings import SUBGRAPHS
+from core.auth import Role, issue_token
+from core.settings import SUBGRAPHS
 from tests.support.net import wait_http_ok
 from tests.support.stack import Stack, make_settings
 

@@ -9,12 +9,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from core.serving import ServerGroup
 from gateway.execution.fetch import SubgraphClient
 from gateway.operation import GraphQLRequest, RequestError
 from gateway.service import Gateway
 from gateway.supergraph.compose import SubgraphSource, compose
 from gateway.supergraph.model import Supergraph
-from subgraphs.kernel.serving import ServerGroup
 from tests.support.net import free_port
 
 from . import scenarios as scenario_package

@@ -14,6 +14,7 @@ from graphql.language import Lexer, Source, TokenKind
 from graphql.utilities import get_operation_ast
 
 from core.operation_limits import Limits, measure
+from core.settings import SUBGRAPHS, Settings
 from gateway.execution.fetch import SubgraphClient
 from gateway.operation import GraphQLRequest, RequestError
 from gateway.service import Gateway
@@ -21,7 +22,6 @@ from gateway.supergraph.compose import SubgraphSource, compose
 from gateway.supergraph.model import Supergraph
 from subgraphs.kernel.host import load_spec
 from subgraphs.kernel.limits import subgraph_limits
-from subgraphs.kernel.settings import SUBGRAPHS, Settings
 from wallet_ui.gateway import FIND_BY_EMAIL, WALLET_QUERY, WALLET_UPDATES
 
 from .conftest import all_scenarios

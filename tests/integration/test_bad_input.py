@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from subgraphs.kernel.auth import Role
+from core.auth import Role
 from tests.support.graphql import subscribe
 from tests.support.stack import Stack
 

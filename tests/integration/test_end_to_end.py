@@ -2,7 +2,7 @@
 reaches the member's wallet subscription, live, enriched across subgraphs."""
 from __future__ import annotations
 
-from subgraphs.kernel.auth import Role
+from core.auth import Role
 from tests.support.graphql import subscribe
 from tests.support.stack import Stack
 

@@ -13,12 +13,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from core.auth import Role
+from core.serving import ServerGroup
+from core.settings import SUBGRAPHS, Settings
 from gateway.app import create_gateway_app
 from gateway.supergraph.compose import SubgraphSource, compose
-from subgraphs.kernel.auth import Role
 from subgraphs.kernel.host import SubgraphHost, load_spec
-from subgraphs.kernel.serving import ServerGroup
-from subgraphs.kernel.settings import SUBGRAPHS, Settings
 from tests.federation.scenario import FED2
 from tests.federation.subgraph import Subgraph
 from tests.support.graphql import post, subscribe

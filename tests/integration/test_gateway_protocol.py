@@ -9,11 +9,11 @@ import orjson
 import pytest
 from websockets.asyncio.client import connect
 
+from core.serving import ServerGroup
+from core.settings import SUBGRAPHS
 from gateway.app import create_gateway_app
 from gateway.supergraph.compose import SubgraphSource, compose
 from subgraphs.kernel.host import load_spec
-from subgraphs.kernel.serving import ServerGroup
-from subgraphs.kernel.settings import SUBGRAPHS
 from tests.support.graphql import post
 from tests.support.net import free_port
 from tests.support.stack import Stack

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from subgraphs.kernel.auth import Role
-from subgraphs.kernel.settings import SUBGRAPHS
+from core.auth import Role
+from core.settings import SUBGRAPHS
 from tests.support.graphql import post, subscribe
 from tests.support.net import free_port, wait_http_ok
 from tests.support.stack import Stack

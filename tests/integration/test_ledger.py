@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from subgraphs.kernel.auth import Role
-from subgraphs.kernel.clock import ManualClock
+from core.auth import Role
+from core.clock import ManualClock
 from subgraphs.ledger import handlers as ledger
 from tests.support.graphql import subscribe
 from tests.support.stack import Stack, make_settings

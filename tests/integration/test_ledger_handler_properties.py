@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.auth import Principal, Role
+from core.clock import ManualClock
+from core.errors import LoyaltyError
+from core.vocabulary import Channel
 from seed.program import TIERS
-from subgraphs.kernel.auth import Principal, Role
-from subgraphs.kernel.clock import ManualClock
-from subgraphs.kernel.errors import LoyaltyError
 from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.vocabulary import Channel
 from subgraphs.ledger import handlers
 from subgraphs.ledger.domain import NegativeBalancePolicy, Policy
 from tests.support.stack import make_settings

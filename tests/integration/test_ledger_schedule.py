@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from subgraphs.kernel.auth import Principal, Role
-from subgraphs.kernel.clock import ManualClock
-from subgraphs.kernel.vocabulary import Channel
+from core.auth import Principal, Role
+from core.clock import ManualClock
+from core.vocabulary import Channel
 from subgraphs.ledger import handlers as ledger
 from tests.support.stack import Stack, make_settings
 

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from subgraphs.kernel.auth import Role, issue_token
+from core.auth import Role, issue_token
 from subgraphs.kernel.events import subject_for
 from tests.support.stack import Stack, make_settings
 

@@ -11,7 +11,7 @@ import tracemalloc
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
-from subgraphs.kernel.auth import Role
+from core.auth import Role
 from subgraphs.kernel.events import subject_for
 from tests.support.stack import Stack
 

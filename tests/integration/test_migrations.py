@@ -11,10 +11,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from core.settings import SUBGRAPHS
 from subgraphs.kernel.db import create_engine
 from subgraphs.kernel.host import load_spec
 from subgraphs.kernel.migrations import migrate
-from subgraphs.kernel.settings import SUBGRAPHS
 
 
 def _differences(connection, metadata):  # noqa: ANN001, ANN202 - run inside run_sync

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from subgraphs.kernel.auth import Role
+from core.auth import Role
 from tests.support.stack import Stack, make_settings
 
 from .test_end_to_end import LINES

@@ -20,17 +20,17 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from core.auth import Principal, Role
+from core.clock import ManualClock
+from core.errors import ErrorCode, LoyaltyError, Unavailable
+from core.settings import Settings
+from core.vocabulary import Channel
 from seed.loader import InProcessLedger
 from seed.program import POINTS_POLICY, TIERS
-from subgraphs.kernel.auth import Principal, Role
 from subgraphs.kernel.client import ServiceClient
-from subgraphs.kernel.clock import ManualClock
 from subgraphs.kernel.db import create_engine
-from subgraphs.kernel.errors import ErrorCode, LoyaltyError, Unavailable
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.settings import Settings
-from subgraphs.kernel.vocabulary import Channel
 from subgraphs.ledger import handlers as ledger_handlers
 from subgraphs.rewards import handlers as rewards
 from subgraphs.rewards.adapters import repository

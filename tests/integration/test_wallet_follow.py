@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from subgraphs.kernel.auth import Role, issue_token
+from core.auth import Role, issue_token
 from subgraphs.kernel.events import subject_for
 from tests.support.stack import Stack
 from wallet_ui.live import SignedOut, follow_wallet

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from subgraphs.kernel.auth import Role
+from core.auth import Role
 from tests.support.graphql import post
 from tests.support.processes import ProcessStack
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import asyncpg
 import pytest
 
-from subgraphs.kernel.auth import Role
-from subgraphs.kernel.settings import SUBGRAPHS
+from core.auth import Role
+from core.settings import SUBGRAPHS
 from tests.support.graphql import subscribe
 from tests.support.net import wait_http_ok
 from tests.support.processes import SupervisedStack

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from subgraphs.kernel import graphql_ws
+from core import graphql_ws
 
 
 @dataclass

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import asyncpg
 
+from core.settings import SUBGRAPHS, Settings
 from subgraphs.kernel.bus.nats import NatsJetStreamBus
 from subgraphs.kernel.events import Event
-from subgraphs.kernel.settings import SUBGRAPHS, Settings
 
 from .net import free_ports, wait_http_ok
 from .stack import Stack

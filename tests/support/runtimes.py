@@ -11,13 +11,13 @@ from typing import Any
 import asyncpg
 import pytest
 
+from core.clock import Clock
+from core.settings import Settings
 from subgraphs.kernel.bus import EventBus
 from subgraphs.kernel.bus.memory import InProcessBus
-from subgraphs.kernel.clock import Clock
 from subgraphs.kernel.host import load_spec
 from subgraphs.kernel.migrations import migrate
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.settings import Settings
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Parametrize a fixture with this: the PostgreSQL case is marked like the other scale-out tests.

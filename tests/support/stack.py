@@ -12,15 +12,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from core.auth import Role, issue_token
+from core.clock import Clock
+from core.serving import ServerGroup
+from core.settings import SUBGRAPHS, Settings
 from gateway.app import create_gateway_app
 from seed.loader import seed
-from subgraphs.kernel.auth import Role, issue_token
-from subgraphs.kernel.clock import Clock
 from subgraphs.kernel.db import create_engine
 from subgraphs.kernel.events import Event, subject_for
 from subgraphs.kernel.host import SubgraphHost
-from subgraphs.kernel.serving import ServerGroup
-from subgraphs.kernel.settings import SUBGRAPHS, Settings
 
 from . import graphql
 from .net import free_ports

@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from subgraphs.kernel.auth import SERVICE_KEY_ID, Principal, Role, issue_token, verify_token
-from subgraphs.kernel.errors import Unauthenticated
-from subgraphs.kernel.settings import DEV_JWT_SECRET, DEV_SERVICE_JWT_SECRET, Settings
+from core.auth import SERVICE_KEY_ID, Principal, Role, issue_token, verify_token
+from core.errors import Unauthenticated
+from core.settings import DEV_JWT_SECRET, DEV_SERVICE_JWT_SECRET, Settings
 
 STRONG = "x" * 32
 OTHER_STRONG = "y" * 32

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
+from core.errors import BadUserInput
 from subgraphs.kernel.bounds import (
     MAX_ID_LENGTH,
     MAX_INT,
@@ -14,7 +15,6 @@ from subgraphs.kernel.bounds import (
     check_length,
     check_sku,
 )
-from subgraphs.kernel.errors import BadUserInput
 
 
 def _refused(call, *args):

@@ -13,8 +13,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from core import graphiql
+from core.settings import Settings
 from gateway.app import create_gateway_app
-from subgraphs.kernel.settings import Settings
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 

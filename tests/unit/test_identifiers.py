@@ -1,8 +1,8 @@
 import pytest
 
-from subgraphs.kernel.errors import BadUserInput
+from core.errors import BadUserInput
+from core.vocabulary import IdentifierKind
 from subgraphs.kernel.identifiers import normalize_email, normalize_identifier, normalize_phone
-from subgraphs.kernel.vocabulary import IdentifierKind
 
 
 @pytest.mark.parametrize(

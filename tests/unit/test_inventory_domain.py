@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import BadUserInput
 from subgraphs.inventory.domain import (
     ONE_SIZE,
     Product,
@@ -12,7 +13,6 @@ from subgraphs.inventory.domain import (
     validate_product,
 )
 from subgraphs.kernel.bounds import MAX_INT
-from subgraphs.kernel.errors import BadUserInput
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import jwt
 import pytest
 from graphql import GraphQLError, GraphQLSyntaxError, parse
 
-from subgraphs.kernel.auth import (
+from core.auth import (
     Principal,
     Role,
     bearer_token,
@@ -15,11 +15,11 @@ from subgraphs.kernel.auth import (
     require_staff,
     verify_token,
 )
-from subgraphs.kernel.errors import BadUserInput, ErrorCode, Forbidden, NotFound, Unauthenticated
+from core.errors import BadUserInput, ErrorCode, Forbidden, NotFound, Unauthenticated
+from core.settings import Settings
 from subgraphs.kernel.events import Event, subject_for, subject_matches
 from subgraphs.kernel.graphql import error_code, with_error_code
 from subgraphs.kernel.pagination import MAX_PAGE_SIZE, check_page_size, decode_cursor, encode_cursor
-from subgraphs.kernel.settings import Settings
 
 # --- events -------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from subgraphs.kernel.errors import BadUserInput, Conflict
-from subgraphs.kernel.vocabulary import Channel
+from core.errors import BadUserInput, Conflict
+from core.vocabulary import Channel
 from subgraphs.ledger.domain import (
     MAX_BALANCE,
     Account,

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subgraphs.kernel.errors import Conflict
-from subgraphs.kernel.vocabulary import Channel
+from core.errors import Conflict
+from core.vocabulary import Channel
 from subgraphs.ledger.domain import (
     Account,
     EntryKind,

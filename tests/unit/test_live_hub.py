@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from core.errors import Unavailable
 from subgraphs.kernel.bus.memory import InProcessBus
-from subgraphs.kernel.errors import Unavailable
 from subgraphs.kernel.events import Event, subject_for
 from subgraphs.kernel.live import SUBSCRIBER_QUEUE_SIZE, LiveHub, RecentIds
 

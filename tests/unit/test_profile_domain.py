@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from subgraphs.kernel.errors import BadUserInput, Forbidden
-from subgraphs.kernel.vocabulary import Channel, IdentifierKind
+from core.errors import BadUserInput, Forbidden
+from core.vocabulary import Channel, IdentifierKind
 from subgraphs.profile.domain import Consents, Identity, MemberStatus, check_consent_changes, enroll, member_facts
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)

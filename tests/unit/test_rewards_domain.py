@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from subgraphs.kernel.errors import BadUserInput
-from subgraphs.kernel.vocabulary import Channel
+from core.errors import BadUserInput
+from core.vocabulary import Channel
 from subgraphs.rewards.domain import (
     MAX_LINES,
     Basket,

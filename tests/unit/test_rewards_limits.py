@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import BadUserInput
+from core.vocabulary import Channel
 from subgraphs.kernel.bounds import MAX_INT
-from subgraphs.kernel.errors import BadUserInput
-from subgraphs.kernel.vocabulary import Channel
 from subgraphs.rewards.domain import (
     MAX_UNIT_PRICE,
     Basket,

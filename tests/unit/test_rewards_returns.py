@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from subgraphs.kernel.errors import BadUserInput, Conflict
-from subgraphs.kernel.vocabulary import Channel
+from core.errors import BadUserInput, Conflict
+from core.vocabulary import Channel
 from subgraphs.rewards.domain import (
     MAX_QUANTITY,
     Basket,

@@ -12,12 +12,12 @@ import httpx
 import orjson
 import pytest
 
+from core.settings import Settings
 from subgraphs.kernel.app import create_subgraph_app
 from subgraphs.kernel.bus import create_bus
 from subgraphs.kernel.host import load_spec
 from subgraphs.kernel.limits import subgraph_limits, subgraph_max_body_bytes
 from subgraphs.kernel.runtime import Runtime
-from subgraphs.kernel.settings import Settings
 
 PROD = {"env": "prod", "jwt_secret": "a-real-secret-for-this-test-and-long-enough"}
 

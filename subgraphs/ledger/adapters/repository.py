@@ -8,8 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.vocabulary import Channel
 from subgraphs.kernel.db import UnitOfWork, row_of
-from subgraphs.kernel.vocabulary import Channel
 
 from ..domain import Account, Entry, EntryKind, Lot, Policy, Tier
 from .tables import accounts, earning_lines, entries, line_reversals, lots, postings, program, tiers

@@ -5,8 +5,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from core.vocabulary import Channel
 from subgraphs.kernel.client import ServiceClient
-from subgraphs.kernel.vocabulary import Channel
 
 from ..domain import LineResult, ReturnedLine
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.vocabulary import Channel, IdentifierKind
 from subgraphs.kernel.db import UnitOfWork
-from subgraphs.kernel.vocabulary import Channel, IdentifierKind
 
 from ..domain import Evaluation, ReturnedLine, ReturnRequest, evaluation_facts, evaluation_from_facts
 from .tables import catalogue, member_identifiers, members, purchases, returns

@@ -49,15 +49,16 @@ def gateway_url() -> str:
     return get_settings().gateway_http_url()
 
 
-async def query(token: str, document: str, variables: dict[str, Any] | None = None, *,
+async def query(token: str | None, document: str, variables: dict[str, Any] | None = None, *,
                 url: str | None = None) -> dict[str, Any]:
+    """One operation through the gateway, as the member of `token` (None: anonymous)."""
+    headers = {"accept": "application/graphql-response+json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
     async with httpx.AsyncClient(timeout=10.0) as client:
         try:
-            response = await client.post(
-                url or gateway_url(),
-                json={"query": document, "variables": variables or {}},
-                headers={"authorization": f"Bearer {token}", "accept": "application/graphql-response+json"},
-            )
+            response = await client.post(url or gateway_url(), json={"query": document, "variables": variables or {}},
+                                         headers=headers)
         except httpx.HTTPError as error:
             raise GatewayError("the gateway cannot be reached") from error
     body = response.json()
@@ -73,17 +74,7 @@ DEV_SIGN_IN = "mutation($email: String!) { devSignIn(email: $email) { token memb
 async def dev_sign_in(email: str) -> tuple[str, str]:
     """Demo sign-in: the platform (profile, dev profile only) issues the member's token;
     the wallet holds no signing secret. Returns (member id, token)."""
-    async with httpx.AsyncClient(timeout=10.0) as client:
-        try:
-            response = await client.post(gateway_url(), json={"query": DEV_SIGN_IN, "variables": {"email": email}},
-                                         headers={"accept": "application/graphql-response+json"})
-        except httpx.HTTPError as error:
-            raise GatewayError("the gateway cannot be reached") from error
-    body = response.json()
-    if body.get("errors"):
-        first = body["errors"][0]
-        raise GatewayError(first.get("message", "error"), (first.get("extensions") or {}).get("code"))
-    signed_in = body["data"]["devSignIn"]
+    signed_in = (await query(None, DEV_SIGN_IN, {"email": email}))["devSignIn"]
     return signed_in["member"]["id"], signed_in["token"]
 
 

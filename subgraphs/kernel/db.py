@@ -169,14 +169,6 @@ def claim_sqlite_writer(url: str) -> int | None:
 class WriterConflict(RuntimeError):
     """Another process serves (and writes) this embedded database."""
 
-    @asynccontextmanager
-    async def _writer(self) -> AsyncIterator[None]:
-        if self._write_lock is None:
-            yield
-            return
-        async with self._write_lock:
-            yield
-
 
 class UnitOfWork:
     """One transaction: state changes and the events they cause commit together.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -75,16 +76,13 @@ class OutboxRelay:
             rows = (await connection.execute(self._unpublished())).all()
         if not rows:
             return 0
-        published: list[int] = []
-        try:
-            for seq, body in rows:
-                await self.bus.publish(Event.from_json(body))
-                published.append(seq)
-        finally:
-            if published:
-                async with self.db.unit_of_work() as uow:
-                    await self._mark(uow, published)
-                    await uow.commit()
+        published, failure = await self._publish_rows(rows)
+        if published:
+            async with self.db.unit_of_work() as uow:
+                await self._mark(uow, published)
+                await uow.commit()
+        if failure is not None:
+            raise failure
         return len(published)
 
     async def _publish_claimed_batch(self) -> int:
@@ -93,16 +91,25 @@ class OutboxRelay:
             rows = (await uow.execute(self._unpublished().with_for_update(skip_locked=True))).all()
             if not rows:
                 return 0
-            published: list[int] = []
-            try:
-                for seq, body in rows:
-                    await self.bus.publish(Event.from_json(body))
-                    published.append(seq)
-            finally:
-                if published:
-                    await self._mark(uow, published)
-                    await uow.commit()
+            published, failure = await self._publish_rows(rows)
+            if published:
+                await self._mark(uow, published)
+                await uow.commit()
+        if failure is not None:
+            raise failure
         return len(published)
+
+    async def _publish_rows(self, rows: list[Any]) -> tuple[list[int], Exception | None]:
+        """Publish rows in order, up to the first failure: what went out (to be marked) and
+        the failure (raised once they are marked)."""
+        published: list[int] = []
+        for seq, body in rows:
+            try:
+                await self.bus.publish(Event.from_json(body))
+            except Exception as error:  # noqa: BLE001 - the caller marks what went out, then raises it
+                return published, error
+            published.append(seq)
+        return published, None
 
     async def _mark(self, uow: UnitOfWork, seqs: list[int]) -> None:
         outbox = self.db.outbox

@@ -22,11 +22,11 @@ from gateway.supergraph.compose import SubgraphSource, compose
 from gateway.supergraph.model import Supergraph
 from subgraphs.kernel.host import load_spec
 from subgraphs.kernel.limits import subgraph_limits
-from wallet_ui.gateway import FIND_BY_EMAIL, WALLET_QUERY, WALLET_UPDATES
+from wallet_ui.gateway import DEV_SIGN_IN, WALLET_QUERY, WALLET_UPDATES
 
 from .conftest import all_scenarios
 
-LOYALTY_QUERIES = [WALLET_QUERY, WALLET_UPDATES, FIND_BY_EMAIL,
+LOYALTY_QUERIES = [WALLET_QUERY, WALLET_UPDATES, DEV_SIGN_IN,
                    '{ product(sku: "CAP-TRAIL") { name stock(storeId: "st_portland") { store { name } available } } }',
                    "{ tiers { id name } stores { id name city } }"]
 

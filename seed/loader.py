@@ -15,7 +15,7 @@ from subgraphs.inventory import handlers as inventory
 from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.runtime import Runtime
 from subgraphs.ledger import handlers as ledger
-from subgraphs.profile import handlers as profile
+from subgraphs.profile.handlers import members as profile
 from subgraphs.rewards import domain as rewards_domain
 from subgraphs.rewards import handlers as rewards
 from subgraphs.rewards.domain import LineResult, ReturnedLine

@@ -12,12 +12,12 @@ from subgraphs.kernel.graphql import Channel, IdentifierKind, LoyaltyInfo, make_
 
 from . import domain, handlers
 
-MemberStatus = strawberry.enum(domain.MemberStatus)
+MemberStatus = strawberry.enum(domain.members.MemberStatus)
 
 
-def _members(info: LoyaltyInfo) -> DataLoader[str, domain.Member | None]:
+def _members(info: LoyaltyInfo) -> DataLoader[str, domain.members.Member | None]:
     runtime = info.context.runtime
-    return info.context.loader("members", lambda: DataLoader(lambda ids: handlers.members_by_id(runtime, ids)))
+    return info.context.loader("members", lambda: DataLoader(lambda ids: handlers.members.members_by_id(runtime, ids)))
 
 
 @strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
@@ -63,7 +63,7 @@ class Member:
         return Store(id=strawberry.ID(self.home_store_id)) if self.home_store_id else None
 
     @classmethod
-    def from_domain(cls, member: domain.Member) -> Member:
+    def from_domain(cls, member: domain.members.Member) -> Member:
         c = member.consents
         return cls(
             id=strawberry.ID(member.id),
@@ -122,16 +122,16 @@ class EnrollMemberInput:
 class Query:
     @strawberry.field(description="The member of the bearer token.")
     async def me(self, info: LoyaltyInfo) -> Member | None:
-        member = await handlers.me(info.context.runtime, info.context.principal)
+        member = await handlers.members.me(info.context.runtime, info.context.principal)
         return Member.from_domain(member) if member else None
 
     @strawberry.field(description="Staff, or the member themself.")
     async def member(self, info: LoyaltyInfo, id: strawberry.ID) -> Member | None:
-        return Member.from_domain(await handlers.get_member(info.context.runtime, info.context.principal, id))
+        return Member.from_domain(await handlers.members.get_member(info.context.runtime, info.context.principal, id))
 
     @strawberry.field(description="Till and agent lookup by any identifier; null when nobody has it.")
     async def lookup_member(self, info: LoyaltyInfo, kind: IdentifierKind, value: str) -> Member | None:
-        member = await handlers.lookup_member(info.context.runtime, info.context.principal, kind, value)
+        member = await handlers.members.lookup_member(info.context.runtime, info.context.principal, kind, value)
         return Member.from_domain(member) if member else None
 
 
@@ -146,12 +146,12 @@ class Mutation:
     @strawberry.mutation(description="Dev profile only (refused in prod): a member token for a demo member's email, "
                                      "so that no client holds a signing secret.")
     async def dev_sign_in(self, info: LoyaltyInfo, email: str) -> DevSignIn:
-        member, token = await handlers.dev_sign_in(info.context.runtime, email)
+        member, token = await handlers.members.dev_sign_in(info.context.runtime, email)
         return DevSignIn(token=token, member=Member.from_domain(member))
 
     @strawberry.mutation
     async def enroll_member(self, info: LoyaltyInfo, input: EnrollMemberInput) -> Member:
-        member = await handlers.enroll_member(
+        member = await handlers.members.enroll_member(
             info.context.runtime,
             info.context.principal,
             channel=input.channel,
@@ -167,7 +167,7 @@ class Mutation:
 
     @strawberry.mutation
     async def update_consents(self, info: LoyaltyInfo, member_id: strawberry.ID, input: ConsentsInput) -> Member:
-        member = await handlers.update_consents(
+        member = await handlers.members.update_consents(
             info.context.runtime, info.context.principal, member_id, input.changes()
         )
         return Member.from_domain(member)

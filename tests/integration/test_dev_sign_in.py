@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import Forbidden
-from subgraphs.profile import handlers as profile
+from subgraphs.profile.handlers import members as profile
 from tests.support.runtimes import runtime_on
 from tests.support.stack import Stack
 

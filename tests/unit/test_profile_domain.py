@@ -4,7 +4,14 @@ import pytest
 
 from core.errors import BadUserInput, Forbidden
 from core.vocabulary import Channel, IdentifierKind
-from subgraphs.profile.domain import Consents, Identity, MemberStatus, check_consent_changes, enroll, member_facts
+from subgraphs.profile.domain.members import (
+    Consents,
+    Identity,
+    MemberStatus,
+    check_consent_changes,
+    enroll,
+    member_facts,
+)
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 

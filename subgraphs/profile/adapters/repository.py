@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from subgraphs.kernel.db import UnitOfWork
 
-from ..domain import Channel, Consents, IdentifierKind, Identity, Member, MemberStatus
+from ..domain.members import Channel, Consents, IdentifierKind, Identity, Member, MemberStatus
 from .tables import identities, members
 
 

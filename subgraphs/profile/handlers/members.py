@@ -22,13 +22,13 @@ from subgraphs.kernel.events import Event
 from subgraphs.kernel.identifiers import normalize_identifier
 from subgraphs.kernel.runtime import Runtime
 
-from . import domain
-from .adapters import repository
-from .domain import Channel, IdentifierKind, Member
+from ..adapters import repository
+from ..domain import members as rules
+from ..domain.members import Channel, IdentifierKind, Member
 
 SOURCE = "profile"
 ENROLLING_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
-# Staff record consents on a member's behalf under domain.check_consent_changes.
+# Staff record consents on a member's behalf under rules.check_consent_changes.
 STAFF_CONSENT_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN)
 
 
@@ -46,7 +46,7 @@ async def enroll_member(
     consents: dict[str, bool | None] | None = None,
 ) -> Member:
     who = require_role(principal, *ENROLLING_ROLES)
-    member = domain.enroll(
+    member = rules.enroll(
         member_id=new_id("mbr"),
         now=runtime.clock.now(),
         channel=channel,
@@ -72,7 +72,7 @@ async def enroll_member(
                     type="MemberEnrolled",
                     source=SOURCE,
                     member_id=member.id,
-                    payload={**domain.member_facts(member), "channel": str(channel)},
+                    payload={**rules.member_facts(member), "channel": str(channel)},
                 )
             )
             await uow.commit()
@@ -147,7 +147,7 @@ async def update_consents(
         if member_id not in found:
             raise NotFound(f"no member {member_id}")
         member = found[member_id]
-        domain.check_consent_changes(member.consents, changes, by_staff=who.role in STAFF_CONSENT_ROLES)
+        rules.check_consent_changes(member.consents, changes, by_staff=who.role in STAFF_CONSENT_ROLES)
         consents = member.consents.changed(runtime.clock.now(), **changes)
         if consents == member.consents:
             return member

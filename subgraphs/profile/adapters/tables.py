@@ -1,10 +1,12 @@
 """Profile's tables (SQLAlchemy Core). Migrations in ../migrations follow this file."""
 import sqlalchemy as sa
 
+from subgraphs.kernel.aliases import alias_table
 from subgraphs.kernel.db import UtcDateTime, messaging_tables
 
 metadata = sa.MetaData()
 outbox, inbox = messaging_tables(metadata)
+member_aliases = alias_table(metadata)  # merged members: absorbed id -> survivor (kernel/aliases.py)
 
 members = sa.Table(
     "members",

@@ -1,0 +1,104 @@
+"""Merged members, as every subgraph knows them.
+
+When profile merges two members (`MembersMerged`), the absorbed member's id
+keeps working everywhere: each subgraph records `absorbed -> survivor` in its
+own `member_aliases` table (event-carried state: no subgraph asks profile), and
+reads a member id through `current_member_id` first. A member merged twice (A
+into B, then B into C) is followed along the chain; unmerging removes one link
+(`MembersUnmerged`), so the chain is never rewritten and each merge can be
+undone on its own.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.auth import Principal, Role, require_principal
+from core.errors import Forbidden
+
+from .db import UnitOfWork, UtcDateTime
+
+# A chain longer than this is a bug (merges per member are capped well below it), not data to follow.
+MAX_CHAIN = 64
+
+
+def alias_table(metadata: sa.MetaData) -> sa.Table:
+    """The `member_aliases` table, added to every subgraph's schema."""
+    return sa.Table(
+        "member_aliases",
+        metadata,
+        sa.Column("absorbed_id", sa.String(40), primary_key=True),
+        sa.Column("survivor_id", sa.String(40), nullable=False, index=True),
+        sa.Column("merge_id", sa.String(40), nullable=False, unique=True),
+        sa.Column("merged_at", UtcDateTime(), nullable=False),
+    )
+
+
+# The statements below name the table through this copy; each subgraph's own metadata holds an
+# identical one (alias_table), so that its migrations create it.
+_TABLE = alias_table(sa.MetaData())
+
+
+async def current_member_id(connection: AsyncConnection, member_id: str) -> str:
+    """The member an id names now: itself, or the member it was merged into (followed along a chain)."""
+    table = _TABLE
+    current = member_id
+    for _ in range(MAX_CHAIN):
+        survivor = await connection.scalar(sa.select(table.c.survivor_id).where(table.c.absorbed_id == current))
+        if survivor is None:
+            return current
+        current = survivor
+    raise RuntimeError(f"member alias chain from {member_id} is longer than {MAX_CHAIN}")
+
+
+async def current_member_ids(connection: AsyncConnection, member_ids: Iterable[str]) -> dict[str, str]:
+    """`current_member_id` for many ids: one query per chain step, not per id."""
+    table = _TABLE
+    resolved = {member_id: member_id for member_id in member_ids}
+    pending = set(resolved.values())
+    for _ in range(MAX_CHAIN):
+        if not pending:
+            return resolved
+        rows = dict((await connection.execute(
+            sa.select(table.c.absorbed_id, table.c.survivor_id).where(table.c.absorbed_id.in_(sorted(pending)))
+        )).all())
+        if not rows:
+            return resolved
+        for original, current in resolved.items():
+            if current in rows:
+                resolved[original] = rows[current]
+        pending = set(rows.values())
+    raise RuntimeError(f"a member alias chain is longer than {MAX_CHAIN}")
+
+
+async def absorbed_into(connection: AsyncConnection, survivor_id: str) -> list[str]:
+    """The ids merged straight into this member (one step of the chain)."""
+    table = _TABLE
+    return list(await connection.scalars(sa.select(table.c.absorbed_id).where(table.c.survivor_id == survivor_id)))
+
+
+async def record_merge(uow: UnitOfWork, *, absorbed_id: str, survivor_id: str, merge_id: str, at: datetime) -> bool:
+    """Remember a merge; False when it was already remembered (a redelivered event)."""
+    return await uow.insert_ignoring_conflicts(_TABLE, {"absorbed_id": absorbed_id, "survivor_id": survivor_id,
+                                                        "merge_id": merge_id, "merged_at": at})
+
+
+async def forget_merge(uow: UnitOfWork, merge_id: str) -> bool:
+    """Undo one merge's link; False when there was none (already undone)."""
+    result = await uow.execute(_TABLE.delete().where(_TABLE.c.merge_id == merge_id))
+    return result.rowcount > 0
+
+
+async def require_member_access(connection: AsyncConnection, principal: Principal | None, member_id: str) -> str:
+    """Staff, or the member themself, where either id may be an absorbed one (an old token,
+    an old link): returns the member id as it is now."""
+    who = require_principal(principal)
+    current = await current_member_id(connection, member_id)
+    if who.is_staff:
+        return current
+    if who.role is Role.MEMBER and await current_member_id(connection, who.subject) == current:
+        return current
+    raise Forbidden("a member may only see their own data")

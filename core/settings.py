@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # websockets and event streams; enforced by the gateway and again by every subgraph.
     live_max_operations_per_connection: int = 50
     live_max_operations_per_principal: int = 100
+    # Privacy (README "Privacy"): how long published events and the staff access log are kept.
+    outbox_retention_hours: float = 24.0  # published outbox rows (event bodies carry personal data) are then deleted
+    bus_max_age_hours: float = 168.0  # NATS JetStream keeps events this long (a subgraph down longer misses them)
+    access_log_retention_days: int = 730  # entries of the staff access log are kept this long
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_urls.get(subgraph, self.database_url)
@@ -130,6 +134,11 @@ class Settings(BaseSettings):
         if not 0 < self.checkout_max_age_days <= 3650 or not 0 <= self.checkout_max_clock_skew_seconds <= 86400:
             raise ValueError("LOYALTY_CHECKOUT_MAX_AGE_DAYS is 1 to 3650 and LOYALTY_CHECKOUT_MAX_CLOCK_SKEW_SECONDS "
                              "0 to 86400 (the ledger refuses earnings further from now)")
+        if self.outbox_retention_hours < 0 or self.access_log_retention_days < 1:
+            raise ValueError("LOYALTY_OUTBOX_RETENTION_HOURS is 0 or more, LOYALTY_ACCESS_LOG_RETENTION_DAYS 1 or more")
+        if self.bus_max_age_hours < 1:
+            raise ValueError("LOYALTY_BUS_MAX_AGE_HOURS is at least 1 (longer than the stream's 10-minute "
+                             "publish dedup window)")
         if self.separate_processes and self.bus_url.startswith("memory"):
             raise ValueError("LOYALTY_SEPARATE_PROCESSES needs a shared bus (LOYALTY_BUS_URL=nats://...)")
 

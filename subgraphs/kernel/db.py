@@ -58,12 +58,16 @@ def messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("body", sa.LargeBinary, nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("published_at", UtcDateTime(), nullable=True),
+        # The member an event is about (the envelope's member_id): an erasure deletes that
+        # member's rows, whose bodies may carry personal data (kernel/privacy.py).
+        sa.Column("member_id", sa.String(40), nullable=True),
         sa.Index(
             "ix_outbox_unpublished",
             "seq",
             sqlite_where=sa.text("published_at IS NULL"),
             postgresql_where=sa.text("published_at IS NULL"),
         ),
+        sa.Index("ix_outbox_member", "member_id"),
     )
     inbox = sa.Table(
         "inbox",
@@ -81,6 +85,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=0")  # no waiting inside SQLite: sqlite_inloop retries without blocking
+    # Deleted and overwritten content is zeroed on disk, not left in free space for anyone reading
+    # the file: an erased member's data must really be gone (README "Privacy").
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -112,6 +119,8 @@ class Database:
         self.inbox = metadata.tables["inbox"]
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self.outbox_written = asyncio.Event()
+        # SQLite: whether the WAL may still hold pages from before an erasure (see compact()).
+        self.compaction_pending = self.is_sqlite
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -125,6 +134,25 @@ class Database:
     async def dispose(self) -> None:
         self.release_writer()
         await self.engine.dispose()
+
+    async def compact(self, *, attempts: int = 40, pause_seconds: float = 0.05) -> bool:
+        """SQLite: copy the write-ahead log into the database file and truncate it to zero
+        bytes, so that page images from before a deletion (an erasure) survive in neither
+        file (deleted content itself is zeroed: `secure_delete`). A reader holding an older
+        snapshot makes SQLite refuse; retried `attempts` times, then left pending for the
+        next try (`compaction_pending`). True when done; PostgreSQL needs nothing here."""
+        if not self.is_sqlite:
+            return True
+        self.compaction_pending = True
+        for attempt in range(attempts):
+            async with self._writer(), self.engine.connect() as connection:
+                busy = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
+            if not busy:
+                self.compaction_pending = False
+                return True
+            if attempt + 1 < attempts:
+                await asyncio.sleep(pause_seconds)
+        return False
 
     _writer_claim: int | None = None
 
@@ -250,7 +278,8 @@ class UnitOfWork:
             await self.connection.execute(
                 self.db.outbox.insert(),
                 [
-                    {"event_id": e.id, "subject": e.subject, "body": e.to_json(), "created_at": now}
+                    {"event_id": e.id, "subject": e.subject, "body": e.to_json(), "created_at": now,
+                     "member_id": e.member_id}
                     for e in self._events
                 ],
             )

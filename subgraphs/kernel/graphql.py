@@ -25,6 +25,7 @@ from core.errors import BadUserInput, ErrorCode, LoyaltyError
 
 from .document_cache import DocumentCache
 from .limits import OperationLimits
+from .privacy import ErasedMembers
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -240,8 +241,9 @@ def make_schema(
         federation_version=FEDERATION_VERSION,
         execution_context_class=PerEventContext,
         # Gateways send the same few operations again and again: parse and validate each once
-        # (DocumentCache, bounded in bytes); OperationLimits measures the validated operation.
-        extensions=[ErrorCodes, DocumentCache, OperationLimits],
+        # (DocumentCache, bounded in bytes); OperationLimits measures the validated operation;
+        # ErasedMembers refuses the tokens of members whose data was erased.
+        extensions=[ErrorCodes, DocumentCache, OperationLimits, ErasedMembers],
     )
 
 

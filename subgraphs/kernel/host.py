@@ -21,6 +21,7 @@ from .app import create_subgraph_app
 from .bus import EventBus, create_bus
 from .migrations import migrate
 from .outbox import OutboxRelay
+from .privacy import KERNEL_JOBS
 from .runtime import Job, Runtime, SubgraphSpec
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ class SubgraphHost:
     def __init__(self, names: Sequence[str], settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.bus: EventBus = create_bus(settings.bus_url, stream=settings.bus_stream,
-                                        namespace=settings.bus_namespace)
+                                        namespace=settings.bus_namespace,
+                                        max_age_seconds=settings.bus_max_age_hours * 3600)
         self.runtimes = [Runtime(load_spec(n), settings, self.bus, clock) for n in names]
         self.relays = [OutboxRelay(rt.db, self.bus) for rt in self.runtimes]
         self.servers = ServerGroup()
@@ -66,7 +68,7 @@ class SubgraphHost:
         for relay in self.relays if relays else ():
             relay.start()
         for rt in self.runtimes if jobs else ():
-            for job in rt.spec.jobs:
+            for job in (*rt.spec.jobs, *KERNEL_JOBS):
                 self._tasks.append(asyncio.create_task(_run_job(rt, job), name=f"job:{rt.name}:{job.name}"))
         for rt in self.runtimes:
             self.servers.add(

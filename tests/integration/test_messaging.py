@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from subgraphs.kernel.bus import create_bus
 from subgraphs.kernel.bus.memory import InProcessBus
 from subgraphs.kernel.bus.nats import NatsJetStreamBus
 from subgraphs.kernel.db import Database, messaging_tables
@@ -190,3 +191,23 @@ async def test_idle_nats_consumers_log_nothing(caplog: pytest.LogCaptureFixture)
             await asyncio.wait_for(bus.close(), 10)
     assert [r.getMessage() for r in caplog.records if r.name.startswith(("subgraphs.kernel.bus", "nats"))
             and r.levelno >= logging.INFO] == []
+
+
+@pytest.mark.scaleout
+async def test_the_nats_stream_keeps_events_only_for_its_retention() -> None:
+    """Events may carry personal data (README "Privacy"): the stream deletes them after
+    LOYALTY_BUS_MAX_AGE_HOURS, and a stream created with another retention is updated."""
+    suffix = secrets.token_hex(4)
+    stream, namespace = f"LOYALTY_T{suffix}", f"loyaltyt{suffix}"
+    for hours in (168, 2):
+        bus = create_bus("nats://127.0.0.1:4222", stream=stream, namespace=namespace, max_age_seconds=hours * 3600)
+        await bus.start()
+        try:
+            info = await bus._js.stream_info(stream)  # type: ignore[attr-defined]
+            assert info.config.max_age == hours * 3600
+        finally:
+            if hours == 2:
+                await bus.delete_stream()  # type: ignore[attr-defined]
+            await bus.close()
+    with pytest.raises(ValueError, match="at least 600 s"):
+        create_bus("nats://127.0.0.1:4222", max_age_seconds=60)

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from subgraphs.kernel.aliases import alias_table
 from subgraphs.kernel.db import messaging_tables
+from subgraphs.kernel.privacy import erased_members_table
 
 metadata = sa.MetaData()
 outbox, inbox = messaging_tables(metadata)
@@ -36,3 +37,5 @@ stock = sa.Table(
     sa.CheckConstraint("available >= 0", name="ck_stock_available"),
     sa.CheckConstraint("reserved >= 0", name="ck_stock_reserved"),
 )
+
+erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py, inventory/privacy.py)

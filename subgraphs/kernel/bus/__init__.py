@@ -36,7 +36,9 @@ class EventBus(Protocol):
         """Live events from now on; the iterator ends when the bus closes."""
 
 
-def create_bus(url: str, *, stream: str = "LOYALTY", namespace: str = "loyalty") -> EventBus:
+def create_bus(url: str, *, stream: str = "LOYALTY", namespace: str = "loyalty",
+               max_age_seconds: float | None = None) -> EventBus:
+    """`max_age_seconds`: how long NATS keeps events (None: the bus's default, 7 days)."""
     if url.startswith("memory"):
         from .memory import InProcessBus
 
@@ -44,5 +46,6 @@ def create_bus(url: str, *, stream: str = "LOYALTY", namespace: str = "loyalty")
     if url.startswith("nats"):
         from .nats import NatsJetStreamBus
 
-        return NatsJetStreamBus(url, stream=stream, namespace=namespace)
+        retention = {} if max_age_seconds is None else {"max_age_seconds": max_age_seconds}
+        return NatsJetStreamBus(url, stream=stream, namespace=namespace, **retention)
     raise ValueError(f"unknown bus url {url!r} (expected memory:// or nats://host:port)")

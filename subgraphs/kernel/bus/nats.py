@@ -8,6 +8,12 @@ before it could mark the row, two replicas racing) is deduplicated by the
 server. Durable pull consumers give at-least-once delivery shared across the
 replicas of a subgraph; live listeners are plain core-NATS subscriptions,
 which see every message the stream captures.
+
+The stream keeps events for `max_age_seconds` (LOYALTY_BUS_MAX_AGE_HOURS, 7 days
+by default), then the server deletes them. Event bodies may carry personal data
+(MemberEnrolled carries names, email, phone), and an erasure cannot reach into
+the stream: that data stays there at most this long (README "Privacy"). A
+consumer that is away for longer misses the events that expired meanwhile.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from . import Handler
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 600.0
+DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600.0  # Settings.bus_max_age_hours' default
 FETCH_BATCH = 64
 FETCH_RETRY_SECONDS = 0.5
 FETCH_RETRY_MAX_SECONDS = 30.0
@@ -39,10 +46,15 @@ def _durable_name(durable: str, subject: str) -> str:
 
 
 class NatsJetStreamBus:
-    def __init__(self, url: str, stream: str = "LOYALTY", namespace: str = SUBJECT_PREFIX) -> None:
+    def __init__(self, url: str, stream: str = "LOYALTY", namespace: str = SUBJECT_PREFIX,
+                 max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS) -> None:
+        if max_age_seconds < DUPLICATE_WINDOW_SECONDS:
+            raise ValueError(f"the stream must keep events at least {DUPLICATE_WINDOW_SECONDS:.0f} s "
+                             "(its publish dedup window)")
         self.url = url
         self.stream = stream
         self.namespace = namespace
+        self.max_age_seconds = max_age_seconds
         self._nc: nats.NATS | None = None
         self._pending: list[tuple[str, str, Handler]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -56,6 +68,7 @@ class NatsJetStreamBus:
             name=self.stream,
             subjects=[f"{self.namespace}.>"],
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            max_age=self.max_age_seconds,
         )
         try:
             await self._js.stream_info(self.stream)

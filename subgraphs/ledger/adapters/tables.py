@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from subgraphs.kernel.aliases import alias_table
 from subgraphs.kernel.db import UtcDateTime, messaging_tables
+from subgraphs.kernel.privacy import erased_members_table
 
 metadata = sa.MetaData()
 outbox, inbox = messaging_tables(metadata)
@@ -123,3 +124,5 @@ earning_lines = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("points", sa.Integer, nullable=False),
 )
+
+erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py, ledger/privacy.py)

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from subgraphs.kernel.aliases import alias_table
 from subgraphs.kernel.db import UtcDateTime, messaging_tables
+from subgraphs.kernel.privacy import erased_members_table
 
 metadata = sa.MetaData()
 outbox, inbox = messaging_tables(metadata)
@@ -37,3 +38,5 @@ identities = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("linked_at", UtcDateTime(), nullable=False),
 )
+
+erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py)

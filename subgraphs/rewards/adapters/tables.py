@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from subgraphs.kernel.aliases import alias_table
 from subgraphs.kernel.db import UtcDateTime, messaging_tables
+from subgraphs.kernel.privacy import erased_members_table
 
 metadata = sa.MetaData()
 outbox, inbox = messaging_tables(metadata)
@@ -97,3 +98,5 @@ returns = sa.Table(
     sa.Index("ix_returns_unposted", "next_attempt_at", sqlite_where=sa.text("status = 'RECORDED'"),
              postgresql_where=sa.text("status = 'RECORDED'")),
 )
+
+erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py, rewards/privacy.py)

@@ -8,7 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from subgraphs.kernel.graphql import LoyaltyInfo, make_schema
 
-from . import domain, handlers
+from . import domain, handlers, privacy
 
 
 def _stores(info: LoyaltyInfo) -> DataLoader[str, domain.Store | None]:
@@ -100,6 +100,11 @@ class Query:
     @strawberry.field
     async def product(self, info: LoyaltyInfo, sku: strawberry.ID) -> Product | None:
         return await Product.resolve_reference(info, sku)
+
+    @strawberry.federation.field(inaccessible=True, description="Service role: inventory's part of a member's "
+                                                                "data export (JSON), for profile to gather.")
+    async def inventory_member_export(self, info: LoyaltyInfo, member_id: strawberry.ID) -> str:
+        return await privacy.export(info.context.runtime, info.context.principal, member_id)
 
 
 @strawberry.type

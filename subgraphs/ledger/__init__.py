@@ -2,7 +2,7 @@
 from subgraphs.kernel.events import subject_for
 from subgraphs.kernel.runtime import Consumer, Job, SubgraphSpec
 
-from . import handlers
+from . import handlers, privacy
 from .adapters.tables import metadata
 from .schema import schema
 
@@ -10,7 +10,10 @@ SPEC = SubgraphSpec(
     name="ledger",
     metadata=metadata,
     schema=schema,
-    consumers=(Consumer("accounts", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),),
+    consumers=(
+        Consumer("accounts", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),
+        privacy.CONSUMER,  # erasure: adjustment reasons go, the books stay
+    ),
     # Maturing, expiry and tier reviews; cheap when nothing is due.
     jobs=(Job("schedule", 30.0, handlers.run_schedule),),
 )

@@ -24,6 +24,7 @@ from subgraphs.kernel.bounds import MAX_INT, check_aware, check_id, check_int, c
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
 from subgraphs.kernel.events import Event, subject_for
 from subgraphs.kernel.pagination import check_page_size, decode_cursor
+from subgraphs.kernel.privacy import refuse_erased
 from subgraphs.kernel.runtime import Runtime
 
 from . import domain
@@ -381,9 +382,12 @@ async def adjust_points(
             return wallet.earn(kind=EntryKind.ADJUST, points=points, **common)  # type: ignore[arg-type]
         return wallet.spend(kind=EntryKind.ADJUST, points=-points, **common)  # type: ignore[arg-type]
 
+    async def not_erased(uow: UnitOfWork) -> None:  # a reason written after an erasure would never be erased
+        await refuse_erased(uow.connection, member_id)
+
     result = await _change(runtime, member_id=member_id, key=f"adjust:{idempotency_key}",
                            request=f"ADJUST:{points}:{_fingerprint(reason)}", actor=f"{who.role}:{who.subject}",
-                           apply=apply, must_exist=True)
+                           apply=apply, must_exist=True, check=not_erased)
     assert result.entry is not None
     return result.entry
 

@@ -11,7 +11,7 @@ from core.auth import require_member_access
 from subgraphs.kernel.graphql import Channel, LoyaltyInfo, make_schema
 from subgraphs.kernel.pagination import encode_cursor
 
-from . import domain, handlers
+from . import domain, handlers, privacy
 
 LedgerEntryKind = strawberry.enum(domain.EntryKind, name="LedgerEntryKind")
 WalletChange = strawberry.enum(domain.WalletChange, description="What a wallet update is about.")
@@ -249,6 +249,11 @@ class Query:
     @strawberry.field(description="The program's tiers, lowest first.")
     async def tiers(self, info: LoyaltyInfo) -> list[Tier]:
         return [Tier.from_domain(t) for t in domain.ordered((await _program(info)).tiers)]
+
+    @strawberry.federation.field(inaccessible=True, description="Service role: the ledger's part of a member's "
+                                                                "data export (JSON), for profile to gather.")
+    async def ledger_member_export(self, info: LoyaltyInfo, member_id: strawberry.ID) -> str:
+        return await privacy.export(info.context.runtime, info.context.principal, member_id)
 
 
 @strawberry.type

@@ -3,7 +3,7 @@ coupons and the catalogue come next)."""
 from subgraphs.kernel.events import subject_for
 from subgraphs.kernel.runtime import Consumer, Job, SubgraphSpec
 
-from . import handlers
+from . import handlers, privacy
 from .adapters.tables import metadata
 from .schema import schema
 
@@ -15,6 +15,7 @@ SPEC = SubgraphSpec(
         Consumer("members", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),
         Consumer("consents", subject_for("profile", "ConsentsChanged"), handlers.on_consents_changed),
         Consumer("catalogue", subject_for("inventory", "ProductChanged"), handlers.on_product_changed),
+        privacy.CONSUMER,  # erasure: identifiers go, a tombstone stays, the books stay
     ),
     jobs=(Job("resume-postings", 5.0, handlers.resume_postings),),
 )

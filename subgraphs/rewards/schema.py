@@ -8,7 +8,7 @@ import strawberry
 
 from subgraphs.kernel.graphql import Channel, IdentifierInput, LoyaltyInfo, make_schema
 
-from . import domain, handlers
+from . import domain, handlers, privacy
 
 EffectKind = strawberry.enum(domain.EffectKind)
 
@@ -131,6 +131,11 @@ class Query:
             info.context.runtime, info.context.principal, input.to_domain(), input.member_ref()
         )
         return BasketEvaluation.from_domain(evaluation)
+
+    @strawberry.federation.field(inaccessible=True, description="Service role: the engine's part of a member's "
+                                                                "data export (JSON), for profile to gather.")
+    async def rewards_member_export(self, info: LoyaltyInfo, member_id: strawberry.ID) -> str:
+        return await privacy.export(info.context.runtime, info.context.principal, member_id)
 
 
 @strawberry.type

@@ -17,6 +17,7 @@ from .tables import catalogue, member_identifiers, members, purchases, returns
 
 RECORDED = "RECORDED"
 POSTED = "POSTED"
+ERASED = "ERASED"  # profile's status of an erased member: a tombstone here (privacy.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +69,23 @@ async def remember_member(uow: UnitOfWork, member: KnownMember, identifiers: lis
     if not await uow.insert_ignoring_conflicts(members, {"member_id": member.member_id, **facts,
                                                           "profiling": member.profiling, "consents_at": as_of}):
         await uow.execute(members.update().where(members.c.member_id == member.member_id,
-                                                 _older(members.c.facts_at, as_of)).values(**facts))
+                                                 _older(members.c.facts_at, as_of),
+                                                 members.c.status.is_distinct_from(ERASED)).values(**facts))
         await set_profiling(uow, member.member_id, member.profiling, as_of)
+        if await uow.connection.scalar(sa.select(members.c.status)
+                                       .where(members.c.member_id == member.member_id)) == ERASED:
+            return  # erased: nothing personal comes back, whatever arrives late
     for kind, value in identifiers:
         await uow.insert_ignoring_conflicts(member_identifiers, {"kind": kind, "value": value,
                                                                   "member_id": member.member_id})
+
+
+async def forget_member(uow: UnitOfWork, member_id: str, as_of: datetime) -> None:
+    """An erased member: a tombstone (status ERASED, nothing personal) that no later fact replaces."""
+    facts = {"status": ERASED, "birthday": None, "home_store_id": None, "facts_at": as_of}
+    if not await uow.insert_ignoring_conflicts(members, {"member_id": member_id, **facts, "profiling": False,
+                                                          "consents_at": as_of}):
+        await uow.execute(members.update().where(members.c.member_id == member_id).values(**facts))
 
 
 async def set_profiling(uow: UnitOfWork, member_id: str, profiling: bool, as_of: datetime) -> None:

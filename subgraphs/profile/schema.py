@@ -20,6 +20,13 @@ def _members(info: LoyaltyInfo) -> DataLoader[str, domain.members.Member | None]
     return info.context.loader("members", lambda: DataLoader(lambda ids: handlers.members.members_by_id(runtime, ids)))
 
 
+def _viewed_members(info: LoyaltyInfo) -> DataLoader[str, domain.members.Member | None]:
+    """Members fetched as entities, each one staff read recorded in the access log."""
+    runtime, principal = info.context.runtime, info.context.principal
+    return info.context.loader("viewed-members", lambda: DataLoader(
+        lambda ids: handlers.privacy.members_viewed(runtime, principal, ids)))
+
+
 @strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
 class Store:
     id: strawberry.ID
@@ -44,6 +51,40 @@ class Consents:
     updated_at: datetime | None
 
 
+@strawberry.type(description="A staff member's read or change of a member's data.")
+class StaffAccess:
+    staff_id: str
+    role: str
+    at: datetime
+    action: str = strawberry.field(description="lookup, view, consents, adjustment, export or erasure")
+
+    @classmethod
+    def from_domain(cls, access: domain.privacy.StaffAccess) -> StaffAccess:
+        return cls(staff_id=access.staff_id, role=access.role, at=access.at, action=str(access.action))
+
+
+@strawberry.type(description="A member's erasure: complete when every subgraph has erased its part.")
+class ErasureRequest:
+    id: strawberry.ID
+    member_id: strawberry.ID
+    requested_at: datetime
+    completed_at: datetime | None
+    confirmed_by: list[str] = strawberry.field(description="The subgraphs that have erased their part so far.")
+
+    @classmethod
+    def from_domain(cls, request: domain.privacy.ErasureRequest) -> ErasureRequest:
+        return cls(id=strawberry.ID(request.id), member_id=strawberry.ID(request.member_id),
+                   requested_at=request.requested_at, completed_at=request.completed_at,
+                   confirmed_by=sorted(request.confirmed))
+
+
+@strawberry.type(description="Everything every subgraph holds on a member, as one JSON document.")
+class MemberExport:
+    member_id: strawberry.ID
+    generated_at: datetime
+    json: str
+
+
 @strawberry.federation.type(keys=["id"])
 class Member:
     id: strawberry.ID
@@ -61,6 +102,13 @@ class Member:
     @strawberry.field
     def home_store(self) -> Store | None:
         return Store(id=strawberry.ID(self.home_store_id)) if self.home_store_id else None
+
+    @strawberry.field(description="Which staff read or changed this member, newest first: for the member, "
+                                  "supervisors and admins.")
+    async def access_log(self, info: LoyaltyInfo, first: int | None = 50) -> list[StaffAccess]:
+        entries = await handlers.privacy.access_log(info.context.runtime, info.context.principal, self.id,
+                                                    50 if first is None else first)
+        return [StaffAccess.from_domain(e) for e in entries]
 
     @classmethod
     def from_domain(cls, member: domain.members.Member) -> Member:
@@ -86,7 +134,7 @@ class Member:
     @classmethod
     async def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID) -> Member | None:
         require_member_access(info.context.principal, id)
-        member = await _members(info).load(id)
+        member = await _viewed_members(info).load(id)
         return cls.from_domain(member) if member else None
 
 
@@ -134,6 +182,13 @@ class Query:
         member = await handlers.members.lookup_member(info.context.runtime, info.context.principal, kind, value)
         return Member.from_domain(member) if member else None
 
+    @strawberry.field(description="Everything every subgraph holds on the member (GDPR Art. 15/20): the member "
+                                  "themself, or staff.")
+    async def export_member_data(self, info: LoyaltyInfo, member_id: strawberry.ID) -> MemberExport:
+        export = await handlers.privacy.export_member_data(info.context.runtime, info.context.principal, member_id)
+        return MemberExport(member_id=strawberry.ID(export.member_id), generated_at=export.generated_at,
+                            json=export.json)
+
 
 @strawberry.type(description="A member token from the demo sign-in (dev profile only).")
 class DevSignIn:
@@ -171,6 +226,12 @@ class Mutation:
             info.context.runtime, info.context.principal, member_id, input.changes()
         )
         return Member.from_domain(member)
+
+    @strawberry.mutation(description="Erase the member (GDPR Art. 17) in every subgraph: the member themself, or a "
+                                     "supervisor or an admin. A repeat returns the same request.")
+    async def request_erasure(self, info: LoyaltyInfo, member_id: strawberry.ID) -> ErasureRequest:
+        request = await handlers.privacy.request_erasure(info.context.runtime, info.context.principal, member_id)
+        return ErasureRequest.from_domain(request)
 
 
 schema = make_schema(Query, Mutation)

@@ -39,4 +39,44 @@ identities = sa.Table(
     sa.Column("linked_at", UtcDateTime(), nullable=False),
 )
 
+# --- privacy (domain/privacy.py) -------------------------------------------------------------
+
 erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py)
+
+# One erasure per member: a repeated request finds this row.
+erasure_requests = sa.Table(
+    "erasure_requests",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("member_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("requested_by", sa.String(128), nullable=False),
+    sa.Column("completed_at", UtcDateTime()),  # set when every subgraph has confirmed
+)
+
+# Which subgraphs erased their part (MemberErased).
+erasure_confirmations = sa.Table(
+    "erasure_confirmations",
+    metadata,
+    sa.Column("request_id", sa.String(40), sa.ForeignKey("erasure_requests.id"), primary_key=True),
+    sa.Column("subgraph", sa.String(40), primary_key=True),
+    sa.Column("confirmed_at", UtcDateTime(), nullable=False),
+)
+
+# The staff access log: who on the staff read or changed a member, and when. Reads carry the
+# minute they fall in, so that one staff member reading one member is one entry a minute.
+# Kept LOYALTY_ACCESS_LOG_RETENTION_DAYS; an erasure keeps it (it holds ids and roles only).
+staff_access = sa.Table(
+    "staff_access",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("staff_id", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("read_minute", sa.Integer),
+    sa.UniqueConstraint("member_id", "staff_id", "read_minute", name="uq_staff_access_read"),
+    sa.Index("ix_staff_access_member", "member_id", "at"),
+    sa.Index("ix_staff_access_at", "at"),
+)

@@ -25,6 +25,8 @@ from subgraphs.kernel.runtime import Runtime
 from ..adapters import repository
 from ..domain import members as rules
 from ..domain.members import Channel, IdentifierKind, Member
+from ..domain.privacy import Action
+from . import privacy
 
 SOURCE = "profile"
 ENROLLING_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
@@ -96,6 +98,7 @@ async def get_member(runtime: Runtime, principal: Principal | None, member_id: s
     [member] = await members_by_id(runtime, [member_id])
     if member is None:
         raise NotFound(f"no member {member_id}")
+    await privacy.record_access(runtime, principal, [member.id], Action.VIEW)
     return member
 
 
@@ -115,9 +118,10 @@ async def lookup_member(
     normalized = normalize_identifier(kind, value, runtime.settings.default_phone_region)
     async with runtime.db.reading() as connection:
         member_id = await repository.member_id_by_identifier(connection, kind, normalized)
-        if member_id is None:
-            return None
-        return (await repository.members_by_id(connection, [member_id])).get(member_id)
+        member = (await repository.members_by_id(connection, [member_id])).get(member_id) if member_id else None
+    if member is not None:
+        await privacy.record_access(runtime, principal, [member.id], Action.LOOKUP)
+    return member
 
 
 DEV_SIGN_IN_HOURS = 12
@@ -152,6 +156,7 @@ async def update_consents(
         if consents == member.consents:
             return member
         await repository.save_consents(uow, member_id, consents)
+        await privacy.record_consent_change(uow, who, member_id, runtime.clock.now())
         uow.publish(
             Event(
                 type="ConsentsChanged",

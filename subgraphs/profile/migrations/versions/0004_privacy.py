@@ -1,4 +1,4 @@
-"""privacy: erased members, outbox rows by member
+"""privacy: erased members, outbox rows by member, erasure requests and the staff access log
 
 Revision ID: a681525d2fbf
 Revises: e974af8e1cfd
@@ -22,6 +22,37 @@ def upgrade() -> None:
     sa.Column('erased_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('member_id')
     )
+    op.create_table('erasure_requests',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('member_id', sa.String(length=40), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('requested_by', sa.String(length=128), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('member_id')
+    )
+    op.create_table('staff_access',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('member_id', sa.String(length=40), nullable=False),
+    sa.Column('staff_id', sa.String(length=128), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_minute', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('member_id', 'staff_id', 'read_minute', name='uq_staff_access_read')
+    )
+    with op.batch_alter_table('staff_access', schema=None) as batch_op:
+        batch_op.create_index('ix_staff_access_at', ['at'], unique=False)
+        batch_op.create_index('ix_staff_access_member', ['member_id', 'at'], unique=False)
+
+    op.create_table('erasure_confirmations',
+    sa.Column('request_id', sa.String(length=40), nullable=False),
+    sa.Column('subgraph', sa.String(length=40), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['erasure_requests.id'], ),
+    sa.PrimaryKeyConstraint('request_id', 'subgraph')
+    )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('member_id', sa.String(length=40), nullable=True))
         batch_op.create_index('ix_outbox_member', ['member_id'], unique=False)
@@ -41,5 +72,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_member')
         batch_op.drop_column('member_id')
 
+    op.drop_table('erasure_confirmations')
+    with op.batch_alter_table('staff_access', schema=None) as batch_op:
+        batch_op.drop_index('ix_staff_access_member')
+        batch_op.drop_index('ix_staff_access_at')
+
+    op.drop_table('staff_access')
+    op.drop_table('erasure_requests')
     op.drop_table('erased_members')
     # ### end Alembic commands ###

@@ -1,0 +1,121 @@
+"""Reading and writing erasure requests and the staff access log; erasing member rows."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from subgraphs.kernel.db import UnitOfWork
+from subgraphs.kernel.privacy import export_table
+
+from ..domain.members import MemberStatus
+from ..domain.privacy import ERASED_FIELDS, Action, ErasureRequest, StaffAccess
+from .tables import erasure_confirmations, erasure_requests, identities, members, staff_access
+
+MAX_STAFF_ID = 128  # the column; a longer token subject is cut (it is still unique in practice)
+
+
+# --- erasure ---------------------------------------------------------------------------------
+
+
+async def erase_members(uow: UnitOfWork, member_ids: Sequence[str]) -> None:
+    """Pseudonymise these member records (domain.privacy.pseudonymise) and free their identifiers."""
+    await uow.execute(members.update().where(members.c.id.in_(member_ids))
+                      .values(status=str(MemberStatus.ERASED), **ERASED_FIELDS))
+    await uow.execute(identities.delete().where(identities.c.member_id.in_(member_ids)))
+
+
+def _request(row: sa.Row, confirmed: Sequence[str]) -> ErasureRequest:
+    return ErasureRequest(id=row.id, member_id=row.member_id, requested_at=row.requested_at,
+                          requested_by=row.requested_by, confirmed=frozenset(confirmed),
+                          completed_at=row.completed_at)
+
+
+async def _confirmed(connection: AsyncConnection, request_id: str) -> list[str]:
+    return list(await connection.scalars(sa.select(erasure_confirmations.c.subgraph)
+                                         .where(erasure_confirmations.c.request_id == request_id)))
+
+
+async def erasure_for_members(connection: AsyncConnection, member_ids: Sequence[str]) -> ErasureRequest | None:
+    row = (await connection.execute(sa.select(erasure_requests)
+                                    .where(erasure_requests.c.member_id.in_(member_ids)))).first()
+    return _request(row, await _confirmed(connection, row.id)) if row else None
+
+
+async def lock_erasure(uow: UnitOfWork, request_id: str) -> ErasureRequest | None:
+    """The request, locked: confirmations of one request are counted one at a time."""
+    row = (await uow.execute(uow.for_update(sa.select(erasure_requests)
+                                            .where(erasure_requests.c.id == request_id)))).first()
+    return _request(row, await _confirmed(uow.connection, request_id)) if row else None
+
+
+async def add_erasure(uow: UnitOfWork, request: ErasureRequest) -> None:
+    await uow.execute(erasure_requests.insert().values(
+        id=request.id, member_id=request.member_id, requested_at=request.requested_at,
+        requested_by=request.requested_by[:MAX_STAFF_ID], completed_at=None))
+
+
+async def save_confirmation(uow: UnitOfWork, request: ErasureRequest, subgraph: str, at: datetime) -> None:
+    await uow.insert_ignoring_conflicts(erasure_confirmations, {"request_id": request.id, "subgraph": subgraph,
+                                                                "confirmed_at": at})
+    if request.completed_at is not None:
+        await uow.execute(erasure_requests.update().where(erasure_requests.c.id == request.id,
+                                                          erasure_requests.c.completed_at.is_(None))
+                          .values(completed_at=request.completed_at))
+
+
+# --- the staff access log --------------------------------------------------------------------
+
+
+def _insert_ignoring_conflicts(uow: UnitOfWork) -> Any:
+    if uow.db.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(staff_access).on_conflict_do_nothing()
+
+
+async def record_access(uow: UnitOfWork, entries: Sequence[StaffAccess]) -> None:
+    """One statement for any number of entries; a read already recorded this minute is skipped."""
+    if entries:
+        await uow.execute(_insert_ignoring_conflicts(uow), [
+            {"member_id": e.member_id, "staff_id": e.staff_id[:MAX_STAFF_ID], "role": e.role[:16],
+             "action": str(e.action), "at": e.at, "read_minute": e.read_minute}
+            for e in entries
+        ])
+
+
+async def access_log(connection: AsyncConnection, member_ids: Sequence[str], limit: int) -> list[StaffAccess]:
+    """Newest first."""
+    rows = await connection.execute(
+        sa.select(staff_access).where(staff_access.c.member_id.in_(member_ids))
+        .order_by(staff_access.c.at.desc(), staff_access.c.id.desc()).limit(limit))
+    return [StaffAccess(row.member_id, row.staff_id, row.role, Action(row.action), row.at) for row in rows]
+
+
+async def prune_access_log(uow: UnitOfWork, before: datetime, limit: int) -> int:
+    """Delete up to `limit` entries older than `before`, oldest first; returns how many."""
+    old = sa.select(staff_access.c.id).where(staff_access.c.at < before).order_by(staff_access.c.at).limit(limit)
+    return (await uow.execute(staff_access.delete().where(staff_access.c.id.in_(old.scalar_subquery())))).rowcount
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+async def export(connection: AsyncConnection, member_ids: Sequence[str]) -> dict[str, Any]:
+    """Every row profile holds on these members, by table (each list bounded: kernel/privacy.py)."""
+    requests = sa.select(erasure_requests.c.id).where(erasure_requests.c.member_id.in_(member_ids))
+    return {
+        "members": await export_table(connection, members, members.c.id.in_(member_ids)),
+        "identities": await export_table(connection, identities, identities.c.member_id.in_(member_ids),
+                                         [identities.c.linked_at]),
+        "erasure_requests": await export_table(connection, erasure_requests,
+                                               erasure_requests.c.member_id.in_(member_ids)),
+        "erasure_confirmations": await export_table(connection, erasure_confirmations,
+                                                    erasure_confirmations.c.request_id.in_(requests)),
+        "staff_access": await export_table(connection, staff_access, staff_access.c.member_id.in_(member_ids),
+                                           [staff_access.c.at.desc(), staff_access.c.id.desc()]),
+    }

@@ -10,7 +10,11 @@ SPEC = SubgraphSpec(
     name="ledger",
     metadata=metadata,
     schema=schema,
-    consumers=(Consumer("accounts", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),),
+    consumers=(
+        Consumer("accounts", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),
+        Consumer("merges", subject_for("profile", "MembersMerged"), handlers.on_members_merged),
+        Consumer("unmerges", subject_for("profile", "MembersUnmerged"), handlers.on_members_unmerged),
+    ),
     # Maturing, expiry and tier reviews; cheap when nothing is due.
     jobs=(Job("schedule", 30.0, handlers.run_schedule),),
 )

@@ -1,7 +1,9 @@
 """Profile's rules, one concept a module, no I/O:
 
 - `members`: the member record, identities as enrolled, consents, who may record them.
+- `consents`: consents as a ledger (every change, with when, where and who).
+- `merges`: identity resolution: which records are one person, survivorship, merge and unmerge.
 """
-from . import members
+from . import consents, members, merges
 
-__all__ = ["members"]
+__all__ = ["consents", "members", "merges"]

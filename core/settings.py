@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = 1_000_000
     gateway_introspection: bool | None = None  # default: on in dev, off in prod
     seed_members: int = 1000
+    # The golden record: which record survives a merge, and how many members can merge into one.
+    profile_oldest_survives: bool = True
+    profile_max_merges: int = 100
     sqlite_busy_seconds: float = 2.0  # embedded mode: wait this long for another process's write lock, then refuse
     default_phone_region: str = "US"
     log_level: str = "info"

@@ -1,8 +1,9 @@
 """Inventory: stores, products, per-store stock by size (reservations and product
 interest come next)."""
-from subgraphs.kernel.runtime import SubgraphSpec
+from subgraphs.kernel.events import subject_for
+from subgraphs.kernel.runtime import Consumer, SubgraphSpec
 
-from . import privacy
+from . import handlers, privacy
 from .adapters.tables import metadata
 from .schema import schema
 
@@ -10,5 +11,9 @@ SPEC = SubgraphSpec(
     name="inventory",
     metadata=metadata,
     schema=schema,
-    consumers=(privacy.CONSUMER,),  # erasure: whatever privacy.PER_MEMBER_TABLES hold
+    consumers=(
+        Consumer("merges", subject_for("profile", "MembersMerged"), handlers.on_members_merged),
+        Consumer("unmerges", subject_for("profile", "MembersUnmerged"), handlers.on_members_unmerged),
+        privacy.CONSUMER,  # erasure: whatever privacy.PER_MEMBER_TABLES hold
+    ),
 )

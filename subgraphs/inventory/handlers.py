@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from core.auth import Principal, Role, require_role
 from core.errors import NotFound
+from subgraphs.kernel import aliases
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
 
@@ -75,4 +76,22 @@ async def save_catalogue(
                               payload=domain.product_facts(product)))
         for level in stock:
             await repository.save_stock(uow, level)
+        await uow.commit()
+
+
+async def on_members_merged(runtime: Runtime, event: Event) -> None:
+    """Inventory holds nothing per member yet beyond the link itself (reservations and product
+    interest will move with it); the absorbed id keeps working through the alias."""
+    await _follow(runtime, event, undone=False)
+
+
+async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
+    await _follow(runtime, event, undone=True)
+
+
+async def _follow(runtime: Runtime, event: Event, *, undone: bool) -> None:
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("unmerges" if undone else "merges", event.id):
+            return
+        await aliases.follow_merge(uow, event.payload, undone=undone)
         await uow.commit()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.auth import Principal, Role, require_principal
 from core.errors import Forbidden
 
-from .db import UnitOfWork, UtcDateTime
+from .db import Database, UnitOfWork, UtcDateTime
 
 # A chain longer than this is a bug (merges per member are capped well below it), not data to follow.
 MAX_CHAIN = 64
@@ -80,6 +80,13 @@ async def absorbed_into(connection: AsyncConnection, survivor_id: str) -> list[s
     return list(await connection.scalars(sa.select(table.c.absorbed_id).where(table.c.survivor_id == survivor_id)))
 
 
+async def absorbed_with_merges(connection: AsyncConnection, survivor_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(absorbed id, merge id) of the members merged straight into these."""
+    rows = await connection.execute(sa.select(_TABLE.c.absorbed_id, _TABLE.c.merge_id)
+                                    .where(_TABLE.c.survivor_id.in_(sorted(set(survivor_ids)))))
+    return [(row.absorbed_id, row.merge_id) for row in rows]
+
+
 async def record_merge(uow: UnitOfWork, *, absorbed_id: str, survivor_id: str, merge_id: str, at: datetime) -> bool:
     """Remember a merge; False when it was already remembered (a redelivered event)."""
     return await uow.insert_ignoring_conflicts(_TABLE, {"absorbed_id": absorbed_id, "survivor_id": survivor_id,
@@ -102,3 +109,22 @@ async def require_member_access(connection: AsyncConnection, principal: Principa
     if who.role is Role.MEMBER and await current_member_id(connection, who.subject) == current:
         return current
     raise Forbidden("a member may only see their own data")
+
+
+async def check_member_access(db: Database, principal: Principal | None, member_id: str) -> None:
+    """`require_member_access` without a database round trip when the token settles it
+    (staff, or the member's own current id): the entity fetches of every query pass here."""
+    who = require_principal(principal)
+    if who.is_staff or (who.role is Role.MEMBER and who.subject == member_id):
+        return
+    async with db.reading() as connection:
+        await require_member_access(connection, who, member_id)
+
+
+async def follow_merge(uow: UnitOfWork, event_payload: dict, *, undone: bool) -> None:
+    """Record (or forget) the link a `MembersMerged` (`MembersUnmerged`) event announces."""
+    if undone:
+        await forget_merge(uow, event_payload["merge_id"])
+    else:
+        await record_merge(uow, absorbed_id=event_payload["absorbed_id"], survivor_id=event_payload["survivor_id"],
+                           merge_id=event_payload["merge_id"], at=datetime.fromisoformat(event_payload["at"]))

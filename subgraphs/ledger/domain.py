@@ -43,6 +43,7 @@ class EntryKind(StrEnum):
     EXPIRE = "EXPIRE"
     REVERSE = "REVERSE"
     BONUS = "BONUS"
+    TRANSFER = "TRANSFER"  # points moved between the books of two members merged (or unmerged)
 
 
 # The most points an account can hold (PostgreSQL integer columns; GraphQL's Int).
@@ -180,6 +181,7 @@ class Lot:
     expires_at: datetime
     matured: bool = False
     reversed: int = 0  # taken back by returns (not by spending)
+    merge_id: str | None = None  # came with this merge from another member's book (goes back if undone)
 
     @property
     def qualifying(self) -> bool:
@@ -202,6 +204,7 @@ class Entry:
     channel: Channel
     reference: str | None
     description: str
+    recorded_at: datetime | None = None  # when the book got it (set once stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,6 +581,7 @@ EVENT_TYPE_BY_KIND = {
     EntryKind.EXPIRE: "PointsExpired",
     EntryKind.REVERSE: "PointsReversed",
     EntryKind.BONUS: "BonusPointsAwarded",
+    EntryKind.TRANSFER: "PointsTransferred",
 }
 # Maturing moves points from pending to available: the wallet changes too.
 WALLET_EVENT_TYPES = frozenset(EVENT_TYPE_BY_KIND.values()) | {"PointsMatured"}
@@ -647,3 +651,150 @@ def tier_from_facts(facts: dict[str, object]) -> Tier:
     return Tier(str(facts["id"]), str(facts["name"]), int(facts["threshold"]),  # type: ignore[arg-type]
                 float(facts["multiplier"]), tuple(facts.get("benefits") or ()))  # type: ignore[arg-type]
 
+
+
+# --- merges: two members' books become one, and can become two again ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMerge:
+    """What a merge moved, to give it back exactly if the merge is undone."""
+
+    merge_id: str
+    survivor_id: str
+    absorbed_id: str
+    absorbed: Mapping[str, Any]  # the absorbed account just before (account_facts)
+    survivor_tier: Mapping[str, Any]  # the survivor's tier just before (tier_id, since, review_at, grace_until)
+    lots: Mapping[str, int]  # lot id -> its remaining points when it moved
+
+
+def account_facts(account: Account) -> dict[str, Any]:
+    return {
+        "available": account.available, "pending": account.pending, "lifetime_earned": account.lifetime_earned,
+        "shortfall": account.shortfall, "debt": account.debt, "milestone": account.milestone,
+        **_tier_facts_of(account),
+    }
+
+
+def _tier_facts_of(account: Account) -> dict[str, Any]:
+    return {"tier_id": account.tier_id, "tier_since": account.tier_since.isoformat(),
+            "review_at": account.review_at.isoformat(),
+            "grace_until": account.grace_until.isoformat() if account.grace_until else None}
+
+
+def _set_tier(account: Account, facts: Mapping[str, Any]) -> None:
+    account.tier_id = facts["tier_id"]
+    account.tier_since = datetime.fromisoformat(facts["tier_since"])
+    account.review_at = datetime.fromisoformat(facts["review_at"])
+    account.grace_until = datetime.fromisoformat(facts["grace_until"]) if facts["grace_until"] else None
+
+
+def merge_wallets(survivor: Wallet, absorbed: Wallet, *, merge_id: str) -> AccountMerge:
+    """The survivor's book takes the absorbed member's: its lots move with their maturity
+    and expiry dates, its balances and lifetime points add up, and one TRANSFER entry on
+    each book records the move (each book still sums to its balance). The tier is at least
+    the higher of the two, and may rise with the points now counted together: a merge
+    can upgrade, never downgrade."""
+    s, a = survivor.account, absorbed.account
+    record = AccountMerge(merge_id, s.member_id, a.member_id, account_facts(a), _tier_facts_of(s),
+                          {lot.id: lot.remaining for lot in absorbed.lots})
+    for lot in absorbed.lots:
+        lot.member_id, lot.merge_id = s.member_id, merge_id
+        survivor.lots.append(lot)
+        survivor.touched_lots[lot.id] = lot
+    absorbed.lots.clear()
+    points = a.available + a.pending
+    s.available += a.available
+    s.pending += a.pending
+    s.lifetime_earned += a.lifetime_earned
+    s.shortfall += a.shortfall
+    s.debt += a.debt
+    a.available = a.pending = a.lifetime_earned = a.shortfall = a.debt = 0
+    description = f"Points moved to member {s.member_id}, merged"
+    if points:
+        absorbed._append(EntryKind.TRANSFER, -points, survivor.now, Channel.SYSTEM, merge_id, description)
+        survivor._append(EntryKind.TRANSFER, points, survivor.now, Channel.SYSTEM, merge_id,
+                         f"Points of member {a.member_id}, merged into this account")
+    current, theirs = survivor._current_tier(), next((t for t in ordered(survivor.tiers) if t.id == a.tier_id), None)
+    if theirs is not None and theirs.threshold > current.threshold:
+        _set_tier(s, record.absorbed)
+        survivor.events.append(TierChange(s.member_id, current, theirs, survivor.now))
+    survivor._milestones()
+    survivor.mature()  # a moved lot may be due; maturing also checks for an upgrade
+    survivor._upgrade()
+    return record
+
+
+def unmerge_wallets(survivor: Wallet, absorbed: Wallet, record: AccountMerge) -> None:
+    """Each member gets their own book back. The lots that came with the merge go back,
+    refilled to what they held at the merge while they are valid (points that expired
+    meanwhile would have expired anyway); what the survivor spent of them it pays back
+    from its own points, and what it cannot, by the negative-balance policy. Lifetime
+    points, debt and shortfall go back as they were; tiers return to what each member had
+    before the merge, or higher where their own points now qualify."""
+    s, a = survivor.account, absorbed.account
+    survivor_before, absorbed_before = s.balance, a.balance
+    owed = 0
+    for lot in [lot for lot in survivor.lots if lot.merge_id == record.merge_id]:
+        survivor.lots.remove(lot)
+        survivor.touched_lots.pop(lot.id, None)
+        if lot.matured:
+            s.available -= lot.remaining
+        else:
+            s.pending -= lot.remaining
+        target = lot.remaining
+        if lot.expires_at > survivor.now:
+            target = max(lot.remaining, min(record.lots.get(lot.id, lot.remaining), lot.points - lot.reversed))
+        owed += target - lot.remaining
+        lot.remaining, lot.member_id, lot.merge_id = target, a.member_id, None
+        absorbed.lots.append(lot)
+        absorbed.touched_lots[lot.id] = lot
+        if lot.matured:
+            a.available += target
+        else:
+            a.pending += target
+    paid = survivor._consume(owed, survivor._matured_by_expiry())
+    s.available -= paid
+    unpaid = owed - paid
+    if unpaid and survivor.policy.negative_balance is NegativeBalancePolicy.ALLOW_NEGATIVE:
+        s.shortfall += unpaid
+        s.available -= unpaid
+    elif unpaid:
+        s.debt += unpaid
+    before = record.absorbed
+    shortfall = min(before["shortfall"], s.shortfall)
+    s.shortfall -= shortfall
+    s.available += shortfall
+    a.shortfall += shortfall
+    a.available -= shortfall
+    debt = min(before["debt"], s.debt)
+    s.debt -= debt
+    a.debt += debt
+    s.lifetime_earned = max(s.lifetime_earned - before["lifetime_earned"], 0)
+    a.lifetime_earned = before["lifetime_earned"]
+    a.milestone = max(a.milestone, before["milestone"])
+    description = f"Points back from member {s.member_id}, unmerged"
+    if a.balance - absorbed_before:
+        absorbed._append(EntryKind.TRANSFER, a.balance - absorbed_before, survivor.now, Channel.SYSTEM,
+                         record.merge_id, description)
+    if s.balance - survivor_before:
+        survivor._append(EntryKind.TRANSFER, s.balance - survivor_before, survivor.now, Channel.SYSTEM,
+                         record.merge_id, f"Points of member {a.member_id} given back, unmerged")
+    _back_to_tier(survivor, record.survivor_tier)
+    _set_tier(a, before)
+    absorbed._upgrade()
+
+
+def _back_to_tier(wallet: Wallet, facts: Mapping[str, Any]) -> None:
+    """The tier before the merge, or the one the member's own points reach now if higher
+    (an unmerge is explicit: it may take back an upgrade the merge brought)."""
+    current = wallet._current_tier()
+    before = next((t for t in ordered(wallet.tiers) if t.id == facts["tier_id"]), ordered(wallet.tiers)[0])
+    reached = tier_for(wallet.qualifying(), wallet.tiers)
+    if reached.threshold > before.threshold:
+        if reached.id != current.id:
+            wallet._move(current, reached)
+        return
+    _set_tier(wallet.account, facts)
+    if before.id != current.id:
+        wallet.events.append(TierChange(wallet.account.member_id, current, before, wallet.now))

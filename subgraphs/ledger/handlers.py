@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.auth import Principal, Role, require_member_access, require_role
+from core.auth import Principal, Role, require_role
 from core.errors import BadUserInput, Conflict, NotFound
 from core.ids import new_id
 from core.vocabulary import Channel
+from subgraphs.kernel import aliases
 from subgraphs.kernel.bounds import MAX_INT, check_aware, check_id, check_int, check_length, check_sku
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
 from subgraphs.kernel.events import Event, subject_for
-from subgraphs.kernel.pagination import check_page_size, decode_cursor
+from subgraphs.kernel.pagination import check_page_size, decode_key, encode_key
 from subgraphs.kernel.privacy import refuse_erased
 from subgraphs.kernel.runtime import Runtime
 
@@ -99,29 +101,55 @@ async def save_program(runtime: Runtime, tiers: Sequence[Tier], policy: Policy |
 
 
 async def accounts_by_member(runtime: Runtime, member_ids: Sequence[str]) -> list[Account | None]:
+    """The accounts these ids name now (a merged-away id gives its survivor's)."""
     async with runtime.db.reading() as connection:
-        found = await repository.accounts_by_member(connection, member_ids)
-    return [found.get(m) for m in member_ids]
+        current = await aliases.current_member_ids(connection, member_ids)
+        found = await repository.accounts_by_member(connection, sorted(set(current.values())))
+    return [found.get(current[m]) for m in member_ids]
 
 
 async def lots_by_member(runtime: Runtime, member_ids: Sequence[str]) -> list[list[Lot]]:
     policy = (await program(runtime)).policy
     window_start = domain.add_months(runtime.clock.now(), -policy.qualification_months)
     async with runtime.db.reading() as connection:
-        found = await repository.lots_by_member(connection, member_ids, window_start)
-    return [found.get(m, []) for m in member_ids]
+        current = await aliases.current_member_ids(connection, member_ids)
+        found = await repository.lots_by_member(connection, sorted(set(current.values())), window_start)
+    return [found.get(current[m], []) for m in member_ids]
+
+
+MAX_HOUSEHOLD = 256  # members merged into one, counted through chains (profile caps merges at 100)
+
+
+async def _household(connection: AsyncConnection, member_id: str) -> tuple[list[str], list[str]]:
+    """A member and every member merged into it (through chains), and the merges between them."""
+    members, merge_ids, frontier = [member_id], [], [member_id]
+    while frontier and len(members) < MAX_HOUSEHOLD:
+        found = await aliases.absorbed_with_merges(connection, frontier)
+        frontier = [absorbed for absorbed, _ in found]
+        members += frontier
+        merge_ids += [merge_id for _, merge_id in found]
+    return members, merge_ids
 
 
 async def activity(
     runtime: Runtime, principal: Principal | None, member_id: str, first: int, after: str | None
 ) -> tuple[list[Entry], bool]:
-    """A page of entries, newest first, and whether more follow."""
-    require_member_access(principal, member_id)
+    """A page of entries, newest first, and whether more follow. A member's activity includes
+    the entries of the members merged into it, as they were written (re-attributed, never
+    rewritten); the transfers between their books are left out."""
     limit = check_page_size(first)
-    before = decode_cursor(after)
+    before = decode_key(after, str, str, int)
     async with runtime.db.reading() as connection:
-        page = await repository.entries_page(connection, member_id, before_seq=before, limit=limit + 1)
+        member_id = await aliases.require_member_access(connection, principal, member_id)
+        members, merge_ids = await _household(connection, member_id)
+        page = await repository.entries_page(connection, members, hidden_references=merge_ids, before=before,
+                                             limit=limit + 1)
     return page[:limit], len(page) > limit
+
+
+def cursor_of(entry: Entry) -> str:
+    """Where a page of activity ends (opaque to clients)."""
+    return encode_key(*repository.activity_key(entry))
 
 
 # --- the one way to change an account ---------------------------------------------------------
@@ -153,6 +181,7 @@ async def _change(
     now = runtime.clock.now()
     try:
         async with runtime.unit_of_work() as uow:
+            member_id = await aliases.current_member_id(uow.connection, member_id)
             account = await repository.lock_account(uow, member_id)
             if account is None and not must_exist:
                 await repository.open_account(uow, domain.new_account(member_id, prog.tiers, now, prog.policy))
@@ -195,7 +224,11 @@ async def _change(
 
 
 async def _replay(connection, first, member_id: str, request: str) -> PostingResult:  # noqa: ANN001
-    if first.member_id != member_id or first.request != request:
+    """A repeat of a key: the first result, if it asked the same for the same member (one
+    since merged with the other counts as the same)."""
+    same_member = await aliases.current_member_id(connection, first.member_id) == \
+        await aliases.current_member_id(connection, member_id)
+    if not same_member or first.request != request:
         raise Conflict("this idempotency key was already used for a different posting")
     entry = (await repository.entries_by_id(connection, [first.entry_id])).get(first.entry_id) if first.entry_id \
         else None
@@ -320,7 +353,8 @@ async def post_return(
     async def check_lines(uow: UnitOfWork) -> None:
         earned = await repository.earned_by_line(uow.connection, purchase_reference)
         owner = await repository.posting(uow.connection, f"earn:{purchase_reference}")
-        if not earned or owner is None or owner.member_id != member_id:
+        if not earned or owner is None or await aliases.current_member_id(uow.connection, owner.member_id) != \
+                await aliases.current_member_id(uow.connection, member_id):
             raise NotFound(f"no purchase {purchase_reference} earned points for this member")
         returned = await repository.reversed_by_line(uow.connection, purchase_reference)
         for line_id, take in lines:
@@ -438,7 +472,8 @@ async def wallet_changes(runtime: Runtime, principal: Principal | None, member_i
     """Every change of this member's balance from now on, live from the bus: any
     replica serves any subscriber. A maturing says so (POINTS_MATURED, with the
     earning it concerns) instead of passing for a new entry."""
-    require_member_access(principal, member_id)
+    async with runtime.db.reading() as connection:
+        member_id = await aliases.require_member_access(connection, principal, member_id)
     async for event in runtime.live(subject_for(SOURCE, "*")).subscribe(member_id):
         update = domain.wallet_update(event.type, event.payload, event.occurred_at)
         if update is not None:
@@ -448,7 +483,8 @@ async def wallet_changes(runtime: Runtime, principal: Principal | None, member_i
 async def tier_changes(
     runtime: Runtime, principal: Principal | None, member_id: str
 ) -> AsyncIterator[TierChange]:
-    require_member_access(principal, member_id)
+    async with runtime.db.reading() as connection:
+        member_id = await aliases.require_member_access(connection, principal, member_id)
     async for event in runtime.live(subject_for(SOURCE, "*")).subscribe(member_id):
         if event.type == "TierChanged":
             yield TierChange(
@@ -472,3 +508,73 @@ async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
         await repository.open_account(uow, domain.new_account(str(event.member_id), prog.tiers, enrolled_at,
                                                               prog.policy))
         await uow.commit()
+
+
+async def on_members_merged(runtime: Runtime, event: Event) -> None:
+    """Two members became one (profile): the survivor's book takes the absorbed member's
+    (domain.merge_wallets), effectively once."""
+    facts = event.payload
+    merge_id, survivor_id, absorbed_id = facts["merge_id"], facts["survivor_id"], facts["absorbed_id"]
+    prog = await program(runtime)
+    now = runtime.clock.now()
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("merges", event.id):
+            return
+        await aliases.record_merge(uow, absorbed_id=absorbed_id, survivor_id=survivor_id, merge_id=merge_id,
+                                   at=datetime.fromisoformat(facts["at"]))
+        survivor, absorbed = await _wallets(uow, prog, now, survivor_id, absorbed_id)
+        record = domain.merge_wallets(survivor, absorbed, merge_id=merge_id)
+        await repository.record_account_merge(uow, record, now)
+        survivor.reschedule()
+        absorbed.account.next_due_at = None  # its points live on in the survivor's book
+        await _save_wallets(uow, now, survivor, absorbed, actor=f"merge:{merge_id}")
+        await uow.commit()
+
+
+async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
+    """A merge undone (profile): each member gets their own book back (domain.unmerge_wallets)."""
+    facts = event.payload
+    merge_id = facts["merge_id"]
+    prog = await program(runtime)
+    now = runtime.clock.now()
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("unmerges", event.id):
+            return
+        await aliases.forget_merge(uow, merge_id)
+        found = await repository.account_merge(uow.connection, merge_id)
+        if found is None or found[1] is not None:  # the merge never reached this book, or was undone already
+            await uow.commit()
+            return
+        record = found[0]
+        survivor, absorbed = await _wallets(uow, prog, now, record.survivor_id, record.absorbed_id, merge_id=merge_id)
+        domain.unmerge_wallets(survivor, absorbed, record)
+        await repository.mark_account_merge_reversed(uow, merge_id, now)
+        survivor.reschedule()
+        absorbed.reschedule()
+        await _save_wallets(uow, now, survivor, absorbed, actor=f"unmerge:{merge_id}")
+        await uow.commit()
+
+
+async def _wallets(uow: UnitOfWork, prog: Program, now: datetime, survivor_id: str, absorbed_id: str,
+                   merge_id: str | None = None) -> tuple[Wallet, Wallet]:
+    """Both accounts, locked in id order (two merges racing never deadlock), opened if new."""
+    window_start = domain.add_months(now, -prog.policy.qualification_months)
+    wallets: dict[str, Wallet] = {}
+    for member_id in sorted((survivor_id, absorbed_id)):
+        account = await repository.lock_account(uow, member_id)
+        if account is None:
+            await repository.open_account(uow, domain.new_account(member_id, prog.tiers, now, prog.policy))
+            account = await repository.lock_account(uow, member_id)
+        assert account is not None
+        lots = await repository.wallet_lots(uow.connection, member_id, window_start, merge_id=merge_id)
+        wallets[member_id] = Wallet(account, lots, prog.tiers, prog.policy, now, new_id)
+    return wallets[survivor_id], wallets[absorbed_id]
+
+
+async def _save_wallets(uow: UnitOfWork, now: datetime, *wallets: Wallet, actor: str) -> None:
+    for wallet in wallets:
+        await repository.add_entries(uow, wallet.new_entries, idempotency_key=None, actor=actor, recorded_at=now)
+    for wallet in wallets:  # lots that changed books are saved once, by the book that holds them now
+        await repository.save_lots(uow, wallet.new_lots, wallet.touched_lots.values())
+        await repository.save_account(uow, wallet.account)
+        await _publish(uow, wallet, actor)

@@ -7,9 +7,8 @@ from datetime import date, datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from core.auth import require_member_access
+from subgraphs.kernel.aliases import check_member_access
 from subgraphs.kernel.graphql import Channel, LoyaltyInfo, make_schema
-from subgraphs.kernel.pagination import encode_cursor
 
 from . import domain, handlers, privacy
 
@@ -148,14 +147,14 @@ class Member:
         entries, more = await handlers.activity(
             info.context.runtime, info.context.principal, self.id, 20 if first is None else first, after
         )
-        edges = [LedgerEdge(cursor=encode_cursor(e.seq), node=LedgerEntry.from_domain(e)) for e in entries]
+        edges = [LedgerEdge(cursor=handlers.cursor_of(e), node=LedgerEntry.from_domain(e)) for e in entries]
         return LedgerConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
         )
 
     @classmethod
-    def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID) -> Member:
-        require_member_access(info.context.principal, id)
+    async def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID) -> Member:
+        await check_member_access(info.context.runtime.db, info.context.principal, id)
         return cls(id=id)
 
 

@@ -7,17 +7,13 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.federation.schema_directives import Key
 
-from core.auth import require_member_access
-from subgraphs.kernel.graphql import Channel, IdentifierKind, LoyaltyInfo, make_schema
+from subgraphs.kernel.aliases import check_member_access
+from subgraphs.kernel.graphql import Channel, IdentifierInput, IdentifierKind, LoyaltyInfo, make_schema
 
 from . import domain, handlers
 
 MemberStatus = strawberry.enum(domain.members.MemberStatus)
-
-
-def _members(info: LoyaltyInfo) -> DataLoader[str, domain.members.Member | None]:
-    runtime = info.context.runtime
-    return info.context.loader("members", lambda: DataLoader(lambda ids: handlers.members.members_by_id(runtime, ids)))
+ConsentPurpose = strawberry.enum(domain.consents.Purpose, name="ConsentPurpose")
 
 
 def _viewed_members(info: LoyaltyInfo) -> DataLoader[str, domain.members.Member | None]:
@@ -49,6 +45,36 @@ class Consents:
         description="false = no personalised or model-scored offers (GDPR Art. 21, CCPA opt-out)"
     )
     updated_at: datetime | None
+
+
+@strawberry.type(description="One change in a member's consent ledger.")
+class ConsentChange:
+    purpose: ConsentPurpose
+    granted: bool
+    at: datetime
+    source: Channel
+    actor: str = strawberry.field(description="who recorded it: the member, a staff id, or a service")
+
+    @classmethod
+    def from_domain(cls, change: domain.consents.ConsentChange) -> ConsentChange:
+        return cls(purpose=change.purpose, granted=change.granted, at=change.at, source=change.source,
+                   actor=change.actor)
+
+
+@strawberry.type(description="Two records of one person made one; undone by unmergeMember.")
+class Merge:
+    id: strawberry.ID
+    survivor_id: strawberry.ID
+    absorbed_id: strawberry.ID
+    at: datetime
+    reason: str = strawberry.field(description='the identifiers that matched, e.g. "EMAIL julia@example.com"')
+    reversed_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, record: domain.merges.MergeRecord) -> Merge:
+        return cls(id=strawberry.ID(record.id), survivor_id=strawberry.ID(record.survivor_id),
+                   absorbed_id=strawberry.ID(record.absorbed_id), at=record.at, reason=record.reason,
+                   reversed_at=record.reversed_at)
 
 
 @strawberry.type(description="A staff member's read or change of a member's data.")
@@ -103,6 +129,16 @@ class Member:
     def home_store(self) -> Store | None:
         return Store(id=strawberry.ID(self.home_store_id)) if self.home_store_id else None
 
+    @strawberry.field(description="Every consent change, oldest first.")
+    async def consent_history(self, info: LoyaltyInfo) -> list[ConsentChange]:
+        history = await handlers.members.consent_history(info.context.runtime, info.context.principal, self.id)
+        return [ConsentChange.from_domain(change) for change in history]
+
+    @strawberry.field(description="The merges this member survived or absorbed, newest first.")
+    async def merges(self, info: LoyaltyInfo) -> list[Merge]:
+        records = await handlers.merges.merges_of(info.context.runtime, info.context.principal, self.id)
+        return [Merge.from_domain(record) for record in records]
+
     @strawberry.field(description="Which staff read or changed this member, newest first: for the member, "
                                   "supervisors and admins.")
     async def access_log(self, info: LoyaltyInfo, first: int | None = 50) -> list[StaffAccess]:
@@ -133,7 +169,7 @@ class Member:
 
     @classmethod
     async def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID) -> Member | None:
-        require_member_access(info.context.principal, id)
+        await check_member_access(info.context.runtime.db, info.context.principal, id)
         member = await _viewed_members(info).load(id)
         return cls.from_domain(member) if member else None
 
@@ -164,6 +200,14 @@ class EnrollMemberInput:
     birthday: date | None = None
     home_store_id: strawberry.ID | None = None
     consents: ConsentsInput | None = None
+
+
+@strawberry.input(description="The identifiers a channel knows of one person, and the names it gives.")
+class IdentifyInput:
+    channel: Channel
+    identifiers: list[IdentifierInput]
+    given_name: str | None = None
+    family_name: str | None = None
 
 
 @strawberry.type
@@ -220,12 +264,30 @@ class Mutation:
         )
         return Member.from_domain(member)
 
-    @strawberry.mutation
-    async def update_consents(self, info: LoyaltyInfo, member_id: strawberry.ID, input: ConsentsInput) -> Member:
+    @strawberry.mutation(description="Recorded in the member's consent ledger; `channel` says where the member "
+                                     "gave it (default: the app for the member, the till for a cashier, the CRM "
+                                     "desk for supervisors and admins).")
+    async def update_consents(self, info: LoyaltyInfo, member_id: strawberry.ID, input: ConsentsInput,
+                              channel: Channel | None = None) -> Member:
         member = await handlers.members.update_consents(
-            info.context.runtime, info.context.principal, member_id, input.changes()
+            info.context.runtime, info.context.principal, member_id, input.changes(), channel
         )
         return Member.from_domain(member)
+
+    @strawberry.mutation(description="The one member that holds these identifiers: found, created, or made one by "
+                                     "merging the members that hold them (exact matches only).")
+    async def identify(self, info: LoyaltyInfo, input: IdentifyInput) -> Member:
+        member = await handlers.merges.identify(
+            info.context.runtime, info.context.principal, channel=input.channel,
+            identifiers=[(i.kind, i.value) for i in input.identifiers], given_name=input.given_name,
+            family_name=input.family_name,
+        )
+        return Member.from_domain(member)
+
+    @strawberry.mutation(description="Supervisors: undo one merge in every subgraph; both members, survivor first.")
+    async def unmerge_member(self, info: LoyaltyInfo, merge_id: strawberry.ID) -> list[Member]:
+        members = await handlers.merges.unmerge(info.context.runtime, info.context.principal, merge_id)
+        return [Member.from_domain(member) for member in members]
 
     @strawberry.mutation(description="Erase the member (GDPR Art. 17) in every subgraph: the member themself, or a "
                                      "supervisor or an admin. A repeat returns the same request.")

@@ -14,6 +14,7 @@ from core.auth import Principal, Role, require_member_access, require_role
 from core.clock import utcnow
 from core.errors import BadUserInput, Conflict, ErrorCode, Forbidden, LoyaltyError, NotFound, Unavailable
 from core.vocabulary import Channel, IdentifierKind
+from subgraphs.kernel import aliases
 from subgraphs.kernel.client import RemoteError
 from subgraphs.kernel.db import is_unique_violation
 from subgraphs.kernel.events import Event
@@ -73,6 +74,8 @@ async def find_member(runtime: Runtime, ref: MemberRef) -> KnownMember:
             value = normalize_identifier(ref.identifier_kind, ref.identifier_value,
                                          runtime.settings.default_phone_region)
             member_id = await repository.member_id_by_identifier(connection, ref.identifier_kind, value)
+        if member_id:  # a member merged away is the member it was merged into
+            member_id = await aliases.current_member_id(connection, member_id)
         known = await repository.known_member(connection, member_id) if member_id else None
     if known is None:
         known = await _member_from_profile(runtime, ref)
@@ -124,6 +127,10 @@ async def _member_from_profile(runtime: Runtime, ref: MemberRef) -> KnownMember:
 
 
 async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
+    await _remember(runtime, event, consumer="members")
+
+
+async def _remember(runtime: Runtime, event: Event, *, consumer: str) -> None:
     facts = event.payload
     known = KnownMember(
         member_id=facts["member_id"],
@@ -134,7 +141,7 @@ async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
         enrolled_at=datetime.fromisoformat(facts["enrolled_at"]),
     )
     async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("members", event.id):
+        if not await uow.mark_handled(consumer, event.id):
             return
         await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in facts["identities"]],
                                          as_of=event.occurred_at)
@@ -149,6 +156,35 @@ async def on_consents_changed(runtime: Runtime, event: Event) -> None:
             return
         await repository.set_profiling(uow, str(event.member_id), bool(event.payload["profiling"]),
                                        as_of=event.occurred_at)
+        await uow.commit()
+
+
+async def on_member_updated(runtime: Runtime, event: Event) -> None:
+    """Profile's facts after an identify, a merge or an unmerge: newer facts replace older
+    ones; identifiers linked since are learned (lookups by them find the member)."""
+    await _remember(runtime, event, consumer="member-updates")
+
+
+async def on_members_merged(runtime: Runtime, event: Event) -> None:
+    """The absorbed member's purchases and returns become the survivor's; their id keeps
+    working (aliases)."""
+    facts = event.payload
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("merges", event.id):
+            return
+        await aliases.follow_merge(uow, facts, undone=False)
+        await repository.move_member_rows(uow, from_id=facts["absorbed_id"], to_id=facts["survivor_id"],
+                                          merge_id=facts["merge_id"])
+        await uow.commit()
+
+
+async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
+    facts = event.payload
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("unmerges", event.id):
+            return
+        await aliases.follow_merge(uow, facts, undone=True)
+        await repository.restore_member_rows(uow, merge_id=facts["merge_id"], to_id=facts["absorbed_id"])
         await uow.commit()
 
 
@@ -269,8 +305,11 @@ async def checkout(
 
 
 async def _repeat(runtime: Runtime, earlier: Purchase, member_id: str, basket: Basket) -> CheckoutOutcome:
-    """A replay returns the first result; a different purchase under a used externalId is refused."""
-    if earlier.member_id != member_id or not domain.same_basket(earlier.evaluation, basket):
+    """A replay returns the first result; a different purchase under a used externalId is refused.
+    (The member of a replay may be the one the first member was merged into since.)"""
+    async with runtime.db.reading() as connection:
+        same_member = await aliases.current_member_id(connection, earlier.member_id) == member_id
+    if not same_member or not domain.same_basket(earlier.evaluation, basket):
         raise Conflict(f"externalId {earlier.external_id} was already recorded for another purchase")
     if earlier.status == RECORDED:
         await _post_points(runtime, earlier)  # finish what the first attempt started

@@ -21,16 +21,19 @@ ONLY = [
     "Effect", "BasketEvaluation", "CheckoutResult", "Store", "Product", "StockLevel",
     "IdentifierInput", "EnrollMemberInput", "ConsentsInput", "BasketLineInput", "BasketInput", "CheckoutInput",
     "ReturnResult", "ReturnInput", "ReturnLineInput", "AdjustPointsInput",
+    "IdentifyInput", "ConsentPurpose", "ConsentChange", "Merge",
     "ErasureRequest", "MemberExport", "StaffAccess",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",
     "Query.store", "Query.stores", "Query.product",
     "Mutation.enrollMember", "Mutation.updateConsents", "Mutation.checkout", "Mutation.setStock",
-    "Mutation.recordReturn", "Mutation.adjustPoints", "Mutation.requestErasure", "Query.exportMemberData",
+    "Mutation.recordReturn", "Mutation.adjustPoints", "Mutation.identify", "Mutation.unmergeMember",
+    "Mutation.requestErasure", "Query.exportMemberData",
     "Subscription.walletUpdated", "Subscription.tierChanged",
     "Member.id", "Member.givenName", "Member.familyName", "Member.email", "Member.phone", "Member.birthday",
     "Member.enrolledAt", "Member.status", "Member.homeStore", "Member.identities", "Member.consents",
-    "Member.points", "Member.tier", "Member.activity", "Member.accessLog",
+    "Member.points", "Member.tier", "Member.activity", "Member.consentHistory", "Member.merges",
+    "Member.accessLog",
 ]
 
 

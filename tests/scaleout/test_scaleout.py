@@ -7,5 +7,6 @@ import pytest
 
 from tests.integration.test_bad_input import *  # noqa: F403 - the same tests, collected here again
 from tests.integration.test_end_to_end import *  # noqa: F403
+from tests.integration.test_golden_record import *  # noqa: F403
 
 pytestmark = pytest.mark.scaleout

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.errors import BadUserInput
 from core.vocabulary import IdentifierKind
@@ -73,12 +75,29 @@ def test_luhn_valid_payment_card_is_refused_as_loyalty_card(payment_card):
         normalize_identifier(IdentifierKind.LOYALTY_CARD, payment_card, "US")
 
 
-def test_card_shaped_number_failing_luhn_is_an_ordinary_loyalty_card():
-    assert normalize_identifier(IdentifierKind.LOYALTY_CARD, "4111 1111 1111 1112", "US") == "4111111111111112"
+def test_a_card_number_with_a_wrong_check_digit_is_refused():
+    with pytest.raises(BadUserInput, match="the check digit does not match"):
+        normalize_identifier(IdentifierKind.LOYALTY_CARD, "4111 1111 1111 1112", "US")
+    with pytest.raises(BadUserInput, match="the check digit does not match"):
+        normalize_identifier(IdentifierKind.LOYALTY_CARD, "LC-2024 8891", "US")
 
 
 def test_loyalty_card_is_cleaned_and_upper_cased():
-    assert normalize_identifier(IdentifierKind.LOYALTY_CARD, " lc-2024 8891 ", "US") == "LC20248891"
+    assert normalize_identifier(IdentifierKind.LOYALTY_CARD, " lc-2024 8894 ", "US") == "LC20248894"
+
+
+@pytest.mark.parametrize("shape", ["LC12345", "ABCDE1234567", "LC-ABC-12345678", "12 34 5", "LC" + "1" * 20])
+def test_what_is_not_shaped_like_our_cards_is_refused(shape):
+    with pytest.raises(BadUserInput, match="not a loyalty card number"):
+        normalize_identifier(IdentifierKind.LOYALTY_CARD, shape, "US")
+
+
+@pytest.mark.parametrize("junk", ["000000", "111111111", "0123456789", "LC000000"])
+def test_repeated_and_counting_digits_are_junk(junk):
+    with pytest.raises(BadUserInput):
+        normalize_identifier(IdentifierKind.LOYALTY_CARD, junk, "US")
+    with pytest.raises(BadUserInput, match="not a usable"):
+        normalize_identifier(IdentifierKind.POS_CUSTOMER, junk.removeprefix("LC"), "US")
 
 
 def test_other_kinds_are_only_trimmed():
@@ -117,9 +136,9 @@ def test_a_phone_too_long_to_parse_is_refused_before_parsing():
 @pytest.mark.parametrize(("number", "is_card"), [
     ("4222222222222", True),  # 13 digits, Luhn-valid Visa: the shortest card number
     ("4000000000000000006", True),  # 19 digits, Luhn-valid
-    ("400000000000", False),  # 12 digits: too short for a card
-    ("40000000000000000006", False),  # 20 digits: too long for a card
+    ("400000000002", False),  # 12 digits: too short for a card (and a valid loyalty card)
     ("9000000000000001", False),  # Luhn-valid, but no card network starts with 9
+    ("10000000000000000008", None),  # 20 digits: too long for a payment card and for our cards
 ])
 def test_payment_card_detection_at_its_edges(number, is_card):
     if is_card:
@@ -127,5 +146,39 @@ def test_payment_card_detection_at_its_edges(number, is_card):
             normalize_identifier(IdentifierKind.LOYALTY_CARD, number, "US")
         assert caught.value.message == "that looks like a payment card number; use a loyalty card or a token"
         assert caught.value.details == {"field": "value"}
+    elif is_card is None:
+        with pytest.raises(BadUserInput, match="not a loyalty card number"):
+            normalize_identifier(IdentifierKind.LOYALTY_CARD, number, "US")
     else:
         assert normalize_identifier(IdentifierKind.LOYALTY_CARD, number, "US") == number
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+KINDS = list(IdentifierKind)
+
+
+@given(kind=st.sampled_from(KINDS), value=st.text(max_size=40))
+def test_normalising_twice_changes_nothing(kind, value):
+    try:
+        once = normalize_identifier(kind, value, "US")
+    except BadUserInput:
+        return  # refused values have no normal form
+    assert normalize_identifier(kind, once, "US") == once
+
+
+@given(line=st.integers(min_value=0, max_value=9999), exchange=st.integers(min_value=200, max_value=999),
+       style=st.sampled_from(["+1 503 {e} {l}", "(503) {e}-{l}", "503.{e}.{l}", "1-503-{e}-{l}", " 503{e}{l} "]))
+def test_two_spellings_of_one_phone_are_one_identifier(line, exchange, style):
+    spelled = style.format(e=f"{exchange:03d}", l=f"{line:04d}")
+    try:
+        normalized = normalize_identifier(IdentifierKind.PHONE, spelled, "US")
+    except BadUserInput:
+        return  # an exchange the numbering plan does not assign
+    assert normalized == normalize_identifier(IdentifierKind.PHONE, f"+1503{exchange:03d}{line:04d}", "US")
+
+
+@given(local=st.from_regex(r"[a-z0-9._]{1,20}", fullmatch=True), spaces=st.text(alphabet=" \t", max_size=3))
+def test_emails_differing_in_case_and_spaces_are_one_identifier(local, spaces):
+    email = f"{local}@example.org"
+    assert normalize_identifier(IdentifierKind.EMAIL, f"{spaces}{email.upper()}{spaces}", "US") == email

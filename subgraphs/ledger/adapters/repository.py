@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.vocabulary import Channel
-from subgraphs.kernel.db import UnitOfWork, row_of
+from subgraphs.kernel.db import UnitOfWork, UtcDateTime, row_of
 
-from ..domain import Account, Entry, EntryKind, Lot, Policy, Tier
-from .tables import accounts, earning_lines, entries, line_reversals, lots, postings, program, tiers
+from ..domain import Account, AccountMerge, Entry, EntryKind, Lot, Policy, Tier
+from .tables import account_merges, accounts, earning_lines, entries, line_reversals, lots, postings, program, tiers
 
 
 def _tier(row: sa.Row) -> Tier:
@@ -31,7 +31,7 @@ def _account(row: sa.Row) -> Account:
 def _entry(row: sa.Row) -> Entry:
     return Entry(
         row.id, row.member_id, row.seq, EntryKind(row.kind), row.points, row.balance_after, row.occurred_at,
-        Channel(row.channel), row.reference, row.description,
+        Channel(row.channel), row.reference, row.description, row.recorded_at,
     )
 
 
@@ -40,6 +40,7 @@ def _lot(row: sa.Row) -> Lot:
         id=row.id, member_id=row.member_id, entry_id=row.entry_id, kind=EntryKind(row.kind),
         reference=row.reference, points=row.points, remaining=row.remaining, earned_at=row.earned_at,
         matures_at=row.matures_at, expires_at=row.expires_at, matured=row.matured, reversed=row.reversed,
+        merge_id=row.merge_id,
     )
 
 
@@ -90,7 +91,7 @@ _SAVE_ACCOUNT = accounts.update().where(accounts.c.member_id == sa.bindparam("me
 # Lots a change or a read needs: those with points left or still pending, the ones that
 # count for the tier window, and the lots of a purchase being returned.
 _WANTED_LOTS = sa.or_(lots.c.remaining > 0, lots.c.matured.is_(False), lots.c.earned_at >= sa.bindparam("since"),
-                      lots.c.reference == sa.bindparam("purchase"))
+                      lots.c.reference == sa.bindparam("purchase"), lots.c.merge_id == sa.bindparam("merge"))
 _WALLET_LOTS = (sa.select(lots).where(lots.c.member_id == sa.bindparam("member"), _WANTED_LOTS)
                 .order_by(lots.c.earned_at, lots.c.id))
 _MEMBERS_LOTS = (sa.select(lots).where(lots.c.member_id.in_(sa.bindparam("members", expanding=True)), _WANTED_LOTS)
@@ -113,9 +114,11 @@ async def save_account(uow: UnitOfWork, account: Account) -> None:
 
 
 async def wallet_lots(connection: AsyncConnection, member_id: str, window_start: datetime,
-                      purchase_reference: str | None = None) -> list[Lot]:
+                      purchase_reference: str | None = None, merge_id: str | None = None) -> list[Lot]:
+    """The lots a change needs: open, pending, in the tier window, of the purchase being
+    returned, or moved by the merge being undone."""
     rows = await connection.execute(_WALLET_LOTS, {"member": member_id, "since": window_start,
-                                                   "purchase": purchase_reference})
+                                                   "purchase": purchase_reference, "merge": merge_id})
     return [_lot(row) for row in rows]
 
 
@@ -123,7 +126,7 @@ async def lots_by_member(connection: AsyncConnection, member_ids: Sequence[str],
                          ) -> dict[str, list[Lot]]:
     found: dict[str, list[Lot]] = defaultdict(list)
     for row in await connection.execute(_MEMBERS_LOTS, {"members": list(member_ids), "since": window_start,
-                                                        "purchase": None}):
+                                                        "purchase": None, "merge": None}):
         found[row.member_id].append(_lot(row))
     return found
 
@@ -131,8 +134,8 @@ async def lots_by_member(connection: AsyncConnection, member_ids: Sequence[str],
 async def save_lots(uow: UnitOfWork, new: Sequence[Lot], touched: Iterable[Lot]) -> None:
     if new:
         await uow.execute(lots.insert(), [{**row_of(lot), "kind": str(lot.kind)} for lot in new])
-    changed = [{"lot": lot.id, "remaining": lot.remaining, "reversed": lot.reversed, "matured": lot.matured}
-               for lot in touched]
+    changed = [{"lot": lot.id, "remaining": lot.remaining, "reversed": lot.reversed, "matured": lot.matured,
+                "member_id": lot.member_id, "merge_id": lot.merge_id} for lot in touched]
     if changed:
         await uow.execute(_SAVE_LOT, changed)
 
@@ -215,12 +218,47 @@ async def add_line_reversals(uow: UnitOfWork, return_reference: str, purchase_re
         ])
 
 
-async def entries_page(
-    connection: AsyncConnection, member_id: str, *, before_seq: int | None, limit: int
-) -> list[Entry]:
-    """Newest first."""
-    query = sa.select(entries).where(entries.c.member_id == member_id)
-    if before_seq is not None:
-        query = query.where(entries.c.seq < before_seq)
-    rows = await connection.execute(query.order_by(entries.c.seq.desc()).limit(limit))
+ActivityKey = tuple[str, str, int]  # (recorded_at as ISO text, member_id, seq): the activity's order
+
+
+def activity_key(entry: Entry) -> ActivityKey:
+    assert entry.recorded_at is not None
+    return (entry.recorded_at.isoformat(), entry.member_id, entry.seq)
+
+
+async def entries_page(connection: AsyncConnection, member_ids: Sequence[str], *, hidden_references: Sequence[str],
+                       before: ActivityKey | None, limit: int) -> list[Entry]:
+    """The entries of these members' books (a member and those merged into it), newest first,
+    without the TRANSFER entries of the merges between them (they move points within the
+    household and net to zero)."""
+    query = sa.select(entries).where(entries.c.member_id.in_(list(member_ids)))
+    if hidden_references:
+        query = query.where(sa.not_(sa.and_(entries.c.kind == str(EntryKind.TRANSFER),
+                                            entries.c.reference.in_(list(hidden_references)))))
+    if before is not None:
+        at, member_id, seq = before
+        query = query.where(sa.tuple_(entries.c.recorded_at, entries.c.member_id, entries.c.seq)
+                            < sa.tuple_(sa.literal(datetime.fromisoformat(at), UtcDateTime()), member_id, seq))
+    rows = await connection.execute(query.order_by(entries.c.recorded_at.desc(), entries.c.member_id.desc(),
+                                                   entries.c.seq.desc()).limit(limit))
     return [_entry(row) for row in rows]
+
+
+async def record_account_merge(uow: UnitOfWork, record: AccountMerge, at: datetime) -> None:
+    await uow.execute(account_merges.insert().values(
+        merge_id=record.merge_id, survivor_id=record.survivor_id, absorbed_id=record.absorbed_id, merged_at=at,
+        record={"absorbed": dict(record.absorbed), "survivor_tier": dict(record.survivor_tier),
+                "lots": dict(record.lots)}))
+
+
+async def account_merge(connection: AsyncConnection, merge_id: str) -> tuple[AccountMerge, datetime | None] | None:
+    row = (await connection.execute(sa.select(account_merges).where(account_merges.c.merge_id == merge_id))).first()
+    if row is None:
+        return None
+    raw = row.record
+    return AccountMerge(row.merge_id, row.survivor_id, row.absorbed_id, raw["absorbed"], raw["survivor_tier"],
+                        raw["lots"]), row.reversed_at
+
+
+async def mark_account_merge_reversed(uow: UnitOfWork, merge_id: str, at: datetime) -> None:
+    await uow.execute(account_merges.update().where(account_merges.c.merge_id == merge_id).values(reversed_at=at))

@@ -67,6 +67,7 @@ entries = sa.Table(
     sa.Column("idempotency_key", sa.String(200), unique=True),
     sa.Column("actor", sa.String(100), nullable=False),
     sa.UniqueConstraint("member_id", "seq", name="uq_entries_member_seq"),
+    sa.Index("ix_entries_member_recorded", "member_id", "recorded_at", "seq"),  # activity pages, merged or not
 )
 
 # Points as they were earned: spent and expired first-expiring-first, pending until matured.
@@ -85,6 +86,7 @@ lots = sa.Table(
     sa.Column("matures_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
     sa.Column("matured", sa.Boolean, nullable=False),
+    sa.Column("merge_id", sa.String(40)),  # came with this merge from another member's book
     sa.CheckConstraint("remaining >= 0 AND remaining <= points - reversed", name="ck_lots_remaining"),
     sa.Index("ix_lots_member", "member_id", "earned_at"),
     sa.Index("ix_lots_pending", "matures_at", sqlite_where=sa.text("NOT matured"),
@@ -123,6 +125,18 @@ earning_lines = sa.Table(
     sa.Column("sku", sa.String(64), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("points", sa.Integer, nullable=False),
+)
+
+# What each merge moved between two books (domain.AccountMerge), to give it back exactly.
+account_merges = sa.Table(
+    "account_merges",
+    metadata,
+    sa.Column("merge_id", sa.String(40), primary_key=True),
+    sa.Column("survivor_id", sa.String(40), nullable=False),
+    sa.Column("absorbed_id", sa.String(40), nullable=False),
+    sa.Column("merged_at", UtcDateTime(), nullable=False),
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.Column("reversed_at", UtcDateTime()),
 )
 
 erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py, ledger/privacy.py)

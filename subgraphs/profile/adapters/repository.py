@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from subgraphs.kernel.db import UnitOfWork
 
-from ..domain.members import Channel, Consents, IdentifierKind, Identity, Member, MemberStatus
-from .tables import identities, members
+from ..domain.consents import ConsentChange, Purpose
+from ..domain.members import Channel, Consents, FieldSource, IdentifierKind, Identity, Member, MemberStatus
+from ..domain.merges import MergeRecord
+from .tables import consent_changes, identities, members, merges
+
+
+def _sources(raw: dict[str, Any] | None) -> dict[str, FieldSource]:
+    return {name: FieldSource(Channel(s["source"]), datetime.fromisoformat(s["at"])) for name, s in (raw or {}).items()}
 
 
 def _member(row: sa.Row, linked: Sequence[Identity]) -> Member:
@@ -32,6 +40,8 @@ def _member(row: sa.Row, linked: Sequence[Identity]) -> Member:
             updated_at=row.consents_updated_at,
         ),
         identities=tuple(linked),
+        field_sources=_sources(row.field_sources),
+        absorbed_count=row.absorbed_count,
     )
 
 
@@ -72,6 +82,8 @@ async def add_member(uow: UnitOfWork, member: Member) -> None:
             push_marketing=member.consents.push_marketing,
             profiling=member.consents.profiling,
             consents_updated_at=member.consents.updated_at,
+            field_sources=_sources_json(member),
+            absorbed_count=member.absorbed_count,
         )
     )
     if member.identities:
@@ -97,3 +109,117 @@ async def save_consents(uow: UnitOfWork, member_id: str, consents: Consents) -> 
             consents_updated_at=consents.updated_at,
         )
     )
+
+
+def _sources_json(member: Member) -> dict[str, Any]:
+    return {name: {"source": str(s.source), "at": s.at.isoformat()} for name, s in member.field_sources.items()}
+
+
+async def save_member(uow: UnitOfWork, member: Member) -> None:
+    """Every field of the record as the domain left it (identities are saved apart)."""
+    await uow.execute(members.update().where(members.c.id == member.id).values(
+        status=str(member.status), given_name=member.given_name, family_name=member.family_name,
+        email=member.email, phone=member.phone, birthday=member.birthday, home_store_id=member.home_store_id,
+        enrolled_at=member.enrolled_at, email_marketing=member.consents.email_marketing,
+        sms_marketing=member.consents.sms_marketing, push_marketing=member.consents.push_marketing,
+        profiling=member.consents.profiling, consents_updated_at=member.consents.updated_at,
+        field_sources=_sources_json(member), absorbed_count=member.absorbed_count,
+    ))
+
+
+async def lock_members(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Member]:
+    """The members, locked for this transaction (PostgreSQL; SQLite has one writer), in id
+    order so that two transactions locking the same members never deadlock."""
+    ordered = sorted(set(ids))
+    await uow.execute(uow.for_update(sa.select(members.c.id).where(members.c.id.in_(ordered)).order_by(members.c.id)))
+    return await members_by_id(uow.connection, ordered)
+
+
+async def holders_of(connection: AsyncConnection, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(kind, value) -> the member holding it, for those held."""
+    wanted = list(set(pairs))
+    if not wanted:
+        return {}
+    rows = await connection.execute(sa.select(identities.c.kind, identities.c.value, identities.c.member_id).where(
+        sa.tuple_(identities.c.kind, identities.c.value).in_(wanted)))
+    return {(row.kind, row.value): row.member_id for row in rows}
+
+
+async def add_identities(uow: UnitOfWork, member_id: str, linked: Iterable[Identity]) -> None:
+    rows = [{"kind": str(i.kind), "value": i.value, "member_id": member_id, "source": str(i.source),
+             "linked_at": i.linked_at} for i in linked]
+    if rows:
+        await uow.execute(identities.insert(), rows)
+
+
+async def move_identities(uow: UnitOfWork, pairs: Iterable[tuple[str, str]], to_member: str) -> None:
+    wanted = list(pairs)
+    if wanted:
+        await uow.execute(identities.update().where(sa.tuple_(identities.c.kind, identities.c.value).in_(wanted))
+                          .values(member_id=to_member))
+
+
+async def add_consent_changes(uow: UnitOfWork, member_id: str, changes: Iterable[ConsentChange]) -> None:
+    rows = [{"member_id": member_id, "purpose": str(c.purpose), "granted": c.granted, "at": c.at,
+             "source": str(c.source), "actor": c.actor} for c in changes]
+    if rows:
+        await uow.execute(consent_changes.insert(), rows)
+
+
+async def consent_history(connection: AsyncConnection, member_id: str, *, since: datetime | None = None
+                          ) -> list[ConsentChange]:
+    """Oldest first."""
+    query = sa.select(consent_changes).where(consent_changes.c.member_id == member_id)
+    if since is not None:
+        query = query.where(consent_changes.c.at > since)
+    rows = await connection.execute(query.order_by(consent_changes.c.at, consent_changes.c.id))
+    return [ConsentChange(Purpose(r.purpose), r.granted, r.at, Channel(r.source), r.actor) for r in rows]
+
+
+def _record_json(record: MergeRecord) -> dict[str, Any]:
+    return {
+        "survivor_before": record.survivor_before, "absorbed_before": record.absorbed_before,
+        "survivor_after": record.survivor_after, "moved": [list(pair) for pair in record.moved],
+        "consent_changes": [{"purpose": str(c.purpose), "granted": c.granted, "at": c.at.isoformat(),
+                             "source": str(c.source), "actor": c.actor} for c in record.consent_changes],
+    }
+
+
+def _merge(row: sa.Row) -> MergeRecord:
+    raw = row.record
+    return MergeRecord(
+        id=row.id, survivor_id=row.survivor_id, absorbed_id=row.absorbed_id, at=row.at, reason=row.reason,
+        survivor_before=raw["survivor_before"], absorbed_before=raw["absorbed_before"],
+        survivor_after=raw["survivor_after"], moved=tuple((k, v) for k, v in raw["moved"]),
+        consent_changes=tuple(ConsentChange(Purpose(c["purpose"]), c["granted"], datetime.fromisoformat(c["at"]),
+                                            Channel(c["source"]), c["actor"]) for c in raw["consent_changes"]),
+        reversed_at=row.reversed_at,
+    )
+
+
+async def add_merge(uow: UnitOfWork, record: MergeRecord, actor: str) -> None:
+    await uow.execute(merges.insert().values(id=record.id, survivor_id=record.survivor_id,
+                                             absorbed_id=record.absorbed_id, at=record.at, reason=record.reason,
+                                             actor=actor, record=_record_json(record)))
+
+
+async def lock_merge(uow: UnitOfWork, merge_id: str) -> MergeRecord | None:
+    row = (await uow.execute(uow.for_update(sa.select(merges).where(merges.c.id == merge_id)))).first()
+    return _merge(row) if row else None
+
+
+async def mark_merge_reversed(uow: UnitOfWork, merge_id: str, at: datetime, by: str) -> None:
+    await uow.execute(merges.update().where(merges.c.id == merge_id).values(reversed_at=at, reversed_by=by))
+
+
+async def merges_of(connection: AsyncConnection, member_ids: Sequence[str]) -> dict[str, list[MergeRecord]]:
+    """The merges each member survived or absorbed, newest first."""
+    rows = await connection.execute(sa.select(merges).where(sa.or_(merges.c.survivor_id.in_(member_ids),
+                                                                   merges.c.absorbed_id.in_(member_ids)))
+                                    .order_by(merges.c.at.desc(), merges.c.id))
+    found: dict[str, list[MergeRecord]] = defaultdict(list)
+    for row in rows:
+        record = _merge(row)
+        for member_id in {record.survivor_id, record.absorbed_id} & set(member_ids):
+            found[member_id].append(record)
+    return found

@@ -26,6 +26,9 @@ members = sa.Table(
     sa.Column("push_marketing", sa.Boolean, nullable=False),
     sa.Column("profiling", sa.Boolean, nullable=False),
     sa.Column("consents_updated_at", UtcDateTime()),
+    # Where and when each profile field got its value: {"given_name": {"source": "POS", "at": ...}}.
+    sa.Column("field_sources", sa.JSON),
+    sa.Column("absorbed_count", sa.Integer, nullable=False, server_default="0"),  # members absorbed, theirs too
 )
 
 # One identifier belongs to one member: the primary key is the identifier itself.
@@ -37,6 +40,35 @@ identities = sa.Table(
     sa.Column("member_id", sa.String(40), sa.ForeignKey("members.id"), nullable=False, index=True),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("linked_at", UtcDateTime(), nullable=False),
+)
+
+# Consents as a ledger: every change of a purpose, never overwritten (members.* keep the latest).
+consent_changes = sa.Table(
+    "consent_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("granted", sa.Boolean, nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Index("ix_consent_changes_member", "member_id", "at"),
+)
+
+# Every merge, with what both records were (domain/merges.py: MergeRecord), to undo it exactly.
+merges = sa.Table(
+    "merges",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("survivor_id", sa.String(40), nullable=False, index=True),
+    sa.Column("absorbed_id", sa.String(40), nullable=False, index=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.Column("reversed_at", UtcDateTime()),
+    sa.Column("reversed_by", sa.String(100)),
 )
 
 # --- privacy (domain/privacy.py) -------------------------------------------------------------

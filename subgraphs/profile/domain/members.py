@@ -1,6 +1,7 @@
 """Profile's domain: the member record, its identities and consents. No I/O here."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -17,6 +18,19 @@ class MemberStatus(StrEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     ERASED = "ERASED"
+    MERGED = "MERGED"  # absorbed into another member: its id now names that member
+
+
+# The profile fields survivorship decides when two records of one person merge.
+PROFILE_FIELDS = ("given_name", "family_name", "email", "phone", "birthday", "home_store_id")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSource:
+    """Where and when a profile field got its value."""
+
+    source: Channel
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +88,11 @@ class Member:
     home_store_id: str | None = None
     consents: Consents = field(default_factory=Consents)
     identities: tuple[Identity, ...] = ()
+    field_sources: Mapping[str, FieldSource] = field(default_factory=dict)
+    absorbed_count: int = 0  # members absorbed into this one, counting theirs
 
 
-def _clean_name(name: str | None, field_name: str) -> str | None:
+def clean_name(name: str | None, field_name: str) -> str | None:
     if name is None:
         return None
     cleaned = " ".join(name.split())
@@ -116,11 +132,11 @@ def enroll(
         for kind, value in ((IdentifierKind.EMAIL, norm_email), (IdentifierKind.PHONE, norm_phone))
         if value
     )
-    return Member(
+    member = Member(
         id=member_id,
         enrolled_at=now,
-        given_name=_clean_name(given_name, "givenName"),
-        family_name=_clean_name(family_name, "familyName"),
+        given_name=clean_name(given_name, "givenName"),
+        family_name=clean_name(family_name, "familyName"),
         email=norm_email,
         phone=norm_phone,
         birthday=birthday,
@@ -128,6 +144,12 @@ def enroll(
         consents=Consents().changed(now, **(consents or {})),
         identities=identities,
     )
+    return replace(member, field_sources=sources_of(member, channel, now))
+
+
+def sources_of(member: Member, channel: Channel, at: datetime) -> dict[str, FieldSource]:
+    """Every non-empty profile field, as given by one channel at one time."""
+    return {name: FieldSource(channel, at) for name in PROFILE_FIELDS if getattr(member, name) is not None}
 
 
 def member_facts(member: Member) -> dict[str, object]:

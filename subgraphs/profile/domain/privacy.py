@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from core.auth import Principal, Role
 from core.errors import BadUserInput, Forbidden
@@ -21,14 +22,16 @@ from core.settings import SUBGRAPHS
 from .members import Member, MemberStatus
 
 # What a member record keeps after an erasure: these fields become empty, identities go.
-ERASED_FIELDS: dict[str, None] = {
+ERASED_FIELDS: dict[str, Any] = {
     "given_name": None,
     "family_name": None,
     "email": None,
     "phone": None,
     "birthday": None,
     "home_store_id": None,  # with the enrolment date, a store narrows a person down
+    "field_sources": {},  # where the fields above came from: nothing left to describe
 }
+
 
 # Who asks for an erasure: the member themself, or a supervisor or an admin on their behalf.
 ERASURE_STAFF_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})

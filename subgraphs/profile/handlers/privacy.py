@@ -24,7 +24,7 @@ from core.errors import NotFound
 from core.ids import new_id
 from core.settings import SUBGRAPHS
 from subgraphs.kernel import privacy as kernel_privacy
-from subgraphs.kernel.aliases import current_member_id, require_member_access
+from subgraphs.kernel.aliases import current_member_id, current_member_ids, require_member_access
 from subgraphs.kernel.bounds import check_id
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
 from subgraphs.kernel.events import Event
@@ -202,12 +202,14 @@ async def record_consent_change(uow: UnitOfWork, principal: Principal, member_id
 
 
 async def members_viewed(runtime: Runtime, principal: Principal | None, ids: Sequence[str]) -> list[Member | None]:
-    """Members as an entity fetch reads them (a DataLoader's batch), each found one recorded
-    as viewed by staff: fifty members in one query are fifty entries, in one statement."""
+    """Members as an entity fetch reads them (a DataLoader's batch; a merged-away id gives its
+    survivor), each found one recorded as viewed by staff: fifty members in one query are fifty
+    entries, in one statement."""
     async with runtime.db.reading() as connection:
-        found = await members_by_id(connection, ids)
+        current = await current_member_ids(connection, ids)
+        found = await members_by_id(connection, sorted(set(current.values())))
     await record_access(runtime, principal, sorted(found), Action.VIEW)
-    return [found.get(i) for i in ids]
+    return [found.get(current[i]) for i in ids]
 
 
 async def access_log(runtime: Runtime, principal: Principal | None, member_id: str, first: int

@@ -257,3 +257,16 @@ async def mark_return_posted(uow: UnitOfWork, external_id: str, at: datetime) ->
 
 async def unposted_returns(connection: AsyncConnection, now: datetime, limit: int) -> list[Return]:
     return [_return(row) for row in await connection.execute(_due(returns, now).limit(limit))]
+
+
+async def move_member_rows(uow: UnitOfWork, *, from_id: str, to_id: str, merge_id: str) -> None:
+    """A merge: the absorbed member's purchases and returns become the survivor's."""
+    for table in (purchases, returns):
+        await uow.execute(table.update().where(table.c.member_id == from_id).values(member_id=to_id,
+                                                                                 merge_id=merge_id))
+
+
+async def restore_member_rows(uow: UnitOfWork, *, merge_id: str, to_id: str) -> None:
+    """An unmerge: what the merge moved goes back."""
+    for table in (purchases, returns):
+        await uow.execute(table.update().where(table.c.merge_id == merge_id).values(member_id=to_id, merge_id=None))

@@ -75,6 +75,7 @@ purchases = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("ledger_entry_id", sa.String(40)),
     sa.Column("posted_at", UtcDateTime()),
+    sa.Column("merge_id", sa.String(40), index=True),  # moved to the survivor of this merge (back if undone)
     *_retry_columns(),
     sa.Index("ix_purchases_unposted", "next_attempt_at", sqlite_where=sa.text("status = 'RECORDED'"),
              postgresql_where=sa.text("status = 'RECORDED'")),
@@ -94,6 +95,7 @@ returns = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
     sa.Column("posted_at", UtcDateTime()),
+    sa.Column("merge_id", sa.String(40), index=True),
     *_retry_columns(),
     sa.Index("ix_returns_unposted", "next_attempt_at", sqlite_where=sa.text("status = 'RECORDED'"),
              postgresql_where=sa.text("status = 'RECORDED'")),

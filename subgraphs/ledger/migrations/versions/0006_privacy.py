@@ -1,15 +1,15 @@
 """privacy: erased members, outbox rows by member
 
-Revision ID: c77750872a9e
-Revises: 963edf8df5df
-Create Date: 2026-11-30 20:50:18.289216
+Revision ID: 14767b04f96b
+Revises: 35e554931ab6
+Create Date: 2026-11-30 20:50:18.163369
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'c77750872a9e'
-down_revision = '963edf8df5df'
+revision = '14767b04f96b'
+down_revision = '35e554931ab6'
 branch_labels = None
 depends_on = None
 

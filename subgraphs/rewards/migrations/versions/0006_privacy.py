@@ -1,15 +1,15 @@
 """privacy: erased members, outbox rows by member
 
-Revision ID: 14767b04f96b
-Revises: a9660cb37839
-Create Date: 2026-11-30 20:50:18.163369
+Revision ID: c77750872a9e
+Revises: ae4a10cb1176
+Create Date: 2026-11-30 20:50:18.289216
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '14767b04f96b'
-down_revision = 'a9660cb37839'
+revision = 'c77750872a9e'
+down_revision = 'ae4a10cb1176'
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,9 @@
 The books are kept: an erasure leaves every amount, date, balance, lot and tier,
 so the program's liability and the tax records still add up. Column by column:
 
-- `accounts`, `lots`, `postings`, `earning_lines`, `line_reversals`: numbers, dates,
-  SKUs and the channels' transaction ids; nothing that names the person. Kept.
+- `accounts`, `lots`, `postings`, `earning_lines`, `line_reversals`, `account_merges`:
+  numbers, dates, SKUs and the channels' transaction ids; nothing that names the
+  person. Kept.
 - `entries.description`: written by the platform from fixed wording ("Purchase in
   store", a reward's name), except for adjustments, where it is the reason a
   supervisor typed, which may name the person. Adjustment reasons are replaced
@@ -33,7 +34,7 @@ from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.runtime import Runtime
 
 from .adapters import repository
-from .adapters.tables import accounts, earning_lines, entries, line_reversals, lots, postings
+from .adapters.tables import account_merges, accounts, earning_lines, entries, line_reversals, lots, postings
 from .domain import EntryKind
 
 ERASED_REASON = "Adjustment (reason erased at the member's request)"
@@ -72,5 +73,8 @@ async def export(runtime: Runtime, principal: Principal | None, member_id: str) 
                     sa.select(entries.c.reference).where(own, entries.c.kind == str(EntryKind.REVERSE)))),
             "postings": await privacy.export_table(connection, postings, postings.c.member_id.in_(member_ids),
                                                    [postings.c.recorded_at.desc()]),
+            "account_merges": await privacy.export_table(
+                connection, account_merges, sa.or_(account_merges.c.survivor_id.in_(member_ids),
+                                                   account_merges.c.absorbed_id.in_(member_ids))),
         }
     return orjson.dumps(part, default=str).decode()

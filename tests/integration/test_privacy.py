@@ -109,6 +109,42 @@ async def test_an_erasure_leaves_no_trace_of_the_member_and_keeps_the_books(stac
     assert found == {"id": again}
 
 
+IDENTIFY = "mutation($i: IdentifyInput!) { identify(input: $i) { id merges { id reason } } }"
+
+
+async def test_an_erasure_reaches_the_records_merged_into_the_member(stack: Stack) -> None:
+    """Two records of one person, merged: an erasure asked for by the absorbed id erases both,
+    and the merge's reason and record (which quote the identifiers and both records) with them;
+    the merge can no longer be undone."""
+    at_till, online = Person.new(), Person.new()
+    till_id = await stack.enroll(at_till.given_name, familyName=at_till.family_name, phone=at_till.phone,
+                                 email=None)
+    web_id = await stack.enroll(online.given_name, familyName=online.family_name, email=online.email)
+    identifiers = [{"kind": "PHONE", "value": at_till.phone}, {"kind": "EMAIL", "value": online.email}]
+    merged = (await stack.gql(IDENTIFY, {"i": {"channel": "APP", "identifiers": identifiers}},
+                              stack.cashier)).ok()["identify"]
+    assert merged["id"] == till_id  # the older record survives
+    [merge] = merged["merges"]
+    assert online.email in merge["reason"]
+
+    (await stack.gql(ERASE, {"id": web_id}, stack.token(Role.SUPERVISOR, "sup-privacy"))).ok()
+    done = await completed_erasure(stack, till_id)
+    assert done["memberId"] == till_id
+    needles = [at_till.given_name, at_till.family_name, at_till.phone_e164,
+               online.given_name, online.family_name, online.email]
+    assert await find_in_databases(stack, needles) == {}
+    assert set(await find_in_databases(stack, DEMO)) == set(DEMO)
+
+    supervisor = stack.token(Role.SUPERVISOR)
+    merges = (await stack.gql("query($id: ID!) { member(id: $id) { status merges { id reason } } }",
+                              {"id": till_id}, supervisor)).ok()["member"]
+    assert merges == {"status": "ERASED", "merges": [{"id": merge["id"], "reason": "erased at the member's request"}]}
+    undone = await stack.gql("mutation($id: ID!) { unmergeMember(mergeId: $id) { id } }", {"id": merge["id"]},
+                             supervisor)
+    assert undone.codes == ["CONFLICT"]
+    assert await stack.scalar("profile", "SELECT status FROM members WHERE id = :m", m=web_id) == "ERASED"
+
+
 async def test_a_redelivered_erasure_event_changes_nothing(stack: Stack) -> None:
     person = Person.new()
     member_id = await enroll(stack, person)
@@ -160,6 +196,9 @@ async def test_the_export_holds_what_every_subgraph_holds_on_the_member(stack: S
                                          "1991-03-04", "st_portland")
     assert sorted((i["kind"], i["value"]) for i in profile["identities"]["rows"]) == [
         ("EMAIL", person.email), ("PHONE", person.phone_e164)]
+    assert [(c["purpose"], c["granted"]) for c in profile["consent_changes"]["rows"]] == [
+        ("EMAIL_MARKETING", False), ("SMS_MARKETING", True), ("EMAIL_MARKETING", True)]  # newest first
+    assert profile["merges"]["total"] == 0
     # The cashier saw them at the checkout and withdrew a consent (the adjustment may still be on its way).
     assert {"view", "consents"} <= {a["action"] for a in profile["staff_access"]["rows"]}
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from core.auth import Principal, Role
-from core.errors import BadUserInput, Forbidden
+from core.errors import BadUserInput, Conflict, Forbidden
 from core.vocabulary import Channel
 from subgraphs.profile.domain.members import Consents, Member, MemberStatus, enroll
 from subgraphs.profile.domain.privacy import (
@@ -17,7 +17,9 @@ from subgraphs.profile.domain.privacy import (
     check_access_log_page,
     check_access_log_reader,
     check_erasure_requester,
+    check_not_erased,
     confirm,
+    erased_merge_record,
     pseudonymise,
     staff_access,
     staff_of,
@@ -60,6 +62,30 @@ def test_every_field_of_a_member_is_either_kept_or_erased_on_purpose():
 def test_pseudonymising_twice_changes_nothing():
     once = pseudonymise(_julia())
     assert pseudonymise(once) == once
+
+
+def test_an_erased_members_merges_keep_no_trace_of_the_person():
+    record = {
+        "survivor_before": {"status": "ACTIVE", "fields": {"given_name": "Julia", "email": "julia@example.com"},
+                            "sources": {"email": {"source": "POS", "at": "2026-11-30T12:00:00+00:00"}},
+                            "consents": {"profiling": True}},
+        "absorbed_before": {"status": "ACTIVE", "fields": {"phone": "+15035550142"}, "sources": {}},
+        "survivor_after": {"fields": {"given_name": "Julia", "phone": "+15035550142"}},
+        "moved": [["PHONE", "+15035550142"]],
+        "consent_changes": [{"purpose": "PROFILING", "granted": False}],
+    }
+    erased = erased_merge_record(record)
+    assert "Julia" not in repr(erased) and "julia@" not in repr(erased) and "555" not in repr(erased)
+    assert erased["survivor_before"] == {"status": "ACTIVE", "fields": {"given_name": None, "email": None},
+                                         "sources": {}, "consents": {"profiling": True}}
+    assert erased["moved"] == [] and erased["consent_changes"] == record["consent_changes"]
+    assert erased_merge_record(erased) == erased
+
+
+def test_an_erased_member_cannot_be_brought_back():
+    check_not_erased([_julia()])
+    with pytest.raises(Conflict, match="mbr_julia was erased"):
+        check_not_erased([_julia(), pseudonymise(_julia())])
 
 
 def _request() -> ErasureRequest:

@@ -12,8 +12,23 @@ from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.privacy import export_table
 
 from ..domain.members import MemberStatus
-from ..domain.privacy import ERASED_FIELDS, Action, ErasureRequest, StaffAccess
-from .tables import erasure_confirmations, erasure_requests, identities, members, staff_access
+from ..domain.privacy import (
+    ERASED_FIELDS,
+    ERASED_MERGE_REASON,
+    Action,
+    ErasureRequest,
+    StaffAccess,
+    erased_merge_record,
+)
+from .tables import (
+    consent_changes,
+    erasure_confirmations,
+    erasure_requests,
+    identities,
+    members,
+    merges,
+    staff_access,
+)
 
 MAX_STAFF_ID = 128  # the column; a longer token subject is cut (it is still unique in practice)
 
@@ -22,10 +37,16 @@ MAX_STAFF_ID = 128  # the column; a longer token subject is cut (it is still uni
 
 
 async def erase_members(uow: UnitOfWork, member_ids: Sequence[str]) -> None:
-    """Pseudonymise these member records (domain.privacy.pseudonymise) and free their identifiers."""
+    """Pseudonymise these member records (domain.privacy.pseudonymise), free their identifiers,
+    and take the person out of their merges' reasons and records. The consent ledger stays:
+    purposes, grants, times, channels and who recorded them (ids), the proof of consent."""
     await uow.execute(members.update().where(members.c.id.in_(member_ids))
                       .values(status=str(MemberStatus.ERASED), **ERASED_FIELDS))
     await uow.execute(identities.delete().where(identities.c.member_id.in_(member_ids)))
+    theirs = sa.or_(merges.c.survivor_id.in_(member_ids), merges.c.absorbed_id.in_(member_ids))
+    for merge_id, record in (await uow.execute(sa.select(merges.c.id, merges.c.record).where(theirs))).all():
+        await uow.execute(merges.update().where(merges.c.id == merge_id)
+                          .values(reason=ERASED_MERGE_REASON, record=erased_merge_record(record)))
 
 
 def _request(row: sa.Row, confirmed: Sequence[str]) -> ErasureRequest:
@@ -112,6 +133,12 @@ async def export(connection: AsyncConnection, member_ids: Sequence[str]) -> dict
         "members": await export_table(connection, members, members.c.id.in_(member_ids)),
         "identities": await export_table(connection, identities, identities.c.member_id.in_(member_ids),
                                          [identities.c.linked_at]),
+        "consent_changes": await export_table(connection, consent_changes,
+                                              consent_changes.c.member_id.in_(member_ids),
+                                              [consent_changes.c.at.desc(), consent_changes.c.id.desc()]),
+        "merges": await export_table(connection, merges, sa.or_(merges.c.survivor_id.in_(member_ids),
+                                                                merges.c.absorbed_id.in_(member_ids)),
+                                     [merges.c.at.desc()]),
         "erasure_requests": await export_table(connection, erasure_requests,
                                                erasure_requests.c.member_id.in_(member_ids)),
         "erasure_confirmations": await export_table(connection, erasure_confirmations,

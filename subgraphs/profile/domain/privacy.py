@@ -9,17 +9,17 @@ confirmed its own part.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from core.auth import Principal, Role
-from core.errors import BadUserInput, Forbidden
+from core.errors import BadUserInput, Conflict, Forbidden
 from core.settings import SUBGRAPHS
 
-from .members import Member, MemberStatus
+from .members import PROFILE_FIELDS, Member, MemberStatus
 
 # What a member record keeps after an erasure: these fields become empty, identities go.
 ERASED_FIELDS: dict[str, Any] = {
@@ -31,7 +31,8 @@ ERASED_FIELDS: dict[str, Any] = {
     "home_store_id": None,  # with the enrolment date, a store narrows a person down
     "field_sources": {},  # where the fields above came from: nothing left to describe
 }
-
+# What a merge's reason (the identifiers that matched) says once the person is erased.
+ERASED_MERGE_REASON = "erased at the member's request"
 
 # Who asks for an erasure: the member themself, or a supervisor or an admin on their behalf.
 ERASURE_STAFF_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -46,6 +47,28 @@ MAX_ACCESS_LOG_PAGE = 500
 def pseudonymise(member: Member) -> Member:
     """The member as an erasure leaves them: status ERASED, nothing that names or reaches them."""
     return replace(member, status=MemberStatus.ERASED, identities=(), **ERASED_FIELDS)
+
+
+def erased_merge_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A merge's record (the snapshots that would undo it: domain/merges.py) without the
+    person: every profile field of every snapshot empty, the identifiers that moved gone.
+    The ids, times, statuses and consents stay; the merge can no longer be undone."""
+    def scrubbed(snapshot: Any) -> Any:
+        if not isinstance(snapshot, Mapping):
+            return snapshot
+        fields = snapshot.get("fields")
+        return {**snapshot, "fields": {name: None for name in (fields or PROFILE_FIELDS)}, "sources": {}}
+
+    return {**record, **{key: scrubbed(record.get(key)) for key in ("survivor_before", "absorbed_before",
+                                                                   "survivor_after") if key in record},
+            "moved": []}
+
+
+def check_not_erased(members: Iterable[Member]) -> None:
+    """Nothing brings an erased member back (an unmerge would restore a record from nothing)."""
+    for member in members:
+        if member.status is MemberStatus.ERASED:
+            raise Conflict(f"member {member.id} was erased", memberId=member.id)
 
 
 def check_erasure_requester(principal: Principal) -> None:

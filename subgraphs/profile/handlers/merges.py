@@ -22,6 +22,7 @@ from subgraphs.kernel.runtime import Runtime
 from ..adapters import repository
 from ..domain import members as member_rules
 from ..domain import merges as rules
+from ..domain import privacy as privacy_rules
 from ..domain.consents import ConsentChange
 from ..domain.members import Member
 from .members import SOURCE, actor_of, consents_changed_event, enrolled_event
@@ -125,6 +126,7 @@ async def unmerge(runtime: Runtime, principal: Principal | None, merge_id: str) 
         if record is None:
             raise NotFound(f"no merge {merge_id}")
         found = await repository.lock_members(uow, [record.survivor_id, record.absorbed_id])
+        privacy_rules.check_not_erased(found.values())
         history = await repository.consent_history(uow.connection, record.survivor_id, since=record.at)
         outcome = rules.unmerge(record, found[record.survivor_id], found[record.absorbed_id], history, at=now,
                                 actor=actor)

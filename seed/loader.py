@@ -11,7 +11,7 @@ from core.auth import Principal, Role
 from core.errors import Conflict
 from core.settings import SUBGRAPHS, Settings
 from core.vocabulary import Channel
-from subgraphs.inventory import handlers as inventory
+from subgraphs.inventory.handlers import catalogue as inventory_catalogue
 from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.runtime import Runtime
 from subgraphs.ledger import handlers as ledger
@@ -75,7 +75,7 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
         rt = {name: host.runtime(name) for name in SUBGRAPHS}
         rt["rewards"].adapters["ledger"] = InProcessLedger(rt["ledger"])
         await ledger.save_program(rt["ledger"], TIERS, POINTS_POLICY)
-        await inventory.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
+        await inventory_catalogue.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
         log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products")
         people = demo_members() + list(generated_members(members))
         ids: dict[str, str] = {}

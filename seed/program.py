@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from subgraphs.inventory.domain import Product, StockLevel, Store
+from subgraphs.inventory.domain.catalogue import Product, Store
+from subgraphs.inventory.domain.stock import StockLevel
 from subgraphs.ledger.domain import ExpiryKind, ExpiryPolicy, NegativeBalancePolicy, Policy, Tier
 
 TIERS = [

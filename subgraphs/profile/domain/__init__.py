@@ -1,7 +1,10 @@
 """Profile's rules, one concept a module, no I/O:
 
 - `members`: the member record, identities as enrolled, consents, who may record them.
+- `traits`: purchases as profile keeps them, a member's running totals, recency, frequency,
+  monetary and lapse risk as of a moment.
+- `segments`: CEL conditions over traits and profile, the variables they read, who is in.
 """
-from . import members
+from . import members, segments, traits
 
-__all__ = ["members"]
+__all__ = ["members", "segments", "traits"]

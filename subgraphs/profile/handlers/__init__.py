@@ -1,7 +1,11 @@
 """Profile's use cases, one concept a module (as in `domain/`):
 
 - `members`: enrolment, lookups, consents, the demo sign-in.
+- `traits`: purchases and returns from the engine's events, a member's traits, lapse scores,
+  and moving a member's purchases with a merge (and back with an unmerge).
+- `segments`: saving segments, evaluating members against them (on every change of a member, for
+  every member when a segment changes, daily for time passing), who is in.
 """
-from . import members
+from . import members, segments, traits
 
-__all__ = ["members"]
+__all__ = ["members", "segments", "traits"]

@@ -25,6 +25,7 @@ from subgraphs.kernel.runtime import Runtime
 from ..adapters import repository
 from ..domain import members as rules
 from ..domain.members import Channel, IdentifierKind, Member
+from . import segments, traits
 
 SOURCE = "profile"
 ENROLLING_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
@@ -46,9 +47,10 @@ async def enroll_member(
     consents: dict[str, bool | None] | None = None,
 ) -> Member:
     who = require_role(principal, *ENROLLING_ROLES)
+    now = runtime.clock.now()
     member = rules.enroll(
         member_id=new_id("mbr"),
-        now=runtime.clock.now(),
+        now=now,
         channel=channel,
         default_region=runtime.settings.default_phone_region,
         given_name=given_name,
@@ -75,6 +77,7 @@ async def enroll_member(
                     payload={**rules.member_facts(member), "channel": str(channel)},
                 )
             )
+            await segments.reevaluate(uow, [member.id], now)  # after MemberEnrolled: events in causal order
             await uow.commit()
     except IntegrityError as error:
         # A concurrent enrolment took the identifier first. SQLite reports it at commit,
@@ -148,10 +151,13 @@ async def update_consents(
             raise NotFound(f"no member {member_id}")
         member = found[member_id]
         rules.check_consent_changes(member.consents, changes, by_staff=who.role in STAFF_CONSENT_ROLES)
-        consents = member.consents.changed(runtime.clock.now(), **changes)
+        now = runtime.clock.now()
+        consents = member.consents.changed(now, **changes)
         if consents == member.consents:
             return member
         await repository.save_consents(uow, member_id, consents)
+        if not consents.profiling:
+            await traits.forget_lapse_score(uow, member_id)  # an objection to profiling ends the scoring
         uow.publish(
             Event(
                 type="ConsentsChanged",
@@ -167,5 +173,6 @@ async def update_consents(
                 },
             )
         )
+        await segments.reevaluate(uow, [member_id], now)
         await uow.commit()
     return (await members_by_id(runtime, [member_id]))[0]  # type: ignore[return-value]

@@ -16,14 +16,16 @@ from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.runtime import Runtime
 from subgraphs.ledger import handlers as ledger
 from subgraphs.profile.handlers import members as profile
+from subgraphs.profile.handlers import segments as profile_segments
 from subgraphs.rewards import domain as rewards_domain
 from subgraphs.rewards import handlers as rewards
 from subgraphs.rewards.domain import LineResult, ReturnedLine
 
 from .members import SeedMember, demo_members, generated_members, occurred_at
-from .program import POINTS_POLICY, PRODUCTS, STORES, TIERS, stock_levels
+from .program import POINTS_POLICY, PRODUCTS, SEGMENTS, STORES, TIERS, stock_levels
 
 SEEDER = Principal("service:seed", Role.SERVICE)
+SEED_ADMIN = Principal("admin:seed", Role.ADMIN)  # segments are the admin's to define
 
 
 class InProcessLedger:
@@ -76,7 +78,11 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
         rt["rewards"].adapters["ledger"] = InProcessLedger(rt["ledger"])
         await ledger.save_program(rt["ledger"], TIERS, POINTS_POLICY)
         await inventory.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
-        log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products")
+        for segment in SEGMENTS:  # saving one again with the same condition changes nothing
+            await profile_segments.upsert_segment(rt["profile"], SEED_ADMIN, segment_id=segment.id,
+                                                  name=segment.name, condition=segment.condition)
+        log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products, "
+            f"{len(SEGMENTS)} segments")
         people = demo_members() + list(generated_members(members))
         ids: dict[str, str] = {}
         for person in people:
@@ -103,6 +109,13 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
                 purchases += 1
         await host.flush()
         log(f"purchases: {purchases} checked out")
+        # Members enrolled and purchases made before a segment existed: evaluated now, as the
+        # segment job would once the stack runs (members enrolled later are evaluated as they come).
+        evaluated = 0
+        while (page := await profile_segments.evaluate_changed_segments(rt["profile"])):
+            evaluated += page
+        await host.flush()
+        log(f"segments: {evaluated} member evaluations")
         return SeedReport(len(people), purchases, time.perf_counter() - started)
     finally:
         await host.stop()

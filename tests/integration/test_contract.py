@@ -21,15 +21,16 @@ ONLY = [
     "Effect", "BasketEvaluation", "CheckoutResult", "Store", "Product", "StockLevel",
     "IdentifierInput", "EnrollMemberInput", "ConsentsInput", "BasketLineInput", "BasketInput", "CheckoutInput",
     "ReturnResult", "ReturnInput", "ReturnLineInput", "AdjustPointsInput",
+    "MemberTraits", "Segment", "SegmentInput",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",
     "Query.store", "Query.stores", "Query.product",
     "Mutation.enrollMember", "Mutation.updateConsents", "Mutation.checkout", "Mutation.setStock",
-    "Mutation.recordReturn", "Mutation.adjustPoints",
+    "Mutation.recordReturn", "Mutation.adjustPoints", "Mutation.upsertSegment", "Query.segments",
     "Subscription.walletUpdated", "Subscription.tierChanged",
     "Member.id", "Member.givenName", "Member.familyName", "Member.email", "Member.phone", "Member.birthday",
     "Member.enrolledAt", "Member.status", "Member.homeStore", "Member.identities", "Member.consents",
-    "Member.points", "Member.tier", "Member.activity",
+    "Member.points", "Member.tier", "Member.activity", "Member.traits", "Member.segments",
 ]
 
 

@@ -110,8 +110,18 @@ async def test_a_return_arriving_before_its_purchase(profile: Runtime) -> None:
 
 async def test_a_malformed_event_is_skipped_and_the_next_one_applies(profile: Runtime) -> None:
     marcus = await enroll(profile, "Marcus")
-    broken = Event("PurchaseCompleted", "rewards", marcus, payload={"external_id": "p-x", "total": "abc"})
-    await traits.on_purchase_completed(profile, broken)
+    for broken in (
+        Event("PurchaseCompleted", "rewards", marcus, payload={"external_id": "p-x", "total": "abc"}),
+        Event("PurchaseCompleted", "rewards", marcus, payload={"external_id": "p-x", "lines": []}),  # no total
+        purchase(marcus, "p-x", "1e20"),  # more than a purchase row holds
+        purchase(marcus, "p-x", "-5.00"),
+        purchase(marcus, "p-x", "5.00", units=0),
+        Event("PurchaseCompleted", "rewards", None, payload=purchase(marcus, "p-x", "5.00").payload),
+        Event("PurchaseReturned", "rewards", marcus, payload={"external_id": "r-x", "purchase_external_id": "p-x",
+                                                               "amount": "NaN", "lines": []}),
+    ):
+        handle = traits.on_purchase_completed if broken.type == "PurchaseCompleted" else traits.on_purchase_returned
+        await handle(profile, broken)
     await traits.on_purchase_completed(profile, purchase(marcus, "p-y", "10.00"))
     assert await traits_of(profile, marcus) == (0, 1, Decimal("10.00"), None)
 

@@ -18,6 +18,7 @@ from core.auth import Principal
 from core.clock import utcnow
 from core.errors import NotFound
 from subgraphs.kernel.aliases import current_member_id, require_member_access
+from subgraphs.kernel.bounds import MAX_INT
 from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
@@ -31,6 +32,7 @@ from . import segments
 log = logging.getLogger(__name__)
 
 MAX_SCORES_PER_CALL = 1000
+MAX_AMOUNT = Decimal("9999999999.99")  # what member_purchases.amount (12, 2) holds
 
 
 # --- the engine's events ------------------------------------------------------------------------
@@ -43,12 +45,12 @@ class _Facts:
     units: int
 
 
-def _facts(event: Event, key: str) -> _Facts | None:
+def _facts(event: Event, key: str, *, least_units: int, amount_required: bool) -> _Facts | None:
     """What a purchase or a return event says, or None (logged) when it cannot be read: a
     malformed event is skipped, never retried for ever ahead of the others."""
     payload = event.payload
     try:
-        amount = Decimal(str(payload[key])) if payload.get(key) is not None else None
+        amount = Decimal(str(payload[key])) if amount_required or payload.get(key) is not None else None
         units = sum(int(line["quantity"]) for line in payload["lines"])
         external_id = str(payload["external_id"])
     except (KeyError, TypeError, ValueError, InvalidOperation) as error:
@@ -57,15 +59,16 @@ def _facts(event: Event, key: str) -> _Facts | None:
     if amount is None:
         # Returns recorded before the engine sent their money: their units still count.
         amount = Decimal("0.00")
-    if event.member_id is None or not amount.is_finite() or amount < 0 or units < 0:
-        log.error("%s %s has no member or an impossible amount; skipped", event.type, event.id)
+    if event.member_id is None or not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT \
+            or not least_units <= units <= MAX_INT:
+        log.error("%s %s has no member, or an amount or units it cannot have; skipped", event.type, event.id)
         return None
-    return _Facts(external_id[:128], amount, units)
+    return _Facts(external_id[:128], rules.money(amount), units)
 
 
 async def on_purchase_completed(runtime: Runtime, event: Event) -> None:
     """A purchase (rewards' PurchaseCompleted): its total, units and time, kept per member."""
-    facts = _facts(event, "total")
+    facts = _facts(event, "total", least_units=1, amount_required=True)  # a basket has a line of at least one unit
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
         if not await uow.mark_handled("purchases", event.id):
@@ -83,7 +86,7 @@ async def on_purchase_completed(runtime: Runtime, event: Event) -> None:
 async def on_purchase_returned(runtime: Runtime, event: Event) -> None:
     """A return (rewards' PurchaseReturned): what it gave back, counted once per return. It may
     come before its purchase: the record then waits for the purchase's total and time."""
-    facts = _facts(event, "amount")
+    facts = _facts(event, "amount", least_units=0, amount_required=False)
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
         if not await uow.mark_handled("returns", event.id):

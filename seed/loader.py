@@ -78,11 +78,7 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
         rt["rewards"].adapters["ledger"] = InProcessLedger(rt["ledger"])
         await ledger.save_program(rt["ledger"], TIERS, POINTS_POLICY)
         await inventory.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
-        for segment in SEGMENTS:  # saving one again with the same condition changes nothing
-            await profile_segments.upsert_segment(rt["profile"], SEED_ADMIN, segment_id=segment.id,
-                                                  name=segment.name, condition=segment.condition)
-        log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products, "
-            f"{len(SEGMENTS)} segments")
+        log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products")
         people = demo_members() + list(generated_members(members))
         ids: dict[str, str] = {}
         for person in people:
@@ -109,13 +105,17 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
                 purchases += 1
         await host.flush()
         log(f"purchases: {purchases} checked out")
-        # Members enrolled and purchases made before a segment existed: evaluated now, as the
-        # segment job would once the stack runs (members enrolled later are evaluated as they come).
+        # Segments last, so that enrolments and purchases above do not evaluate them one member at
+        # a time; the segment job then evaluates everyone in pages, here rather than once the stack
+        # runs. Saving a segment again with the same condition changes nothing.
+        for segment in SEGMENTS:
+            await profile_segments.upsert_segment(rt["profile"], SEED_ADMIN, segment_id=segment.id,
+                                                  name=segment.name, condition=segment.condition)
         evaluated = 0
         while (page := await profile_segments.evaluate_changed_segments(rt["profile"])):
             evaluated += page
         await host.flush()
-        log(f"segments: {evaluated} member evaluations")
+        log(f"segments: {len(SEGMENTS)} saved, {evaluated} member evaluations")
         return SeedReport(len(people), purchases, time.perf_counter() - started)
     finally:
         await host.stop()

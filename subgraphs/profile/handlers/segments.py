@@ -161,6 +161,8 @@ async def reevaluate(uow: UnitOfWork, member_ids: Collection[str], now: datetime
         return 0
     connection = uow.connection
     definitions = [s for s in await store.all_segments(connection) if only is None or s.id in only]
+    if not definitions:
+        return 0  # no segment, no membership (segment_members refers to segments)
     considered = {s.id for s in definitions}
     found = await repository.members_by_id(connection, ids)
     away = (await store.merged_away(connection, ids) - set(revived)) | set(gone)

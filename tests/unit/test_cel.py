@@ -125,3 +125,17 @@ def test_null_can_be_tested_for():
     condition = _compile("recencyDays == null || recencyDays > 30")
     assert condition.evaluate({"recencyDays": None}) is True
     assert condition.evaluate({"recencyDays": 10}) is False
+
+
+@pytest.mark.parametrize("before", [
+    r"'\\' == 'x'",  # an escaped backslash before the closing quote
+    r"'\'' == 'x'",  # an escaped quote
+    "\"\"\"it's\"\"\" == 'x'",  # a quote inside a triple-quoted string
+    r"r'\' == 'x'",  # a raw string ending in a backslash
+    r"b'\x27' == b'x'",  # a quote written as an escape
+    "'map(' == 'x' // map(\n",
+])
+def test_strings_and_comments_never_hide_a_loop(before):
+    """Calls are found outside string literals and comments: no literal can hide one."""
+    with pytest.raises(CelNotAllowed, match=r"^map\(\) is not available"):
+        compile_expression(before + " || [1].map(x, 1) == [1]", variables=set())

@@ -86,6 +86,10 @@ def cel_type(value: Any) -> str:
     return _CEL_TYPES.get(type(value), type(value).__name__)
 
 
+class NotABool(CelEvaluationError):
+    """The condition gave something other than true or false."""
+
+
 @dataclass(frozen=True)
 class Condition:
     expression: Expression
@@ -98,7 +102,7 @@ class Condition:
         """Whether a member with these values is in; CelEvaluationError when it cannot be told."""
         result = self.expression.evaluate(values)
         if not isinstance(result, bool):
-            raise CelEvaluationError(f"the condition gave {cel_type(result)} {str(result)[:40]!r}, not a bool")
+            raise NotABool(f"the condition gave {cel_type(result)} {str(result)[:40]!r}, not a bool")
         return result
 
 
@@ -118,9 +122,10 @@ def compile_condition(text: str) -> Condition:
                            field="condition") from None
     try:
         condition.matches(newcomer)
-    except CelEvaluationError as error:
-        if "not a bool" in error.message:  # a null only makes it fail (documented); another type is wrong
-            raise BadUserInput(f"condition must give a bool: {error.message}", field="condition") from None
+    except NotABool as error:
+        raise BadUserInput(f"condition must give a bool: {error.message}", field="condition") from None
+    except CelEvaluationError:
+        pass  # nulls may make a condition fail for a newcomer: then they are not in it (documented)
     return condition
 
 

@@ -183,13 +183,20 @@ async def test_a_changed_condition_is_evaluated_for_everyone_by_the_job(profile:
     assert {e.payload["segment_name"] for e in exited} == {"Seattle, in fact"}
 
 
-async def test_a_condition_failing_for_some_members_leaves_them_out_and_the_others_in(profile: Runtime) -> None:
-    buyer, never = await enroll(profile, "Buyer"), await enroll(profile, "Never")
+async def test_a_condition_failing_for_some_members_leaves_them_out_and_the_others_in(
+        profile: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    buyer, never, nor = await enroll(profile, "Buyer"), await enroll(profile, "Never"), await enroll(profile, "Nor")
     await traits.on_purchase_completed(profile, purchase(buyer, "p-1", "10.00", days_ago=40))
-    await segments.upsert_segment(profile, ADMIN, segment_id="quiet", name="Quiet", condition="recencyDays > 30")
-    await evaluate_all(profile)  # recencyDays is null for `never`: an evaluation error, so out
-    assert await segments.member_segments(profile, SERVICE, buyer) == ["quiet"]
+    quiet = "quiet-sqlite" if profile.db.is_sqlite else "quiet-postgresql"  # logged once per process
+    await segments.upsert_segment(profile, ADMIN, segment_id=quiet, name="Quiet", condition="recencyDays > 30")
+    with caplog.at_level("WARNING", logger="subgraphs.profile.handlers.segments"):
+        await evaluate_all(profile)  # recencyDays is null for `never` and `nor`: an evaluation error, so out
+        await traits.on_purchase_completed(profile, purchase(buyer, "p-2", "10.00", days_ago=35))
+    assert await segments.member_segments(profile, SERVICE, buyer) == [quiet]
     assert await segments.member_segments(profile, SERVICE, never) == []
+    assert await segments.member_segments(profile, SERVICE, nor) == []
+    failures = [r for r in caplog.records if f"segment {quiet}: the condition cannot be evaluated" in r.message]
+    assert len(failures) == 1
 
 
 async def test_upsert_refuses_bad_conditions_and_non_admins(profile: Runtime) -> None:

@@ -52,8 +52,9 @@ DAILY_PASS = "daily"
 DAILY_REACH = MONETARY_WINDOW + DAY  # see the module docstring
 PURCHASES, ENROLMENTS, DONE = "purchases", "enrolments", "done"
 
-# Compiled conditions by their text (at most MAX_SEGMENTS in use, and old versions age out).
-_compiled: ByteBoundedLRU[str, Condition | None] = ByteBoundedLRU(max_bytes=4_000_000)
+# Compiled conditions by their text, or (None,) for one that no longer compiles (at most
+# MAX_SEGMENTS in use; old versions age out).
+_compiled: ByteBoundedLRU[str, tuple[Condition | None]] = ByteBoundedLRU(max_bytes=4_000_000)
 # Segments whose evaluation failed for some member, logged once per condition (bounded).
 _logged_failures: ByteBoundedLRU[tuple[str, str], bool] = ByteBoundedLRU(max_bytes=1_000_000)
 
@@ -111,15 +112,14 @@ def _condition(segment: Segment) -> Condition | None:
     """The segment's compiled condition; None when it no longer compiles (rules changed since it
     was saved): then nobody is in it, and that is logged once."""
     if (cached := _compiled.get(segment.condition)) is not None:
-        return cached
+        return cached[0]
     try:
         condition: Condition | None = rules.compile_condition(segment.condition)
     except BadUserInput as error:
         log.error("segment %s: its condition no longer compiles (%s); nobody is in it until it is saved again",
                   segment.id, error.message)
         condition = None
-    if condition is not None:
-        _compiled.put(segment.condition, condition, 1000 + 4 * len(segment.condition))
+    _compiled.put(segment.condition, (condition,), 1000 + 4 * len(segment.condition))
     return condition
 
 

@@ -1,7 +1,24 @@
-"""Profile: the golden record (members, identities, consents)."""
-from subgraphs.kernel.runtime import SubgraphSpec
+"""Profile: the golden record (members, identities, consents, traits and segments)."""
+from subgraphs.kernel.events import subject_for
+from subgraphs.kernel.runtime import Consumer, Job, SubgraphSpec
 
+from . import handlers
 from .adapters.tables import metadata
 from .schema import schema
 
-SPEC = SubgraphSpec(name="profile", metadata=metadata, schema=schema)
+SPEC = SubgraphSpec(
+    name="profile",
+    metadata=metadata,
+    schema=schema,
+    consumers=(
+        # What the engine says a purchase was, for traits (recency, frequency, monetary) and segments.
+        Consumer("purchases", subject_for("rewards", "PurchaseCompleted"), handlers.traits.on_purchase_completed),
+        Consumer("returns", subject_for("rewards", "PurchaseReturned"), handlers.traits.on_purchase_returned),
+    ),
+    jobs=(
+        # A new or changed segment, for every member, a page at a time.
+        Job("segments-evaluate", 5.0, handlers.segments.evaluate_changed_segments),
+        # Time passing (recency, the windows): once a day, resumed every minute until done.
+        Job("segments-daily", 60.0, handlers.segments.run_daily_pass),
+    ),
+)

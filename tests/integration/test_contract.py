@@ -24,17 +24,19 @@ ONLY = [
     "IdentifyInput", "ConsentPurpose", "ConsentChange", "Merge",
     "ReservationStatus", "Reservation", "ProductInterest", "ProductConnection", "ProductEdge", "ReserveInput",
     "ProductViewInput",
+    "MemberTraits", "Segment", "SegmentInput",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",
     "Query.store", "Query.stores", "Query.product", "Query.products",
     "Mutation.enrollMember", "Mutation.updateConsents", "Mutation.checkout", "Mutation.setStock",
     "Mutation.recordReturn", "Mutation.adjustPoints", "Mutation.identify", "Mutation.unmergeMember",
     "Mutation.reserve", "Mutation.cancelReservation", "Mutation.fulfillReservation", "Mutation.recordProductView",
+    "Mutation.upsertSegment", "Query.segments",
     "Subscription.walletUpdated", "Subscription.tierChanged", "Subscription.reservationUpdated",
     "Member.id", "Member.givenName", "Member.familyName", "Member.email", "Member.phone", "Member.birthday",
     "Member.enrolledAt", "Member.status", "Member.homeStore", "Member.identities", "Member.consents",
     "Member.points", "Member.tier", "Member.activity", "Member.consentHistory", "Member.merges",
-    "Member.reservations", "Member.recentlyViewed",
+    "Member.reservations", "Member.recentlyViewed", "Member.traits", "Member.segments",
 ]
 
 

@@ -3,7 +3,10 @@
 - `members`: the member record, identities as enrolled, consents, who may record them.
 - `consents`: consents as a ledger (every change, with when, where and who).
 - `merges`: identity resolution: which records are one person, survivorship, merge and unmerge.
+- `traits`: purchases as profile keeps them, a member's running totals, recency, frequency,
+  monetary and lapse risk as of a moment.
+- `segments`: CEL conditions over traits and profile, the variables they read, who is in.
 """
-from . import consents, members, merges
+from . import consents, members, merges, segments, traits
 
-__all__ = ["consents", "members", "merges"]
+__all__ = ["consents", "members", "merges", "segments", "traits"]

@@ -2,7 +2,11 @@
 
 - `members`: enrolment, lookups, consents (a ledger), the demo sign-in.
 - `merges`: identify (find, create or merge) and unmerge.
+- `traits`: purchases and returns from the engine's events, a member's traits, lapse scores,
+  and moving a member's purchases with a merge (and back with an unmerge).
+- `segments`: saving segments, evaluating members against them (on every change of a member, for
+  every member when a segment changes, daily for time passing), who is in.
 """
-from . import members, merges
+from . import members, merges, segments, traits
 
-__all__ = ["members", "merges"]
+__all__ = ["members", "merges", "segments", "traits"]

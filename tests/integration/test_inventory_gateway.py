@@ -146,6 +146,10 @@ async def test_bad_reservations_hold_nothing(stack: Stack) -> None:
     ]
     for variables, who, code in cases:
         assert (await stack.gql(RESERVE, variables, who)).codes == [code], (variables, code)
+    for quantity in (-1, -100, 2**31):  # the stock feed: a count is 0 or more, and fits an Int
+        assert (await stack.gql(SET_STOCK, {"s": STORE, "k": SKU, "z": "XL", "q": quantity}, admin)).codes == [
+            "BAD_USER_INPUT"], quantity
+    assert (await stack.gql(SET_STOCK, {"s": STORE, "k": SKU, "z": "XL", "q": 0}, token)).codes == ["FORBIDDEN"]
     assert await stock_of(stack, "XL") == {"available": 3, "reserved": 0}
     assert await stack.scalar("inventory", "SELECT count(*) FROM reservations WHERE member_id IN (:a, :b)",
                               a=member, b=other) == 0

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = 1_000_000
     gateway_introspection: bool | None = None  # default: on in dev, off in prod
     seed_members: int = 1000
+    # Inventory: open reservations per member; product interest's window, repeat interval, "bought lately".
+    inventory_max_open_reservations: int = 3
+    interest_window_days: int = 7
+    interest_repeat_minutes: int = 30
+    interest_bought_days: int = 30
     # The golden record: which record survives a merge, and how many members can merge into one.
     profile_oldest_survives: bool = True
     profile_max_merges: int = 100

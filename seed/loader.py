@@ -11,19 +11,21 @@ from core.auth import Principal, Role
 from core.errors import Conflict
 from core.settings import SUBGRAPHS, Settings
 from core.vocabulary import Channel
-from subgraphs.inventory import handlers as inventory
+from subgraphs.inventory.handlers import catalogue as inventory_catalogue
 from subgraphs.kernel.host import SubgraphHost
 from subgraphs.kernel.runtime import Runtime
 from subgraphs.ledger import handlers as ledger
 from subgraphs.profile.handlers import members as profile
+from subgraphs.profile.handlers import segments as profile_segments
 from subgraphs.rewards import domain as rewards_domain
 from subgraphs.rewards import handlers as rewards
 from subgraphs.rewards.domain import LineResult, ReturnedLine
 
 from .members import SeedMember, demo_members, generated_members, occurred_at
-from .program import POINTS_POLICY, PRODUCTS, STORES, TIERS, stock_levels
+from .program import POINTS_POLICY, PRODUCTS, SEGMENTS, STORES, TIERS, stock_levels
 
 SEEDER = Principal("service:seed", Role.SERVICE)
+SEED_ADMIN = Principal("admin:seed", Role.ADMIN)  # segments are the admin's to define
 
 
 class InProcessLedger:
@@ -75,7 +77,7 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
         rt = {name: host.runtime(name) for name in SUBGRAPHS}
         rt["rewards"].adapters["ledger"] = InProcessLedger(rt["ledger"])
         await ledger.save_program(rt["ledger"], TIERS, POINTS_POLICY)
-        await inventory.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
+        await inventory_catalogue.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
         log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products")
         people = demo_members() + list(generated_members(members))
         ids: dict[str, str] = {}
@@ -103,6 +105,17 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
                 purchases += 1
         await host.flush()
         log(f"purchases: {purchases} checked out")
+        # Segments last, so that enrolments and purchases above do not evaluate them one member at
+        # a time; the segment job then evaluates everyone in pages, here rather than once the stack
+        # runs. Saving a segment again with the same condition changes nothing.
+        for segment in SEGMENTS:
+            await profile_segments.upsert_segment(rt["profile"], SEED_ADMIN, segment_id=segment.id,
+                                                  name=segment.name, condition=segment.condition)
+        evaluated = 0
+        while (page := await profile_segments.evaluate_changed_segments(rt["profile"])):
+            evaluated += page
+        await host.flush()
+        log(f"segments: {len(SEGMENTS)} saved, {evaluated} member evaluations")
         return SeedReport(len(people), purchases, time.perf_counter() - started)
     finally:
         await host.stop()

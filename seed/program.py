@@ -1,9 +1,11 @@
-"""The demo program of a small outdoor retailer: tiers, stores, products, stock."""
+"""The demo program of a small outdoor retailer: tiers, stores, products, stock, segments."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from subgraphs.inventory.domain import Product, StockLevel, Store
+from subgraphs.inventory.domain.catalogue import Product, Store
+from subgraphs.inventory.domain.stock import StockLevel
 from subgraphs.ledger.domain import ExpiryKind, ExpiryPolicy, NegativeBalancePolicy, Policy, Tier
 
 TIERS = [
@@ -75,3 +77,23 @@ def stock_levels() -> list[StockLevel]:
                     quantity = 3 + (s_index * 7 + p_index * 5 + z_index * 3) % 17
                 levels.append(StockLevel(store.id, product.sku, size, quantity, 0))
     return levels
+
+
+@dataclass(frozen=True)
+class SeedSegment:
+    id: str
+    name: str
+    condition: str  # CEL over traits and profile (README: "Traits and segments")
+
+
+# Audiences the engine's campaigns will target. The first two read behaviour, which is
+# profiling (GDPR Art. 21): members who object to it are left out by the condition itself.
+SEGMENTS = [
+    SeedSegment("lapsing-high-spenders", "Lapsing high spenders",
+                "consents.profiling && monetary365d >= 500 && "
+                "((lapseRisk != null && lapseRisk >= 0.6) || (recencyDays != null && recencyDays > 60))"),
+    SeedSegment("portland-regulars", "Portland regulars",
+                "consents.profiling && homeStoreId == 'st_portland' && frequency90d >= 2"),
+    SeedSegment("new-members", "New members, no purchase yet",
+                "enrolledDays < 30 && lifetimePurchases == 0"),
+]

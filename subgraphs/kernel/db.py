@@ -244,6 +244,14 @@ class UnitOfWork:
         """Row lock on PostgreSQL; SQLite already has a single writer."""
         return select if self.db.is_sqlite else select.with_for_update()
 
+    async def serialise_on(self, key: str) -> None:
+        """Transactions that name the same key run one after the other (a PostgreSQL
+        advisory lock until commit; SQLite already has a single writer). For rules that
+        span rows no single row lock covers, such as "at most N open reservations"."""
+        if not self.db.is_sqlite:
+            await self.connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                          {"key": key})
+
     async def insert_ignoring_conflicts(self, table: sa.Table, values: dict[str, Any]) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
         if self.db.is_sqlite:

@@ -252,6 +252,15 @@ Channel = strawberry.enum(vocabulary.Channel, description="Where something happe
 IdentifierKind = strawberry.enum(vocabulary.IdentifierKind, description="A kind of member identifier.")
 
 
+@strawberry.federation.type(shareable=True, description="Where a page of a connection ends.")
+class PageInfo:
+    """One type for every cursor connection (the ledger's activity, inventory's catalogue):
+    shareable, since more than one subgraph resolves it."""
+
+    has_next_page: bool
+    end_cursor: str | None
+
+
 @strawberry.input(description="One identifier as a channel knows the member.")
 class IdentifierInput:
     kind: IdentifierKind

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from subgraphs.kernel.aliases import check_member_access
-from subgraphs.kernel.graphql import Channel, LoyaltyInfo, make_schema
+from subgraphs.kernel.graphql import Channel, LoyaltyInfo, PageInfo, make_schema
 
 from . import domain, handlers, privacy
 
@@ -88,12 +88,6 @@ class LedgerEntry:
             occurred_at=entry.occurred_at, channel=entry.channel, reference=entry.reference,
             description=entry.description,
         )
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type

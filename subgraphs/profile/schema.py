@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -77,6 +78,44 @@ class Merge:
                    reversed_at=record.reversed_at)
 
 
+@strawberry.type(description="What a member's purchases say about them, as of now.")
+class MemberTraits:
+    recency_days: int | None = strawberry.field(
+        name="recencyDays", description="Whole days since the last purchase (not brought back whole); null before "
+                                        "the first.")
+    frequency_90d: int = strawberry.field(
+        name="frequency90d", description="Purchases in the last 90 days; a purchase brought back whole does not count.")
+    monetary_365d: Decimal = strawberry.field(
+        name="monetary365d", description="Spend in the last 365 days, net of returns.")
+    lapse_risk: float | None = strawberry.field(
+        name="lapseRisk", description="0..1, from the churn model; null without a score, and always when "
+                                      "consents.profiling is false.")
+    last_purchase_at: datetime | None = strawberry.field(description="When the last purchase counted above happened.")
+
+    @classmethod
+    def from_domain(cls, traits: domain.traits.MemberTraits) -> MemberTraits:
+        return cls(recency_days=traits.recency_days, frequency_90d=traits.frequency_90d,
+                   monetary_365d=traits.monetary_365d, lapse_risk=traits.lapse_risk,
+                   last_purchase_at=traits.last_purchase_at)
+
+
+@strawberry.type(description="A named CEL condition over members' traits and profile (README: "
+                             "\"Traits and segments\").")
+class Segment:
+    id: strawberry.ID
+    name: str
+    condition: str
+    members: int = strawberry.field(description="How many members are in it now.")
+    evaluating: bool = strawberry.field(description="true while the background job evaluates every member against "
+                                                    "a new or changed condition.")
+    updated_at: datetime
+
+    @classmethod
+    def from_domain(cls, segment: domain.segments.Segment) -> Segment:
+        return cls(id=strawberry.ID(segment.id), name=segment.name, condition=segment.condition,
+                   members=segment.members, evaluating=segment.evaluating, updated_at=segment.updated_at)
+
+
 @strawberry.type(description="A staff member's read or change of a member's data.")
 class StaffAccess:
     staff_id: str
@@ -138,6 +177,15 @@ class Member:
     async def merges(self, info: LoyaltyInfo) -> list[Merge]:
         records = await handlers.merges.merges_of(info.context.runtime, info.context.principal, self.id)
         return [Merge.from_domain(record) for record in records]
+
+    @strawberry.field(description="The member themself, or staff.")
+    async def traits(self, info: LoyaltyInfo) -> MemberTraits:
+        traits = await handlers.traits.member_traits(info.context.runtime, info.context.principal, self.id)
+        return MemberTraits.from_domain(traits)
+
+    @strawberry.field(description="The ids of the segments the member is in (the member themself, or staff).")
+    async def segments(self, info: LoyaltyInfo) -> list[str]:
+        return await handlers.segments.member_segments(info.context.runtime, info.context.principal, self.id)
 
     @strawberry.field(description="Which staff read or changed this member, newest first: for the member, "
                                   "supervisors and admins.")
@@ -210,6 +258,14 @@ class IdentifyInput:
     family_name: str | None = None
 
 
+@strawberry.input
+class SegmentInput:
+    name: str
+    condition: str = strawberry.field(description="CEL over the member's traits and profile (README: \"Traits and "
+                                                  "segments\" lists the variables).")
+    id: strawberry.ID | None = strawberry.field(default=None, description="Omitted: a new segment.")
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The member of the bearer token.")
@@ -225,6 +281,11 @@ class Query:
     async def lookup_member(self, info: LoyaltyInfo, kind: IdentifierKind, value: str) -> Member | None:
         member = await handlers.members.lookup_member(info.context.runtime, info.context.principal, kind, value)
         return Member.from_domain(member) if member else None
+
+    @strawberry.field(description="Staff: every segment, with its live member count.")
+    async def segments(self, info: LoyaltyInfo) -> list[Segment]:
+        found = await handlers.segments.list_segments(info.context.runtime, info.context.principal)
+        return [Segment.from_domain(s) for s in found]
 
     @strawberry.field(description="Everything every subgraph holds on the member (GDPR Art. 15/20): the member "
                                   "themself, or staff.")
@@ -294,6 +355,16 @@ class Mutation:
     async def request_erasure(self, info: LoyaltyInfo, member_id: strawberry.ID) -> ErasureRequest:
         request = await handlers.privacy.request_erasure(info.context.runtime, info.context.principal, member_id)
         return ErasureRequest.from_domain(request)
+
+
+    @strawberry.mutation(description="Admin: create a segment, or change one's name or condition. The condition "
+                                     "is checked here; members are evaluated against it in the background.")
+    async def upsert_segment(self, info: LoyaltyInfo, input: SegmentInput) -> Segment:
+        segment = await handlers.segments.upsert_segment(
+            info.context.runtime, info.context.principal, segment_id=input.id, name=input.name,
+            condition=input.condition,
+        )
+        return Segment.from_domain(segment)
 
 
 schema = make_schema(Query, Mutation)

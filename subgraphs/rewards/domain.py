@@ -258,6 +258,8 @@ class ReturnedLine:
     sku: str
     quantity: int
     points: int  # what the returned units earned, taken back
+    amount: Decimal | None  # what the returned units cost (their share of the line's amount); None on
+    #                         returns recorded before amounts were kept
 
 
 def line_reversal(earned: int, quantity: int, returned_before: int, returning: int) -> int:
@@ -267,6 +269,18 @@ def line_reversal(earned: int, quantity: int, returned_before: int, returning: i
     if returning <= 0 or returned_before < 0 or returned_before + returning > quantity:
         raise BadUserInput("a return cannot take back more units than the line had")
     return earned * (returned_before + returning) // quantity - earned * returned_before // quantity
+
+
+def line_refund(amount: Decimal, quantity: int, returned_before: int, returning: int) -> Decimal:
+    """What `returning` units of a line that came to `amount` for `quantity` units cost: the
+    line's amount pro rata per unit, in whole cents, cumulative like `line_reversal`, so the
+    returns of a line never add up to more than its amount and every unit back adds up to
+    exactly its amount."""
+    if returning <= 0 or returned_before < 0 or returned_before + returning > quantity:
+        raise BadUserInput("a return cannot take back more units than the line had")
+    cents = int((amount / CENT).to_integral_value(rounding=ROUND_FLOOR))
+    refunded = cents * (returned_before + returning) // quantity - cents * returned_before // quantity
+    return (Decimal(refunded) * CENT).quantize(CENT)
 
 
 def allocate_return(purchase: Evaluation, returned_before: Mapping[str, int], requested: Sequence[ReturnRequest]
@@ -294,12 +308,27 @@ def allocate_return(purchase: Evaluation, returned_before: Mapping[str, int], re
             take = min(quantity, line.quantity - before)
             if take <= 0:
                 continue
-            result.append(ReturnedLine(line.line_id, sku, take, line_reversal(line.points, line.quantity, before,
-                                                                               take)))
+            result.append(ReturnedLine(line.line_id, sku, take, line_reversal(line.points, line.quantity, before, take),
+                                       line_refund(line.amount, line.quantity, before, take)))
             quantity -= take
             if not quantity:
                 break
     return result
+
+
+def returned_amount(lines: Sequence[ReturnedLine]) -> Decimal:
+    """What a return gives back in money: its lines' amounts."""
+    return money(sum((line.amount or Decimal(0) for line in lines), Decimal(0)))
+
+
+def return_facts(lines: Sequence[ReturnedLine]) -> dict[str, Any]:
+    """The money and units of a return, for its event (PurchaseReturned): consumers such as
+    profile's traits keep a member's spend net of returns without asking for the purchase."""
+    return {
+        "amount": str(returned_amount(lines)),
+        "lines": [{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points,
+                   "amount": str(ln.amount) if ln.amount is not None else None} for ln in lines],
+    }
 
 
 def purchase_description(channel: Channel) -> str:

@@ -437,9 +437,7 @@ async def record_return(
             uow.publish(Event(
                 type="PurchaseReturned", source=SOURCE, member_id=purchase.member_id, occurred_at=now,
                 payload={"external_id": external_id, "purchase_external_id": purchase_external_id,
-                         "points": record.points,
-                         "lines": [{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity,
-                                    "points": ln.points} for ln in allocated]},
+                         "points": record.points, **domain.return_facts(allocated)},
             ))
             await uow.commit()
     except IntegrityError as error:  # the same externalId, recorded by a concurrent request

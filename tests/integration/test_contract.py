@@ -22,18 +22,22 @@ ONLY = [
     "IdentifierInput", "EnrollMemberInput", "ConsentsInput", "BasketLineInput", "BasketInput", "CheckoutInput",
     "ReturnResult", "ReturnInput", "ReturnLineInput", "AdjustPointsInput",
     "IdentifyInput", "ConsentPurpose", "ConsentChange", "Merge",
+    "ReservationStatus", "Reservation", "ProductInterest", "ProductConnection", "ProductEdge", "ReserveInput",
+    "ProductViewInput",
+    "MemberTraits", "Segment", "SegmentInput",
     "ErasureRequest", "MemberExport", "StaffAccess",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",
-    "Query.store", "Query.stores", "Query.product",
+    "Query.store", "Query.stores", "Query.product", "Query.products",
     "Mutation.enrollMember", "Mutation.updateConsents", "Mutation.checkout", "Mutation.setStock",
     "Mutation.recordReturn", "Mutation.adjustPoints", "Mutation.identify", "Mutation.unmergeMember",
-    "Mutation.requestErasure", "Query.exportMemberData",
-    "Subscription.walletUpdated", "Subscription.tierChanged",
+    "Mutation.reserve", "Mutation.cancelReservation", "Mutation.fulfillReservation", "Mutation.recordProductView",
+    "Mutation.upsertSegment", "Query.segments", "Mutation.requestErasure", "Query.exportMemberData",
+    "Subscription.walletUpdated", "Subscription.tierChanged", "Subscription.reservationUpdated",
     "Member.id", "Member.givenName", "Member.familyName", "Member.email", "Member.phone", "Member.birthday",
     "Member.enrolledAt", "Member.status", "Member.homeStore", "Member.identities", "Member.consents",
     "Member.points", "Member.tier", "Member.activity", "Member.consentHistory", "Member.merges",
-    "Member.accessLog",
+    "Member.reservations", "Member.recentlyViewed", "Member.traits", "Member.segments", "Member.accessLog",
 ]
 
 

@@ -22,7 +22,7 @@ IDENTIFY = """mutation($input: IdentifyInput!) { identify(input: $input) {
 UNMERGE = "mutation($id: ID!) { unmergeMember(mergeId: $id) { id identities { kind value } consents { profiling } } }"
 MEMBER = """query($id: ID!) { member(id: $id) { id givenName identities { kind value }
   consents { profiling } points { available pending lifetimeEarned } tier { current { name } }
-  activity(first: 20) { edges { node { kind points reference } } } } }"""
+  activity(first: 20) { edges { node { kind points reference } } } traits { frequency90d monetary365d } } }"""
 CONSENT_HISTORY = "query($id: ID!) { member(id: $id) { consentHistory { purpose granted source actor } } }"
 
 
@@ -83,6 +83,9 @@ async def test_identify_merges_two_records_and_unmerge_puts_them_back(stack: Sta
     async def the_books_are_one() -> dict[str, Any]:
         survivor = await member(stack, at_till)
         assert survivor["points"] == {"available": 100, "pending": 50, "lifetimeEarned": 150}
+        assert survivor["traits"] == {"frequency90d": 2, "monetary365d": "150.00"}  # profile's copy follows
+        assert await stack.scalar("inventory", "SELECT member_id FROM sales WHERE purchase_external_id = :e",
+                                  e=f"gr-{tag}-web") == at_till
         return survivor
 
     survivor = await eventually(the_books_are_one)
@@ -118,6 +121,10 @@ async def test_identify_merges_two_records_and_unmerge_puts_them_back(stack: Sta
         absorbed = await member(stack, online)
         assert absorbed["id"] == online
         assert absorbed["points"] == {"available": 0, "pending": 50, "lifetimeEarned": 50}
+        assert absorbed["traits"] == {"frequency90d": 1, "monetary365d": "50.00"}
+        assert (await member(stack, at_till))["traits"] == {"frequency90d": 1, "monetary365d": "100.00"}
+        assert await stack.scalar("inventory", "SELECT member_id FROM sales WHERE purchase_external_id = :e",
+                                  e=f"gr-{tag}-web") == online
 
     await eventually(the_books_are_two_again)
     assert await stack.scalar("rewards", "SELECT member_id FROM purchases WHERE external_id = :e",

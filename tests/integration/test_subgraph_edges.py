@@ -15,7 +15,7 @@ ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Prod
 
 @pytest.mark.parametrize("bad", [
     "abc", 5, [1], {"sku": "JKT-AURORA-LTD"}, {"__typename": "Product"}, {"__typename": "Product", "sku": ""},
-    {"__typename": "Product", "sku": ["x"]}, {"__typename": "Query"}, {"__typename": "Member", "id": "x"},
+    {"__typename": "Product", "sku": ["x"]}, {"__typename": "Query"}, {"__typename": "Reservation", "id": "x"},
     {"__typename": "NoSuchType", "sku": "x"}, {"__typename": 7},
 ])
 async def test_a_malformed_representation_fails_alone(stack: Stack, bad: object,

@@ -71,6 +71,108 @@ merges = sa.Table(
     sa.Column("reversed_by", sa.String(100)),
 )
 
+# --- traits and segments -------------------------------------------------------------------------
+# Purchases as the engine's events tell them (PurchaseCompleted, PurchaseReturned), one row per
+# purchase externalId. A return may arrive first: then occurred_at, amount and units are NULL
+# until the purchase does. The index serves a member's windows (their own rows, never a scan).
+member_purchases = sa.Table(
+    "member_purchases",
+    metadata,
+    sa.Column("external_id", sa.String(128), primary_key=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("occurred_at", UtcDateTime()),
+    sa.Column("amount", sa.Numeric(12, 2)),  # the purchase's total
+    sa.Column("units", sa.Integer),
+    sa.Column("returned_amount", sa.Numeric(12, 2), nullable=False),
+    sa.Column("returned_units", sa.Integer, nullable=False),
+    sa.Index("ix_member_purchases_member_occurred", "member_id", "occurred_at"),
+)
+
+# Each return once, by its own externalId (a new envelope of the same return adds nothing).
+member_purchase_returns = sa.Table(
+    "member_purchase_returns",
+    metadata,
+    sa.Column("external_id", sa.String(128), primary_key=True),
+    sa.Column("purchase_external_id", sa.String(128), nullable=False),
+    sa.Column("amount", sa.Numeric(12, 2), nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+)
+
+# Which merge moved which purchase from whom (handlers.traits.reassign_member_facts), so that
+# an unmerge moves exactly those back, even after later merges carried them further.
+member_purchase_moves = sa.Table(
+    "member_purchase_moves",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("purchase_external_id", sa.String(128), nullable=False, index=True),
+    sa.Column("merge_id", sa.String(40), nullable=False, index=True),
+    sa.Column("from_member_id", sa.String(40), nullable=False),
+    sa.Column("to_member_id", sa.String(40), nullable=False),
+    sa.UniqueConstraint("purchase_external_id", "merge_id", name="uq_member_purchase_moves_purchase_merge"),
+)
+
+# A member's running totals, updated in the same transaction as their purchase rows. The
+# daily segment pass reads members by last_purchase_at (those whose windows can still change).
+member_traits = sa.Table(
+    "member_traits",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("last_purchase_at", UtcDateTime()),
+    sa.Column("purchases", sa.Integer, nullable=False),
+    sa.Column("spend", sa.Numeric(14, 2), nullable=False),
+    sa.Index("ix_member_traits_last_purchase", "last_purchase_at", "member_id"),
+)
+
+# The churn model's output, read as MemberTraits.lapseRisk: the model job (a later issue) writes
+# it through handlers.traits.record_lapse_scores. No row, no score: lapseRisk is null.
+lapse_scores = sa.Table(
+    "lapse_scores",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),  # which model and version scored it
+    sa.Column("scored_at", UtcDateTime(), nullable=False),
+)
+
+# Segments: `version` goes up when the condition changes; the evaluation job brings every
+# member up to it (evaluated_version, a member-id cursor between runs). member_count moves
+# with segment_members, in the same transaction.
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("condition", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("member_count", sa.Integer, nullable=False),
+    sa.Column("evaluated_version", sa.Integer),
+    sa.Column("evaluation_cursor", sa.String(40)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+segment_members = sa.Table(
+    "segment_members",
+    metadata,
+    sa.Column("segment_id", sa.String(40), sa.ForeignKey("segments.id"), primary_key=True),
+    sa.Column("member_id", sa.String(40), primary_key=True, index=True),
+    sa.Column("entered_at", UtcDateTime(), nullable=False),
+)
+
+# Where the daily pass (time passing moves recency and the windows) has got to today.
+segment_passes = sa.Table(
+    "segment_passes",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("phase", sa.String(16), nullable=False),
+    sa.Column("after_at", UtcDateTime()),
+    sa.Column("after_id", sa.String(40)),
+)
+
+# The daily pass also visits members enrolled in the last year (enrolledDays).
+sa.Index("ix_members_enrolled_at", members.c.enrolled_at, members.c.id)
+
 # --- privacy (domain/privacy.py) -------------------------------------------------------------
 
 erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py)

@@ -3,8 +3,11 @@
 - `members`: the member record, identities as enrolled, consents, who may record them.
 - `consents`: consents as a ledger (every change, with when, where and who).
 - `merges`: identity resolution: which records are one person, survivorship, merge and unmerge.
+- `traits`: purchases as profile keeps them, a member's running totals, recency, frequency,
+  monetary and lapse risk as of a moment.
+- `segments`: CEL conditions over traits and profile, the variables they read, who is in.
 - `privacy`: erasure (pseudonymisation, the completion rule), export and the staff access log.
 """
-from . import consents, members, merges, privacy
+from . import consents, members, merges, privacy, segments, traits
 
-__all__ = ["consents", "members", "merges", "privacy"]
+__all__ = ["consents", "members", "merges", "privacy", "segments", "traits"]

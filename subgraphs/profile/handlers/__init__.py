@@ -2,8 +2,12 @@
 
 - `members`: enrolment, lookups, consents (a ledger), the demo sign-in.
 - `merges`: identify (find, create or merge) and unmerge.
+- `traits`: purchases and returns from the engine's events, a member's traits, lapse scores,
+  and moving a member's purchases with a merge (and back with an unmerge).
+- `segments`: saving segments, evaluating members against them (on every change of a member, for
+  every member when a segment changes, daily for time passing), who is in.
 - `privacy`: erasure requests and their completion, the data export, the staff access log.
 """
-from . import members, merges, privacy
+from . import members, merges, privacy, segments, traits
 
-__all__ = ["members", "merges", "privacy"]
+__all__ = ["members", "merges", "privacy", "segments", "traits"]

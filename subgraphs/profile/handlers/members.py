@@ -26,7 +26,7 @@ from ..domain import members as rules
 from ..domain.consents import ConsentChange
 from ..domain.members import Channel, Consents, IdentifierKind, Member
 from ..domain.privacy import Action
-from . import privacy
+from . import privacy, segments, traits
 
 SOURCE = "profile"
 ENROLLING_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
@@ -71,9 +71,10 @@ async def enroll_member(
     consents: dict[str, bool | None] | None = None,
 ) -> Member:
     who = require_role(principal, *ENROLLING_ROLES)
+    now = runtime.clock.now()
     member = rules.enroll(
         member_id=new_id("mbr"),
-        now=runtime.clock.now(),
+        now=now,
         channel=channel,
         default_region=runtime.settings.default_phone_region,
         given_name=given_name,
@@ -96,6 +97,7 @@ async def enroll_member(
                                              actor=actor_of(who))
             await repository.add_consent_changes(uow, member.id, given)
             uow.publish(enrolled_event(member, channel))
+            await segments.reevaluate(uow, [member.id], now)  # after MemberEnrolled: events in causal order
             await uow.commit()
     except IntegrityError as error:
         # A concurrent enrolment took the identifier first. SQLite reports it at commit,
@@ -186,6 +188,9 @@ async def update_consents(
         await repository.add_consent_changes(uow, member_id, recorded)
         await privacy.record_consent_change(uow, who, member_id, now)
         uow.publish(consents_changed_event(replace(member, consents=consents), recorded, actor=actor_of(who)))
+        if not consents.profiling:
+            await traits.forget_lapse_score(uow, member_id)  # an objection to profiling ends the scoring
+        await segments.reevaluate(uow, [member_id], now)
         await uow.commit()
     return (await members_by_id(runtime, [member_id]))[0]  # type: ignore[return-value]
 

@@ -25,6 +25,7 @@ from ..domain import merges as rules
 from ..domain import privacy as privacy_rules
 from ..domain.consents import ConsentChange
 from ..domain.members import Member
+from . import segments, traits
 from .members import SOURCE, actor_of, consents_changed_event, enrolled_event
 
 # The channels' integrations and the staff identify members; a member never does (an
@@ -79,6 +80,7 @@ async def _identify_once(runtime: Runtime, who: Principal, channel: Channel, pai
                                       given_name=given, family_name=family)
             await repository.add_member(uow, member)
             uow.publish(enrolled_event(member, channel))
+            await segments.reevaluate(uow, [member.id], now)
             await uow.commit()
             return member
         ordered = rules.survivors_first(found.values(), oldest_survives=settings.profile_oldest_survives)
@@ -95,6 +97,7 @@ async def _identify_once(runtime: Runtime, who: Principal, channel: Channel, pai
             await repository.save_member(uow, learned)
             await repository.add_identities(uow, learned.id, learned.identities[len(survivor.identities):])
             uow.publish(updated_event(learned))
+            await segments.reevaluate(uow, [learned.id], now)
         await uow.commit()
     return learned
 
@@ -113,6 +116,8 @@ async def _record_merge(uow: UnitOfWork, outcome: rules.MergeOutcome, actor: str
                                "absorbed_id": record.absorbed_id, "reason": record.reason,
                                "at": record.at.isoformat()}))
     _publish_consents(uow, outcome.survivor, outcome.consent_changes, actor)
+    # Profile's own copy of the absorbed member's purchases (traits, segments) follows too.
+    await traits.reassign_member_facts(uow, record.absorbed_id, record.survivor_id, record.id, now=record.at)
 
 
 async def unmerge(runtime: Runtime, principal: Principal | None, merge_id: str) -> list[Member]:
@@ -144,6 +149,7 @@ async def unmerge(runtime: Runtime, principal: Principal | None, merge_id: str) 
                                 (outcome.absorbed, outcome.absorbed_consent_changes)):
             uow.publish(updated_event(member))
             _publish_consents(uow, member, changes, actor)
+        await traits.restore_member_facts(uow, merge_id, record.absorbed_id, record.survivor_id, now=now)
         await uow.commit()
     return [outcome.survivor, outcome.absorbed]
 

@@ -214,7 +214,8 @@ def _return(row: sa.Row) -> Return:
     return Return(
         row.external_id, row.purchase_external_id, row.member_id,
         tuple(ReturnRequest(r["sku"], r["quantity"]) for r in row.request),
-        tuple(ReturnedLine(ln["line_id"], ln["sku"], ln["quantity"], ln["points"]) for ln in row.lines),
+        tuple(ReturnedLine(ln["line_id"], ln["sku"], ln["quantity"], ln["points"],
+                           Decimal(ln["amount"]) if ln.get("amount") is not None else None) for ln in row.lines),
         row.points, row.status,
     )
 
@@ -241,8 +242,8 @@ async def record_return(uow: UnitOfWork, record: Return, at: datetime, first_ret
         purchase_external_id=record.purchase_external_id,
         member_id=record.member_id,
         request=[{"sku": r.sku, "quantity": r.quantity} for r in record.request],
-        lines=[{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points}
-               for ln in record.lines],
+        lines=[{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points,
+                "amount": str(ln.amount) if ln.amount is not None else None} for ln in record.lines],
         points=record.points,
         status=record.status,
         recorded_at=at,

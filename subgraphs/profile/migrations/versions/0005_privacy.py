@@ -1,7 +1,7 @@
 """privacy: erased members, outbox rows by member, erasure requests and the staff access log
 
 Revision ID: a681525d2fbf
-Revises: 199ce08e3c9f
+Revises: e28298512fe4
 Create Date: 2026-11-30 20:50:17.903401
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'a681525d2fbf'
-down_revision = '199ce08e3c9f'
+down_revision = 'e28298512fe4'
 branch_labels = None
 depends_on = None
 

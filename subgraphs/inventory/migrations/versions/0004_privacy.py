@@ -1,7 +1,7 @@
 """privacy: erased members, outbox rows by member
 
 Revision ID: 628b77335788
-Revises: ca7a54ba2978
+Revises: 2630300f52d9
 Create Date: 2026-11-30 20:50:18.376053
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '628b77335788'
-down_revision = 'ca7a54ba2978'
+down_revision = '2630300f52d9'
 branch_labels = None
 depends_on = None
 

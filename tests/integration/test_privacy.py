@@ -23,6 +23,10 @@ LOOKUP = "query($kind: IdentifierKind!, $value: String!) { lookupMember(kind: $k
 ADJUST = "mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { points description } }"
 RETURN = "mutation($i: ReturnInput!) { recordReturn(input: $i) { pointsReversed } }"
 CONSENTS = "mutation($id: ID!, $c: ConsentsInput!) { updateConsents(memberId: $id, input: $c) { id } }"
+SET_STOCK = "mutation($q: Int!) { setStock(storeId: \"st_portland\", sku: \"CAP-TRAIL\", quantity: $q) { available } }"
+STOCK = 'query { product(sku: "CAP-TRAIL") { stock(storeId: "st_portland") { available reserved } } }'
+RESERVE = "mutation($i: ReserveInput!) { reserve(input: $i) { id status } }"
+VIEW = "mutation($i: ProductViewInput!) { recordProductView(input: $i) }"
 MEMBER = """query($id: ID!) { member(id: $id) { id status givenName familyName email phone birthday homeStore { id }
   identities { kind } consents { emailMarketing profiling } points { available lifetimeEarned } } }"""
 # The demo members the seed enrols in every stack: their data must survive another member's erasure.
@@ -49,6 +53,11 @@ async def a_member_with_a_history(stack: Stack, person: Person) -> str:
     member = stack.token(Role.MEMBER, member_id)
     (await stack.gql(CONSENTS, {"id": member_id, "c": {"smsMarketing": True}}, member)).ok()
     (await stack.gql(CONSENTS, {"id": member_id, "c": {"emailMarketing": False}}, stack.cashier)).ok()
+    # In inventory: a cap looked at in the app, and one held at the store.
+    (await stack.gql(SET_STOCK, {"q": 5}, stack.token(Role.ADMIN))).ok()
+    (await stack.gql(VIEW, {"i": {"memberId": member_id, "sku": "CAP-TRAIL", "channel": "APP"}}, member)).ok()
+    (await stack.gql(RESERVE, {"i": {"memberId": member_id, "storeId": "st_portland", "sku": "CAP-TRAIL",
+                                     "idempotencyKey": f"hold-{person.key}"}}, member)).ok()
     return member_id
 
 
@@ -71,6 +80,9 @@ async def test_an_erasure_leaves_no_trace_of_the_member_and_keeps_the_books(stac
     assert before["points"]["available"] == 197 - 24 + 30  # bought, returned a line, adjusted
     assert await find_in_databases(stack, person.needles)  # the search finds them while they are there
     entries = await stack.scalar("ledger", "SELECT count(*) FROM entries WHERE member_id = :m", m=member_id)
+    stock = (await stack.gql(STOCK)).ok()["product"]["stock"]
+    assert await eventually(lambda: stack.scalar("profile", "SELECT count(*) FROM member_traits WHERE member_id = :m",
+                                                 m=member_id))  # the purchase reached the traits
 
     asked = (await stack.gql(ERASE, {"id": member_id}, stack.token(Role.MEMBER, member_id))).ok()["requestErasure"]
     assert asked["memberId"] == member_id
@@ -91,6 +103,14 @@ async def test_an_erasure_leaves_no_trace_of_the_member_and_keeps_the_books(stac
     assert await stack.scalar("ledger", "SELECT description FROM entries WHERE member_id = :m AND kind = 'ADJUST'",
                               m=member_id) == ERASED_REASON
     assert await stack.scalar("rewards", "SELECT count(*) FROM purchases WHERE member_id = :m", m=member_id) == 1
+    # Inventory: the held cap is back on the shelf, the views are gone; profile's traits too.
+    assert await stack.scalar("inventory", "SELECT status FROM reservations WHERE member_id = :m",
+                              m=member_id) == "CANCELLED"
+    [level] = (await stack.gql(STOCK)).ok()["product"]["stock"]
+    assert (level["available"], level["reserved"]) == (stock[0]["available"] + 1, stock[0]["reserved"] - 1)
+    for subgraph, table in (("inventory", "product_views"), ("profile", "member_traits"),
+                            ("profile", "member_purchases"), ("profile", "segment_members")):
+        assert await stack.scalar(subgraph, f"SELECT count(*) FROM {table} WHERE member_id = :m", m=member_id) == 0
 
     # The old identifiers find no one; the member's token reads nothing; the email is free again.
     for kind, value in (("EMAIL", person.email), ("PHONE", person.phone)):
@@ -182,6 +202,13 @@ async def test_who_may_ask_for_an_erasure(stack: Stack) -> None:
 async def test_the_export_holds_what_every_subgraph_holds_on_the_member(stack: Stack) -> None:
     person = Person.new()
     member_id = await a_member_with_a_history(stack, person)
+
+    async def arrived(subgraph: str, table: str) -> int:
+        return await stack.scalar(subgraph, f"SELECT count(*) FROM {table} WHERE member_id = :m", m=member_id)
+
+    # What other subgraphs learn from events: the till's sales in inventory, the traits in profile.
+    await eventually(lambda: arrived("inventory", "sales"))
+    await eventually(lambda: arrived("profile", "member_traits"))
     exported = (await stack.gql(EXPORT, {"id": member_id}, stack.token(Role.MEMBER, member_id))).ok()
     export = exported["exportMemberData"]
     assert export["memberId"] == member_id
@@ -214,7 +241,12 @@ async def test_the_export_holds_what_every_subgraph_holds_on_the_member(stack: S
     assert sorted(i["value"] for i in rewards["member_identifiers"]["rows"]) == sorted(
         [person.email, person.phone_e164])
     assert [m["birthday"] for m in rewards["members"]["rows"]] == ["1991-03-04"]
-    assert document["inventory"] == {}  # nothing per member there yet
+    inventory = document["inventory"]
+    assert [(r["sku"], r["status"]) for r in inventory["reservations"]["rows"]] == [("CAP-TRAIL", "HELD")]
+    assert [v["sku"] for v in inventory["product_views"]["rows"]] == ["CAP-TRAIL"]
+    assert sorted(line["sku"] for line in inventory["sales"]["rows"]) == ["JKT-TRAIL-SHELL", "SOK-CREW-3PK"]
+    assert [m["home_store_id"] for m in inventory["members"]["rows"]] == ["st_portland"]
+    assert [t["purchases"] for t in profile["member_traits"]["rows"]] == [1]
 
 
 async def test_who_may_export_and_the_service_parts_stay_hidden(stack: Stack) -> None:

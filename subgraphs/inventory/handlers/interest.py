@@ -12,6 +12,7 @@ from core.vocabulary import Channel
 from subgraphs.kernel import aliases
 from subgraphs.kernel.bounds import check_id, check_sku
 from subgraphs.kernel.events import Event
+from subgraphs.kernel.privacy import refuse_erased
 from subgraphs.kernel.runtime import Runtime
 
 from ..adapters import repository
@@ -40,6 +41,7 @@ async def record_view(runtime: Runtime, principal: Principal | None, *, member_i
     now = runtime.clock.now()
     async with runtime.unit_of_work() as uow:
         member_id = await aliases.require_member_access(uow.connection, who, member_id)
+        await refuse_erased(uow.connection, member_id)  # an erased member's views are not kept
         product = (await repository.products_by_sku(uow.connection, [sku])).get(sku)
         if product is None:
             raise NotFound(f"no product {sku}")

@@ -16,6 +16,7 @@ from subgraphs.kernel import aliases
 from subgraphs.kernel.bounds import check_id, check_sku
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
 from subgraphs.kernel.events import Event, subject_for
+from subgraphs.kernel.privacy import refuse_erased
 from subgraphs.kernel.runtime import Runtime
 
 from ..adapters import repository
@@ -45,6 +46,7 @@ async def reserve(runtime: Runtime, principal: Principal | None, *, member_id: s
     try:
         async with runtime.unit_of_work() as uow:
             await uow.serialise_on(f"reservations:{member_id}")  # the open-reservation limit holds under races
+            await refuse_erased(uow.connection, member_id)  # an erasure takes the same lock (privacy.py)
             if not await repository.stores_by_id(uow.connection, [store_id]):
                 raise NotFound(f"no store {store_id}")
             if not await repository.products_by_sku(uow.connection, [sku]):

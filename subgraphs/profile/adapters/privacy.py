@@ -25,8 +25,14 @@ from .tables import (
     erasure_confirmations,
     erasure_requests,
     identities,
+    lapse_scores,
+    member_purchase_moves,
+    member_purchase_returns,
+    member_purchases,
+    member_traits,
     members,
     merges,
+    segment_members,
     staff_access,
 )
 
@@ -47,6 +53,18 @@ async def erase_members(uow: UnitOfWork, member_ids: Sequence[str]) -> None:
     for merge_id, record in (await uow.execute(sa.select(merges.c.id, merges.c.record).where(theirs))).all():
         await uow.execute(merges.update().where(merges.c.id == merge_id)
                           .values(reason=ERASED_MERGE_REASON, record=erased_merge_record(record)))
+
+
+async def erase_profiling(uow: UnitOfWork, member_ids: Sequence[str]) -> None:
+    """What profile worked out about these members: traits, their copy of the purchases the traits
+    come from, lapse scores. (Segment memberships go through handlers.segments.reevaluate, which
+    moves the counts.) The books of those purchases stay in the ledger and the engine."""
+    theirs = sa.select(member_purchases.c.external_id).where(member_purchases.c.member_id.in_(member_ids))
+    await uow.execute(member_purchase_returns.delete().where(member_purchase_returns.c.purchase_external_id.in_(
+        theirs)))
+    await uow.execute(member_purchase_moves.delete().where(member_purchase_moves.c.purchase_external_id.in_(theirs)))
+    for table in (member_purchases, member_traits, lapse_scores):
+        await uow.execute(table.delete().where(table.c.member_id.in_(member_ids)))
 
 
 def _request(row: sa.Row, confirmed: Sequence[str]) -> ErasureRequest:
@@ -129,6 +147,7 @@ async def prune_access_log(uow: UnitOfWork, before: datetime, limit: int) -> int
 async def export(connection: AsyncConnection, member_ids: Sequence[str]) -> dict[str, Any]:
     """Every row profile holds on these members, by table (each list bounded: kernel/privacy.py)."""
     requests = sa.select(erasure_requests.c.id).where(erasure_requests.c.member_id.in_(member_ids))
+    purchases = sa.select(member_purchases.c.external_id).where(member_purchases.c.member_id.in_(member_ids))
     return {
         "members": await export_table(connection, members, members.c.id.in_(member_ids)),
         "identities": await export_table(connection, identities, identities.c.member_id.in_(member_ids),
@@ -139,6 +158,15 @@ async def export(connection: AsyncConnection, member_ids: Sequence[str]) -> dict
         "merges": await export_table(connection, merges, sa.or_(merges.c.survivor_id.in_(member_ids),
                                                                 merges.c.absorbed_id.in_(member_ids)),
                                      [merges.c.at.desc()]),
+        "member_traits": await export_table(connection, member_traits, member_traits.c.member_id.in_(member_ids)),
+        "lapse_scores": await export_table(connection, lapse_scores, lapse_scores.c.member_id.in_(member_ids)),
+        "segment_members": await export_table(connection, segment_members,
+                                              segment_members.c.member_id.in_(member_ids)),
+        "member_purchases": await export_table(connection, member_purchases,
+                                               member_purchases.c.member_id.in_(member_ids),
+                                               [member_purchases.c.occurred_at.desc()]),
+        "member_purchase_returns": await export_table(connection, member_purchase_returns,
+                                                      member_purchase_returns.c.purchase_external_id.in_(purchases)),
         "erasure_requests": await export_table(connection, erasure_requests,
                                                erasure_requests.c.member_id.in_(member_ids)),
         "erasure_confirmations": await export_table(connection, erasure_confirmations,

@@ -35,6 +35,7 @@ from ..adapters.repository import members_by_id
 from ..domain import privacy as rules
 from ..domain.members import Member
 from ..domain.privacy import Action, ErasureRequest, StaffAccess
+from . import segments
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ async def request_erasure(runtime: Runtime, principal: Principal | None, member_
                 raise NotFound(f"no member {member_id}")
             now = runtime.clock.now()
             request = ErasureRequest(id=new_id("era"), member_id=current, requested_at=now, requested_by=who.subject)
-            await repository.erase_members(uow, member_ids)
+            await _erase(uow, member_ids, now)
             await repository.add_erasure(uow, request)
             await kernel_privacy.record_erasure(uow, member_ids, request.id, now)
             await repository.record_access(uow, _entries(who, [current], Action.ERASURE, now))
@@ -86,10 +87,17 @@ async def request_erasure(runtime: Runtime, principal: Principal | None, member_
 
 async def erase(runtime: Runtime, uow: UnitOfWork, member_ids: Sequence[str]) -> None:
     """Profile's part, run again by its erasure consumer (kernel/privacy.py): the records were
-    pseudonymised with the request; ids merged into the member since are caught here. A table
-    that comes to hold personal data per member (a merge's reason quoting an identifier) is
-    erased in `repository.erase_members`, which both paths run."""
+    pseudonymised with the request; ids merged into the member since are caught here."""
+    await _erase(uow, member_ids, runtime.clock.now())
+
+
+async def _erase(uow: UnitOfWork, member_ids: Sequence[str], now: datetime) -> None:
+    """The records pseudonymised, their identifiers freed, their merges without the person,
+    what profile worked out about them gone, and out of every segment (an erased member is in
+    none). A table that comes to hold personal data per member is erased here."""
     await repository.erase_members(uow, member_ids)
+    await repository.erase_profiling(uow, member_ids)
+    await segments.reevaluate(uow, member_ids, now)
 
 
 CONFIRMATIONS = "erasure-confirmations"

@@ -128,3 +128,53 @@ async def follow_merge(uow: UnitOfWork, event_payload: dict, *, undone: bool) ->
     else:
         await record_merge(uow, absorbed_id=event_payload["absorbed_id"], survivor_id=event_payload["survivor_id"],
                            merge_id=event_payload["merge_id"], at=datetime.fromisoformat(event_payload["at"]))
+
+
+async def merge_hops(connection: AsyncConnection, member_id: str) -> list[tuple[str, str, str]]:
+    """The merges an id went through to the member it names now, oldest first:
+    (absorbed id, survivor id, merge id) per step of the chain."""
+    table = _TABLE
+    hops: list[tuple[str, str, str]] = []
+    current = member_id
+    for _ in range(MAX_CHAIN):
+        row = (await connection.execute(sa.select(table.c.survivor_id, table.c.merge_id)
+                                        .where(table.c.absorbed_id == current))).first()
+        if row is None:
+            return hops
+        hops.append((current, row.survivor_id, row.merge_id))
+        current = row.survivor_id
+    raise RuntimeError(f"member alias chain from {member_id} is longer than {MAX_CHAIN}")
+
+
+async def ids_naming(connection: AsyncConnection, member_id: str) -> list[str]:
+    """The member's own id and every id merged into it, along chains: the ids that name it now."""
+    found, frontier = [member_id], [member_id]
+    for _ in range(MAX_CHAIN):
+        frontier = [absorbed for absorbed, _ in await absorbed_with_merges(connection, frontier)]
+        if not frontier:
+            return found
+        found += frontier
+    raise RuntimeError(f"member alias chain into {member_id} is longer than {MAX_CHAIN}")
+
+
+# Rows that belong to a member and follow merges (reservations, views, purchases): each keeps the
+# member it was written for (`origin_member_id`, never changed) beside the member it belongs to
+# now (`member_id`, always `current_member_id(origin_member_id)`). A merge moves the absorbed
+# member's rows; an unmerge moves back every row whose origin names the absorbed member again.
+# Keyed by origin, not by merge, so chains (A into B, B into C) and late rows (an event about A
+# that arrives after A was merged) are undone exactly, in whatever order the merges are.
+
+
+async def move_rows_to_survivor(uow: UnitOfWork, tables: Iterable[sa.Table], *, absorbed_id: str,
+                                survivor_id: str) -> None:
+    for table in tables:
+        await uow.execute(table.update().where(table.c.member_id == absorbed_id).values(member_id=survivor_id))
+
+
+async def move_rows_back(uow: UnitOfWork, tables: Iterable[sa.Table], *, absorbed_id: str) -> None:
+    """After the merge's link is forgotten: rows first written for the absorbed member, or for
+    anyone merged into it, are its own again."""
+    origins = await ids_naming(uow.connection, absorbed_id)
+    for table in tables:
+        await uow.execute(table.update().where(table.c.origin_member_id.in_(origins),
+                                               table.c.member_id != absorbed_id).values(member_id=absorbed_id))

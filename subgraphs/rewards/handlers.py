@@ -173,8 +173,8 @@ async def on_members_merged(runtime: Runtime, event: Event) -> None:
         if not await uow.mark_handled("merges", event.id):
             return
         await aliases.follow_merge(uow, facts, undone=False)
-        await repository.move_member_rows(uow, from_id=facts["absorbed_id"], to_id=facts["survivor_id"],
-                                          merge_id=facts["merge_id"])
+        await aliases.move_rows_to_survivor(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"],
+                                            survivor_id=facts["survivor_id"])
         await uow.commit()
 
 
@@ -184,7 +184,7 @@ async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
         if not await uow.mark_handled("unmerges", event.id):
             return
         await aliases.follow_merge(uow, facts, undone=True)
-        await repository.restore_member_rows(uow, merge_id=facts["merge_id"], to_id=facts["absorbed_id"])
+        await aliases.move_rows_back(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"])
         await uow.commit()
 
 

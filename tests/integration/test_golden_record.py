@@ -22,7 +22,9 @@ IDENTIFY = """mutation($input: IdentifyInput!) { identify(input: $input) {
 UNMERGE = "mutation($id: ID!) { unmergeMember(mergeId: $id) { id identities { kind value } consents { profiling } } }"
 MEMBER = """query($id: ID!) { member(id: $id) { id givenName identities { kind value }
   consents { profiling } points { available pending lifetimeEarned } tier { current { name } }
-  activity(first: 20) { edges { node { kind points reference } } } traits { frequency90d monetary365d } } }"""
+  activity(first: 20) { edges { node { kind points reference } } } traits { frequency90d monetary365d }
+  reservations { id status } } }"""
+RESERVE = "mutation($i: ReserveInput!) { reserve(input: $i) { id status } }"
 CONSENT_HISTORY = "query($id: ID!) { member(id: $id) { consentHistory { purpose granted source actor } } }"
 
 
@@ -70,6 +72,9 @@ async def test_identify_merges_two_records_and_unmerge_puts_them_back(stack: Sta
     tag = str(time.monotonic_ns() % 10_000_000)
     at_till, online, phone, email = await two_records_of_one_person(stack, tag)
     online_token = stack.token(Role.MEMBER, online)  # issued before the merge
+    held = (await stack.gql(RESERVE, {"i": {"memberId": online, "storeId": "st_seattle", "sku": "JKT-TRAIL-SHELL",
+                                            "size": "M", "idempotencyKey": f"gr-{tag}-hold"}},
+                            online_token)).ok()["reserve"]
     merged = (await stack.gql(IDENTIFY, {"input": {"channel": "APP", "identifiers": [
         {"kind": "PHONE", "value": phone}, {"kind": "EMAIL", "value": email},
         {"kind": "APP_DEVICE", "value": f"device-{tag}"}]}}, stack.token(Role.SERVICE))).ok()["identify"]
@@ -84,6 +89,7 @@ async def test_identify_merges_two_records_and_unmerge_puts_them_back(stack: Sta
         survivor = await member(stack, at_till)
         assert survivor["points"] == {"available": 100, "pending": 50, "lifetimeEarned": 150}
         assert survivor["traits"] == {"frequency90d": 2, "monetary365d": "150.00"}  # profile's copy follows
+        assert survivor["reservations"] == [held]  # inventory's hold follows
         assert await stack.scalar("inventory", "SELECT member_id FROM sales WHERE purchase_external_id = :e",
                                   e=f"gr-{tag}-web") == at_till
         return survivor
@@ -122,7 +128,10 @@ async def test_identify_merges_two_records_and_unmerge_puts_them_back(stack: Sta
         assert absorbed["id"] == online
         assert absorbed["points"] == {"available": 0, "pending": 50, "lifetimeEarned": 50}
         assert absorbed["traits"] == {"frequency90d": 1, "monetary365d": "50.00"}
-        assert (await member(stack, at_till))["traits"] == {"frequency90d": 1, "monetary365d": "100.00"}
+        assert absorbed["reservations"] == [held]
+        survivor = await member(stack, at_till)
+        assert survivor["traits"] == {"frequency90d": 1, "monetary365d": "100.00"}
+        assert survivor["reservations"] == []
         assert await stack.scalar("inventory", "SELECT member_id FROM sales WHERE purchase_external_id = :e",
                                   e=f"gr-{tag}-web") == online
 

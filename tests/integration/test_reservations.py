@@ -316,3 +316,41 @@ async def test_every_refusal_is_a_loyalty_error(replicas: list[Runtime]) -> None
         await handlers.reservations.cancel(runtime, ADMIN, "rsv_missing")
     with pytest.raises(LoyaltyError):
         await handlers.reservations.fulfil(runtime, ADMIN, "r" * 1000)
+
+
+def merge_event(kind: str, absorbed: int, survivor: int, merge_id: str) -> Event:
+    return Event(type=kind, source="profile", member_id=f"mbr_{survivor}", occurred_at=START, payload={
+        "merge_id": merge_id, "absorbed_id": f"mbr_{absorbed}", "survivor_id": f"mbr_{survivor}",
+        "at": START.isoformat()})
+
+
+async def owners(runtime: Runtime) -> dict[str, str]:
+    async with runtime.db.reading() as c:
+        rows = (await c.execute(sa.text(
+            "SELECT idempotency_key, member_id FROM reservations UNION ALL "
+            "SELECT purchase_external_id, member_id FROM sales"))).all()
+    return dict(rows)
+
+
+async def test_holds_and_sales_follow_a_chain_of_merges_and_come_back(replicas: list[Runtime]) -> None:
+    """A into B, B into C; a sale of A's that arrives after both merges; then the merges are
+    undone, the later first (profile's order): everything is its first owner's again."""
+    runtime = replicas[0]
+    await load(runtime, StockLevel("st_portland", "JKT", "M", 5))
+    await reserve(runtime, 1, "a-hold")
+    await reserve(runtime, 2, "b-hold")
+    await handlers.events.on_members_merged(runtime, merge_event("MembersMerged", 1, 2, "m1"))
+    await handlers.events.on_members_merged(runtime, merge_event("MembersMerged", 2, 3, "m2"))
+    await reserve(runtime, 1, "c-hold-by-old-id", who=member(3))  # after the merges: the survivor's own
+    await handlers.events.on_purchase_completed(runtime, purchase(1, channel=Channel.ECOMMERCE,
+                                                                  external_id="a-late"))
+    assert await owners(runtime) == {"a-hold": "mbr_3", "b-hold": "mbr_3", "c-hold-by-old-id": "mbr_3",
+                                     "a-late": "mbr_3"}
+    assert len(await handlers.reservations.reservations_of(runtime, member(1), "mbr_3")) == 3  # an old token
+    await handlers.events.on_members_unmerged(runtime, merge_event("MembersUnmerged", 2, 3, "m2"))
+    assert await owners(runtime) == {"a-hold": "mbr_2", "b-hold": "mbr_2", "c-hold-by-old-id": "mbr_3",
+                                     "a-late": "mbr_2"}
+    await handlers.events.on_members_unmerged(runtime, merge_event("MembersUnmerged", 1, 2, "m1"))
+    await handlers.events.on_members_unmerged(runtime, merge_event("MembersUnmerged", 1, 2, "m1"))  # again
+    assert await owners(runtime) == {"a-hold": "mbr_1", "b-hold": "mbr_2", "c-hold-by-old-id": "mbr_3",
+                                     "a-late": "mbr_1"}

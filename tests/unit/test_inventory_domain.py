@@ -162,7 +162,7 @@ def test_a_release_gives_the_unit_back():
 
 
 def test_a_release_with_nothing_held_is_a_conflict():
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="nothing is held of JKT at st_1"):
         stock.release(StockLevel("st_1", "JKT", "M", 2, 0), "rsv_1")
 
 
@@ -294,7 +294,7 @@ def test_who_may_reserve_and_touch(who):
 
 
 def test_a_cashier_of_another_store_may_not_reserve_touch_or_see():
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="cashier of store st_2 cannot reserve at st_1"):
         reservations.check_may_reserve(CASHIER_THERE, "st_1")
     with pytest.raises(Forbidden):
         reservations.check_may_touch(CASHIER_THERE, _reservation())
@@ -312,11 +312,18 @@ def test_members_and_other_stores_do_not_fulfil(who):
         reservations.check_may_fulfil(who, _reservation())
 
 
-def test_reservation_facts_round_trip():
-    made = _reservation(offer_id="off_1", closed_by="x", size=None)
+@pytest.mark.parametrize("size", [None, "M"])
+def test_reservation_facts_round_trip(size):
+    made = _reservation(offer_id="off_1", closed_by="x", size=size)
     facts = reservations.reservation_facts(made)
-    assert facts["status"] == "HELD" and facts["size"] is None
+    assert facts["status"] == "HELD" and facts["size"] == size
     assert reservations.reservation_from_facts(facts) == made
+
+
+def test_a_reservation_an_offer_made_remembers_the_offer():
+    made = reservations.new(reservation_id="rsv_2", member_id="mbr_1", store_id="st_1", sku="JKT", size=None,
+                            hold_hours=1, idempotency_key="k2", offer_id="off_9", now=NOW)
+    assert (made.offer_id, made.size, made.hold_until) == ("off_9", None, NOW + timedelta(hours=1))
 
 
 # --- product interest -------------------------------------------------------------------------------------

@@ -133,7 +133,8 @@ async def add_reservation(uow: UnitOfWork, reservation: Reservation) -> None:
         id=reservation.id, member_id=reservation.member_id, store_id=reservation.store_id, sku=reservation.sku,
         size=reservation.size or "", status=str(reservation.status), hold_until=reservation.hold_until,
         created_at=reservation.created_at, updated_at=reservation.updated_at,
-        idempotency_key=reservation.idempotency_key, offer_id=reservation.offer_id))
+        idempotency_key=reservation.idempotency_key, offer_id=reservation.offer_id,
+        origin_member_id=reservation.member_id))
 
 
 async def save_reservation(uow: UnitOfWork, reservation: Reservation) -> None:
@@ -216,7 +217,8 @@ async def last_counted_view(connection: AsyncConnection, member_id: str, sku: st
 
 async def add_view(uow: UnitOfWork, view: View) -> None:
     await uow.execute(product_views.insert().values(member_id=view.member_id, sku=view.sku, size=view.size or "",
-                                                    at=view.at, channel=view.channel))
+                                                    at=view.at, channel=view.channel,
+                                                    origin_member_id=view.member_id))
 
 
 async def views_of(connection: AsyncConnection, member_ids: Sequence[str], since: datetime,
@@ -271,15 +273,4 @@ async def home_store(connection: AsyncConnection, member_id: str) -> str | None:
 
 # --- merges -------------------------------------------------------------------------------------------
 
-MEMBER_TABLES = (reservations, product_views, sales)
-
-
-async def move_member_rows(uow: UnitOfWork, *, from_id: str, to_id: str, merge_id: str) -> None:
-    for table in MEMBER_TABLES:
-        await uow.execute(table.update().where(table.c.member_id == from_id).values(member_id=to_id,
-                                                                                 merge_id=merge_id))
-
-
-async def restore_member_rows(uow: UnitOfWork, *, merge_id: str, to_id: str) -> None:
-    for table in MEMBER_TABLES:
-        await uow.execute(table.update().where(table.c.merge_id == merge_id).values(member_id=to_id, merge_id=None))
+MEMBER_TABLES = (reservations, product_views, sales)  # rows that follow merges (kernel/aliases.py)

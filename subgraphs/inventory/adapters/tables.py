@@ -69,7 +69,7 @@ reservations = sa.Table(
     sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
     sa.Column("offer_id", sa.String(40)),
     sa.Column("closed_by", sa.String(160)),
-    sa.Column("merge_id", sa.String(40)),  # moved to the survivor of this merge (back if undone)
+    sa.Column("origin_member_id", sa.String(40), nullable=False),  # who it was made for (kernel/aliases.py)
     sa.Index("ix_reservations_member", "member_id", "status"),
     sa.Index("ix_reservations_expiry", "hold_until", sqlite_where=sa.text("status = 'HELD'"),
              postgresql_where=sa.text("status = 'HELD'")),
@@ -85,7 +85,7 @@ product_views = sa.Table(
     sa.Column("size", sa.String(16), nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),
-    sa.Column("merge_id", sa.String(40)),
+    sa.Column("origin_member_id", sa.String(40), nullable=False),
     sa.Index("ix_product_views_member", "member_id", "sku", "at"),
     sa.Index("ix_product_views_at", "at"),
 )
@@ -103,7 +103,7 @@ sales = sa.Table(
     sa.Column("size", sa.String(16), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
-    sa.Column("merge_id", sa.String(40)),
+    sa.Column("origin_member_id", sa.String(40)),
     sa.Index("ix_sales_member", "member_id", "sku", "at"),
 )
 

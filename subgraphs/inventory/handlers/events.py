@@ -24,13 +24,15 @@ async def on_purchase_completed(runtime: Runtime, event: Event) -> None:
     async with runtime.unit_of_work() as uow:
         if not await uow.mark_handled("sales", event.id):
             return
+        # The purchase may have been made before a merge whose event came first: the member it
+        # names now holds it, and an unmerge gives it back (origin_member_id, kernel/aliases.py).
         member_id = await aliases.current_member_id(uow.connection, str(event.member_id)) if event.member_id \
             else None
         lines = [(line, stock.size_key(line.get("size")) or None) for line in facts.get("lines") or []]
         await repository.add_sale_lines(uow, [{
             "purchase_external_id": facts["external_id"], "line_id": line["line_id"], "member_id": member_id,
-            "store_id": store_id, "sku": line["sku"], "size": size or "", "quantity": line["quantity"],
-            "at": event.occurred_at} for line, size in lines])
+            "origin_member_id": event.member_id, "store_id": store_id, "sku": line["sku"], "size": size or "",
+            "quantity": line["quantity"], "at": event.occurred_at} for line, size in lines])
         if store_id is not None and facts.get("channel") == str(Channel.POS):
             for line, size in lines:
                 await _sell(uow, member_id, store_id, line["sku"], size, int(line["quantity"]), facts["external_id"],
@@ -88,8 +90,8 @@ async def on_members_merged(runtime: Runtime, event: Event) -> None:
         if not await uow.mark_handled("merges", event.id):
             return
         await aliases.follow_merge(uow, facts, undone=False)
-        await repository.move_member_rows(uow, from_id=facts["absorbed_id"], to_id=facts["survivor_id"],
-                                          merge_id=facts["merge_id"])
+        await aliases.move_rows_to_survivor(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"],
+                                            survivor_id=facts["survivor_id"])
         await uow.commit()
 
 
@@ -99,7 +101,7 @@ async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
         if not await uow.mark_handled("unmerges", event.id):
             return
         await aliases.follow_merge(uow, facts, undone=True)
-        await repository.restore_member_rows(uow, merge_id=facts["merge_id"], to_id=facts["absorbed_id"])
+        await aliases.move_rows_back(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"])
         await uow.commit()
 
 

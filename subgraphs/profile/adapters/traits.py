@@ -128,6 +128,15 @@ async def move_purchases(uow: UnitOfWork, from_member_id: str, to_member_id: str
     return moved
 
 
+async def record_moves(uow: UnitOfWork, external_id: str, hops: Sequence[tuple[str, str, str]]) -> None:
+    """A purchase that arrived for a member merged away since: recorded as moved by each merge
+    of the chain (absorbed, survivor, merge id), so that undoing any of them gives it back."""
+    if hops:
+        await uow.execute(member_purchase_moves.insert(), [
+            {"purchase_external_id": external_id, "merge_id": merge_id, "from_member_id": absorbed,
+             "to_member_id": survivor} for absorbed, survivor, merge_id in hops])
+
+
 async def moves_of_merge(connection: AsyncConnection, merge_id: str) -> list[Move]:
     m = member_purchase_moves.c
     rows = await connection.execute(sa.select(m.seq, m.purchase_external_id, m.from_member_id, m.to_member_id)

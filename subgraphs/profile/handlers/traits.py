@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from core.auth import Principal
 from core.clock import utcnow
 from core.errors import NotFound
-from subgraphs.kernel.aliases import current_member_id, require_member_access
+from subgraphs.kernel.aliases import current_member_id, merge_hops, require_member_access
 from subgraphs.kernel.bounds import MAX_INT
 from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.events import Event
@@ -80,6 +80,9 @@ async def on_purchase_completed(runtime: Runtime, event: Event) -> None:
                                             occurred_at=event.occurred_at, amount=facts.amount, units=facts.units)
             if after is not None:
                 await _apply(uow, existing, after, now)
+                if existing is None:  # made before a merge whose event came first: an unmerge gives it back
+                    await store.record_moves(uow, facts.external_id,
+                                             await merge_hops(uow.connection, str(event.member_id)))
         await uow.commit()
 
 

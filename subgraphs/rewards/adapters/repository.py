@@ -133,6 +133,7 @@ async def record_purchase(uow: UnitOfWork, purchase: Purchase, recorded_at: date
         purchases.insert().values(
             external_id=purchase.external_id,
             member_id=purchase.member_id,
+            origin_member_id=purchase.member_id,
             channel=str(purchase.channel),
             store_id=purchase.store_id,
             occurred_at=purchase.occurred_at,
@@ -241,6 +242,7 @@ async def record_return(uow: UnitOfWork, record: Return, at: datetime, first_ret
         external_id=record.external_id,
         purchase_external_id=record.purchase_external_id,
         member_id=record.member_id,
+        origin_member_id=record.member_id,
         request=[{"sku": r.sku, "quantity": r.quantity} for r in record.request],
         lines=[{"line_id": ln.line_id, "sku": ln.sku, "quantity": ln.quantity, "points": ln.points,
                 "amount": str(ln.amount) if ln.amount is not None else None} for ln in record.lines],
@@ -260,14 +262,4 @@ async def unposted_returns(connection: AsyncConnection, now: datetime, limit: in
     return [_return(row) for row in await connection.execute(_due(returns, now).limit(limit))]
 
 
-async def move_member_rows(uow: UnitOfWork, *, from_id: str, to_id: str, merge_id: str) -> None:
-    """A merge: the absorbed member's purchases and returns become the survivor's."""
-    for table in (purchases, returns):
-        await uow.execute(table.update().where(table.c.member_id == from_id).values(member_id=to_id,
-                                                                                 merge_id=merge_id))
-
-
-async def restore_member_rows(uow: UnitOfWork, *, merge_id: str, to_id: str) -> None:
-    """An unmerge: what the merge moved goes back."""
-    for table in (purchases, returns):
-        await uow.execute(table.update().where(table.c.merge_id == merge_id).values(member_id=to_id, merge_id=None))
+MEMBER_TABLES = (purchases, returns)  # rows that follow merges (kernel/aliases.py)

@@ -75,7 +75,7 @@ purchases = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("ledger_entry_id", sa.String(40)),
     sa.Column("posted_at", UtcDateTime()),
-    sa.Column("merge_id", sa.String(40), index=True),  # moved to the survivor of this merge (back if undone)
+    sa.Column("origin_member_id", sa.String(40), nullable=False),  # who it was made by (kernel/aliases.py)
     *_retry_columns(),
     sa.Index("ix_purchases_unposted", "next_attempt_at", sqlite_where=sa.text("status = 'RECORDED'"),
              postgresql_where=sa.text("status = 'RECORDED'")),
@@ -95,7 +95,7 @@ returns = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
     sa.Column("posted_at", UtcDateTime()),
-    sa.Column("merge_id", sa.String(40), index=True),
+    sa.Column("origin_member_id", sa.String(40), nullable=False),
     *_retry_columns(),
     sa.Index("ix_returns_unposted", "next_attempt_at", sqlite_where=sa.text("status = 'RECORDED'"),
              postgresql_where=sa.text("status = 'RECORDED'")),

@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('size', sa.String(length=16), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('merge_id', sa.String(length=40), nullable=True),
+    sa.Column('origin_member_id', sa.String(length=40), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('product_views', schema=None) as batch_op:
@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=128), nullable=False),
     sa.Column('offer_id', sa.String(length=40), nullable=True),
     sa.Column('closed_by', sa.String(length=160), nullable=True),
-    sa.Column('merge_id', sa.String(length=40), nullable=True),
+    sa.Column('origin_member_id', sa.String(length=40), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('idempotency_key')
     )
@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.Column('size', sa.String(length=16), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('merge_id', sa.String(length=40), nullable=True),
+    sa.Column('origin_member_id', sa.String(length=40), nullable=True),
     sa.PrimaryKeyConstraint('purchase_external_id', 'line_id')
     )
     with op.batch_alter_table('sales', schema=None) as batch_op:

@@ -1,7 +1,7 @@
 """privacy: erased members, outbox rows by member
 
 Revision ID: c77750872a9e
-Revises: ae4a10cb1176
+Revises: ffffa0b753f9
 Create Date: 2026-11-30 20:50:18.289216
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'c77750872a9e'
-down_revision = 'ae4a10cb1176'
+down_revision = 'ffffa0b753f9'
 branch_labels = None
 depends_on = None
 

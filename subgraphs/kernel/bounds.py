@@ -16,6 +16,7 @@ MAX_INT = 2**31 - 1  # GraphQL's Int and PostgreSQL's integer
 MAX_ID_LENGTH = 40  # member, store and other ids (`mbr_` + a ULID is 30)
 MAX_SKU_LENGTH = 64
 MAX_SIZE_LENGTH = 16
+MAX_KEY_LENGTH = 128  # references and idempotency keys (stored with a prefix in 200 characters)
 
 
 def check_length(value: str, maximum: int, field: str, what: str | None = None) -> str:

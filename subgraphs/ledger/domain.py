@@ -172,7 +172,7 @@ class Lot:
     id: str
     member_id: str
     entry_id: str
-    kind: EntryKind  # EARN, BONUS or a positive ADJUST
+    kind: EntryKind  # EARN, BONUS, a positive ADJUST, or a REDEEM given back
     reference: str | None  # the purchase it came from
     points: int
     remaining: int
@@ -374,8 +374,9 @@ class Wallet:
 
     def earn(self, *, kind: EntryKind, points: int, occurred_at: datetime, channel: Channel,
              reference: str | None, description: str) -> Entry:
-        """Points in: a new lot, pending until its return window closes."""
-        if kind not in (EntryKind.EARN, EntryKind.BONUS, EntryKind.ADJUST):
+        """Points in: a new lot, pending until its return window closes (a redemption given
+        back, kind REDEEM with positive points, is available at once and never qualifies)."""
+        if kind not in (EntryKind.EARN, EntryKind.BONUS, EntryKind.ADJUST, EntryKind.REDEEM):
             raise ValueError(f"{kind} does not add points")
         if points <= 0:
             raise BadUserInput(f"{kind.lower()} postings add points: got {points}")

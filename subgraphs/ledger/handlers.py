@@ -22,7 +22,7 @@ from core.errors import BadUserInput, Conflict, NotFound
 from core.ids import new_id
 from core.vocabulary import Channel
 from subgraphs.kernel import aliases
-from subgraphs.kernel.bounds import MAX_INT, check_aware, check_id, check_int, check_length, check_sku
+from subgraphs.kernel.bounds import MAX_INT, MAX_KEY_LENGTH, check_aware, check_id, check_int, check_length, check_sku
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
 from subgraphs.kernel.events import Event, subject_for
 from subgraphs.kernel.pagination import check_page_size, decode_key, encode_key
@@ -39,7 +39,6 @@ SOURCE = "ledger"
 PROGRAM_CACHE_SECONDS = 5.0  # a changed program applies everywhere within this
 ADJUSTING_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 MAX_REASON = 200
-MAX_KEY_LENGTH = 128  # references and idempotency keys (stored with a prefix in 200 characters)
 MAX_LINE_ID_LENGTH = 64
 # What an earning's occurredAt may be: the engine's own bounds (LOYALTY_CHECKOUT_MAX_*) lie inside these.
 MAX_BACKDATE = timedelta(days=3660)
@@ -389,6 +388,23 @@ async def debit_points(
         actor=who.subject, must_exist=True,
         apply=lambda wallet: wallet.spend(kind=EntryKind.REDEEM, points=points, occurred_at=wallet.now,
                                           channel=Channel.SYSTEM, reference=reference, description=description),
+    )
+
+
+async def refund_points(
+    runtime: Runtime, principal: Principal | None, *, member_id: str, points: int, idempotency_key: str,
+    reference: str | None, description: str,
+) -> PostingResult:
+    """A redemption the engine could not finish gives its points back (a REDEEM entry with
+    positive points: a new lot, available at once, expiring by the policy), once per key."""
+    who = require_role(principal, Role.SERVICE)
+    check_length(idempotency_key, MAX_KEY_LENGTH, "idempotencyKey")
+    check_int(points, "points", minimum=1)
+    return await _change(
+        runtime, member_id=member_id, key=f"refund:{idempotency_key}", request=f"REFUND:{points}",
+        actor=who.subject, must_exist=True,
+        apply=lambda wallet: wallet.earn(kind=EntryKind.REDEEM, points=points, occurred_at=wallet.now,
+                                         channel=Channel.SYSTEM, reference=reference, description=description),
     )
 
 

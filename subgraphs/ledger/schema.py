@@ -290,6 +290,15 @@ class Mutation:
         )
         return PostingResult.from_domain(result)
 
+    @strawberry.federation.mutation(inaccessible=True, description="Service role: a redemption that could not "
+                                                                   "finish gives its points back.")
+    async def refund_points(self, info: LoyaltyInfo, input: DebitPointsInput) -> PostingResult:
+        result = await handlers.refund_points(
+            info.context.runtime, info.context.principal, member_id=input.member_id, points=input.points,
+            idempotency_key=input.idempotency_key, reference=input.reference, description=input.description,
+        )
+        return PostingResult.from_domain(result)
+
 
 @strawberry.type
 class Subscription:

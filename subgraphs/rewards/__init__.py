@@ -1,5 +1,5 @@
-"""Rewards: the loyalty and promotion engine (baskets, checkout; campaigns, offers,
-coupons and the catalogue come next)."""
+"""Rewards: the loyalty and promotion engine: baskets in, effects out (campaigns as data,
+tier multipliers, coupons), the checkout saga, the rewards catalogue and redemptions."""
 from subgraphs.kernel.events import subject_for
 from subgraphs.kernel.runtime import Consumer, Job, SubgraphSpec
 
@@ -18,7 +18,13 @@ SPEC = SubgraphSpec(
         Consumer("member-updates", subject_for("profile", "MemberUpdated"), handlers.on_member_updated),
         Consumer("merges", subject_for("profile", "MembersMerged"), handlers.on_members_merged),
         Consumer("unmerges", subject_for("profile", "MembersUnmerged"), handlers.on_members_unmerged),
+        Consumer("tiers", subject_for("ledger", "TierChanged"), handlers.on_tier_changed),
+        Consumer("segments-entered", subject_for("profile", "SegmentEntered"), handlers.on_segment_changed),
+        Consumer("segments-exited", subject_for("profile", "SegmentExited"), handlers.on_segment_changed),
         privacy.CONSUMER,  # erasure: identifiers go, a tombstone stays, the books stay
     ),
-    jobs=(Job("resume-postings", 5.0, handlers.resume_postings),),
+    jobs=(
+        Job("resume-postings", 5.0, handlers.resume_postings),
+        Job("resume-redemptions", 10.0, handlers.catalogue.resume_redemptions),
+    ),
 )

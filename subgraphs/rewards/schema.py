@@ -9,17 +9,212 @@ import strawberry
 from subgraphs.kernel.graphql import Channel, IdentifierInput, LoyaltyInfo, make_schema
 
 from . import domain, handlers, privacy
+from .domain.campaigns import CampaignDraft
+from .domain.catalogue import Reward as RewardRecord
+from .handlers.campaigns import CampaignView
+from .handlers.coupons import CouponView
 
 EffectKind = strawberry.enum(domain.EffectKind)
+CampaignStatus = strawberry.enum(domain.campaigns.CampaignStatus)
+CouponStatus = strawberry.enum(domain.coupons.CouponStatus)
+
+
+@strawberry.type
+class PointsBalance:
+    """The ledger's, read here only for `availableRewards` (@requires)."""
+
+    available: int = strawberry.federation.field(external=True)
+
+
+@strawberry.type
+class Reward:
+    id: strawberry.ID
+    name: str
+    points_cost: int
+    description: str
+    active: bool
+    stock: int | None = strawberry.field(description="units left; null: unlimited")
+    coupon_amount: Decimal | None = None
+    coupon_percent: float | None = None
+    valid_days: int = strawberry.field(description="days the coupon of a redemption stays valid")
+
+    @classmethod
+    def from_domain(cls, reward: RewardRecord) -> Reward:
+        return cls(id=strawberry.ID(reward.id), name=reward.name, points_cost=reward.points_cost,
+                   description=reward.description, active=reward.active, stock=reward.stock,
+                   coupon_amount=reward.coupon_amount,
+                   coupon_percent=float(reward.coupon_percent) if reward.coupon_percent is not None else None,
+                   valid_days=reward.valid_days)
 
 
 @strawberry.federation.type(keys=["id"])
 class Member:
     id: strawberry.ID
+    # External: the ledger resolves it; the gateway sends it along for `availableRewards`.
+    points: PointsBalance = strawberry.federation.field(external=True,
+                                                        default_factory=lambda: PointsBalance(available=0))
+    known_available: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="The member's coupons, newest first.")
+    async def coupons(self, info: LoyaltyInfo, status: CouponStatus | None = None) -> list[Coupon]:
+        found = await handlers.coupons.coupons_of(info.context.runtime, info.context.principal, self.id, status)
+        return [Coupon.from_domain(view) for view in found]
+
+    @strawberry.federation.field(requires=["points { available }"],
+                                 description="Rewards the member's available points pay for now, cheapest first.")
+    async def available_rewards(self, info: LoyaltyInfo) -> list[Reward]:
+        available = self.known_available if self.known_available is not None else 0
+        found = await handlers.catalogue.available_rewards(info.context.runtime, info.context.principal, self.id,
+                                                           available)
+        return [Reward.from_domain(r) for r in found]
 
     @classmethod
-    def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID) -> Member:
-        return cls(id=id)
+    def resolve_reference(cls, info: LoyaltyInfo, id: strawberry.ID, points: dict | None = None) -> Member:
+        known = int(points["available"]) if points and "available" in points else None
+        return cls(id=id, known_available=known)
+
+
+@strawberry.type
+class Coupon:
+    code: str
+    status: CouponStatus
+    description: str
+    discount_amount: Decimal | None
+    discount_percent: float | None
+    expires_at: datetime | None
+    issued_at: datetime
+    reason: str | None = strawberry.field(description="why it cannot be redeemed now; null when it can")
+    campaign_id: strawberry.ID | None
+    reward_id: strawberry.ID | None
+    member_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    def member(self) -> Member | None:
+        return Member(id=strawberry.ID(self.member_id)) if self.member_id else None
+
+    @classmethod
+    def from_domain(cls, view: CouponView) -> Coupon:
+        coupon = view.coupon
+        return cls(code=coupon.code, status=view.status, description=coupon.description,
+                   discount_amount=coupon.amount,
+                   discount_percent=float(coupon.percent) if coupon.percent is not None else None,
+                   expires_at=coupon.expires_at, issued_at=coupon.issued_at, reason=view.why_not,
+                   campaign_id=strawberry.ID(coupon.campaign_id) if coupon.campaign_id else None,
+                   reward_id=strawberry.ID(coupon.reward_id) if coupon.reward_id else None,
+                   member_id=coupon.member_id)
+
+
+@strawberry.type
+class CampaignBudget:
+    limit: int
+    used: int
+    unit: str
+
+
+@strawberry.type
+class CampaignVariant:
+    name: str
+    weight: int
+    effects: list[str]
+    exposures: int
+    conversions: int
+
+
+@strawberry.type
+class Campaign:
+    id: strawberry.ID
+    name: str
+    status: CampaignStatus
+    trigger: str
+    condition: str
+    effects: list[str]
+    personalized: bool
+    starts_at: datetime | None
+    ends_at: datetime | None
+    priority: int
+    exclusive: bool
+    per_member_cap: int | None
+    audience: strawberry.ID | None
+    budget: CampaignBudget | None
+    variants: list[CampaignVariant]
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def from_domain(cls, view: CampaignView) -> Campaign:
+        c = view.campaign
+        return cls(
+            id=strawberry.ID(c.id), name=c.name, status=c.status, trigger=str(c.trigger), condition=c.condition,
+            effects=list(c.effects), personalized=c.personalized, starts_at=c.starts_at, ends_at=c.ends_at,
+            priority=c.priority, exclusive=c.exclusive, per_member_cap=c.per_member_cap,
+            audience=strawberry.ID(c.audience) if c.audience else None,
+            budget=CampaignBudget(limit=c.budget.limit, used=c.budget.used, unit=str(c.budget.unit))
+            if c.budget else None,
+            variants=[CampaignVariant(name=v.name, weight=v.weight, effects=list(v.effects),
+                                      exposures=view.variant_counts.get(v.name, (0, 0))[0],
+                                      conversions=view.variant_counts.get(v.name, (0, 0))[1]) for v in c.variants],
+            version=c.version, updated_at=c.updated_at,
+        )
+
+
+@strawberry.input
+class CampaignBudgetInput:
+    limit: int
+    unit: str
+
+
+@strawberry.input
+class CampaignVariantInput:
+    name: str
+    weight: int
+    effects: list[str]
+
+
+@strawberry.input
+class CampaignInput:
+    name: str
+    trigger: str
+    condition: str
+    effects: list[str]
+    id: strawberry.ID | None = None
+    personalized: bool | None = False
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    priority: int | None = 0
+    exclusive: bool | None = False
+    per_member_cap: int | None = None
+    audience: strawberry.ID | None = None
+    budget: CampaignBudgetInput | None = None
+    variants: list[CampaignVariantInput] | None = None
+
+    def to_domain(self) -> CampaignDraft:
+        return CampaignDraft(
+            name=self.name, trigger=self.trigger, condition=self.condition, effects=tuple(self.effects),
+            personalized=bool(self.personalized), starts_at=self.starts_at, ends_at=self.ends_at,
+            priority=self.priority or 0, exclusive=bool(self.exclusive), per_member_cap=self.per_member_cap,
+            audience=self.audience, budget_limit=self.budget.limit if self.budget else None,
+            budget_unit=self.budget.unit if self.budget else None,
+            variants=tuple((v.name, v.weight, tuple(v.effects)) for v in self.variants or ()),
+        )
+
+
+@strawberry.input
+class RewardInput:
+    name: str
+    points_cost: int
+    description: str
+    id: strawberry.ID | None = None
+    active: bool | None = True
+    stock: int | None = None
+    coupon_amount: Decimal | None = None
+    coupon_percent: Decimal | None = None
+    valid_days: int | None = 90
+
+    def to_domain(self, reward_id: str | None) -> RewardRecord:
+        """A reward without an id is a new one (the handler names it)."""
+        return RewardRecord(reward_id or "", self.name, self.description, self.points_cost,
+                            True if self.active is None else self.active, self.stock, self.coupon_amount,
+                            self.coupon_percent, 90 if self.valid_days is None else self.valid_days)
 
 
 @strawberry.type
@@ -132,6 +327,37 @@ class Query:
         )
         return BasketEvaluation.from_domain(evaluation)
 
+    @strawberry.field(description="The rewards catalogue: active rewards (every reward for admins).")
+    async def rewards(self, info: LoyaltyInfo) -> list[Reward]:
+        return [Reward.from_domain(r) for r in await handlers.catalogue.rewards(info.context.runtime,
+                                                                                 info.context.principal)]
+
+    @strawberry.field(description="A coupon as the till checks it: status, and why it cannot be redeemed (for "
+                                  "`memberId`, when given). A member sees only their own.")
+    async def coupon(self, info: LoyaltyInfo, code: str, member_id: strawberry.ID | None = None) -> Coupon | None:
+        view = await handlers.coupons.coupon(info.context.runtime, info.context.principal, code, member_id)
+        return Coupon.from_domain(view) if view else None
+
+    @strawberry.field(description="Every campaign, its latest version (admins).")
+    async def campaigns(self, info: LoyaltyInfo) -> list[Campaign]:
+        return [Campaign.from_domain(v) for v in await handlers.campaigns.all_campaigns(info.context.runtime,
+                                                                                         info.context.principal)]
+
+    @strawberry.field(description="One campaign (admins).")
+    async def campaign(self, info: LoyaltyInfo, id: strawberry.ID) -> Campaign | None:
+        view = await handlers.campaigns.campaign_by_id(info.context.runtime, info.context.principal, id)
+        return Campaign.from_domain(view) if view else None
+
+    @strawberry.field(description="What a draft campaign would do for a real member now; saves nothing. For a "
+                                  "basket campaign, `event` is a basket as JSON (default: the member's last "
+                                  "purchase); otherwise the event's facts as JSON.")
+    async def dry_run_campaign(self, info: LoyaltyInfo, input: CampaignInput, member_id: strawberry.ID,
+                               event: str | None = None) -> list[Effect]:
+        found = await handlers.campaigns.dry_run(info.context.runtime, info.context.principal, input.to_domain(),
+                                                 member_id, event)
+        return [Effect(kind=e.kind, description=e.description, amount=e.amount, points=e.points,
+                       coupon_code=e.coupon_code, sku=e.sku, campaign_id=e.campaign_id) for e in found]
+
     @strawberry.federation.field(inaccessible=True, description="Service role: the engine's part of a member's "
                                                                 "data export (JSON), for profile to gather.")
     async def rewards_member_export(self, info: LoyaltyInfo, member_id: strawberry.ID) -> str:
@@ -168,6 +394,36 @@ class Mutation:
         )
         return ReturnResult(external_id=outcome.external_id, points_reversed=outcome.points_reversed,
                             member=Member(id=strawberry.ID(outcome.member_id)))
+
+    @strawberry.mutation(description="Save a campaign (admins): a new one is a DRAFT; saving one is its next "
+                                     "version, live at once if it runs.")
+    async def upsert_campaign(self, info: LoyaltyInfo, input: CampaignInput) -> Campaign:
+        saved = await handlers.campaigns.upsert_campaign(info.context.runtime, info.context.principal,
+                                                         input.to_domain(), input.id)
+        return Campaign.from_domain(CampaignView(saved, {}))
+
+    @strawberry.mutation(description="Start, pause or end a campaign (admins).")
+    async def set_campaign_status(self, info: LoyaltyInfo, id: strawberry.ID, status: CampaignStatus) -> Campaign:
+        changed = await handlers.campaigns.set_status(info.context.runtime, info.context.principal, id, status)
+        return Campaign.from_domain(CampaignView(changed, {}))
+
+    @strawberry.mutation(description="Add or change a reward in the catalogue (admins).")
+    async def upsert_reward(self, info: LoyaltyInfo, input: RewardInput) -> Reward:
+        saved = await handlers.catalogue.upsert_reward(info.context.runtime, info.context.principal,
+                                                       input.to_domain(input.id))
+        return Reward.from_domain(saved)
+
+    @strawberry.mutation(description="Spend points on a reward: the coupon; idempotent by idempotencyKey.")
+    async def redeem_reward(self, info: LoyaltyInfo, member_id: strawberry.ID, reward_id: strawberry.ID,
+                            idempotency_key: str) -> Coupon:
+        coupon = await handlers.catalogue.redeem_reward(info.context.runtime, info.context.principal,
+                                                        member_id=member_id, reward_id=reward_id,
+                                                        idempotency_key=idempotency_key)
+        return Coupon.from_domain(CouponView(coupon, coupon.status, None))
+
+    @strawberry.mutation(description="Void a coupon that was not redeemed (supervisors, admins).")
+    async def void_coupon(self, info: LoyaltyInfo, code: str) -> Coupon:
+        return Coupon.from_domain(await handlers.coupons.void(info.context.runtime, info.context.principal, code))
 
 
 schema = make_schema(Query, Mutation)

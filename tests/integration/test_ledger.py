@@ -201,12 +201,13 @@ async def test_crossing_gold_delivers_tier_changed_and_wallet_updated(timed: Sta
     async with subscribe(timed.url, tier_query, {"m": member}, token) as tiers, \
             subscribe(timed.url, wallet_query, {"m": member}, token) as wallet:
         await timed.wait_for_live_subscriber(member)
-        (await timed.checkout(member, "tier-2", [JACKET])).ok()  # +149: 5051 crosses Gold's 5000
+        # +149 x Silver's 1.25 = 186 (the engine applies the tier it learned from TierChanged): 5088 is Gold
+        (await timed.checkout(member, "tier-2", [JACKET])).ok()
         change = (await tiers.next())["data"]["tierChanged"]
         update = (await wallet.next())["data"]["walletUpdated"]
     assert change == {"from": {"name": "Silver"}, "to": {"name": "Gold"},
-                      "member": {"givenName": "Climber", "tier": {"current": {"name": "Gold"}, "progress": 0.0051}}}
-    assert update == {"entry": {"points": 149}, "member": {"tier": {"current": {"name": "Gold"}}}}
+                      "member": {"givenName": "Climber", "tier": {"current": {"name": "Gold"}, "progress": 0.0088}}}
+    assert update == {"entry": {"points": 186}, "member": {"tier": {"current": {"name": "Gold"}}}}
     milestones = await timed.scalar(
         "ledger", "SELECT count(*) FROM outbox WHERE subject = 'loyalty.ledger.MilestoneReached' "
         "AND CAST(body AS TEXT) LIKE :m", m=f"%{member}%")

@@ -408,8 +408,16 @@ def test_descriptions_are_trimmed():
 
 
 def test_only_earning_kinds_add_points():
-    with pytest.raises(ValueError, match="REDEEM does not add points"):
-        Book().earn(10, kind=EntryKind.REDEEM)
+    for kind in (EntryKind.EXPIRE, EntryKind.REVERSE, EntryKind.TRANSFER):
+        with pytest.raises(ValueError, match=f"{kind} does not add points"):
+            Book().earn(10, kind=kind)
+
+
+def test_a_redemption_given_back_is_available_at_once_and_never_qualifies():
+    book = Book()
+    entry = book.earn(40, kind=EntryKind.REDEEM, description="Reward not issued: Coffee")
+    assert entry.points == 40 and entry.kind is EntryKind.REDEEM
+    assert (book.account.available, book.account.pending, book.account.lifetime_earned) == (40, 0, 0)
 
 
 # --- spending -------------------------------------------------------------------------

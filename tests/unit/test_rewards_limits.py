@@ -9,18 +9,14 @@ import pytest
 from core.errors import BadUserInput
 from core.vocabulary import Channel
 from subgraphs.kernel.bounds import MAX_INT
-from subgraphs.rewards.domain import (
-    MAX_UNIT_PRICE,
-    Basket,
-    BasketLine,
-    CheckoutLimits,
-    check_occurred_at,
-    earning_lines,
-    evaluate,
-    limit_breaches,
-    retry_after,
-    validate_basket,
-)
+from subgraphs.rewards.domain.basket import MAX_UNIT_PRICE, Basket, BasketLine, check_occurred_at, validate_basket
+from subgraphs.rewards.domain.evaluation import Context, earning_lines, evaluate
+from subgraphs.rewards.domain.limits import CheckoutLimits, limit_breaches
+from subgraphs.rewards.domain.members import MemberFacts
+from subgraphs.rewards.domain.postings import retry_after
+
+KNOWN = Context(datetime(2026, 11, 30, 12, tzinfo=UTC), member=MemberFacts("mbr_test"))
+ANON = Context(datetime(2026, 11, 30, 12, tzinfo=UTC))
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 LIMITS = CheckoutLimits(max_line_amount=Decimal(100), max_basket_amount=Decimal(150), max_line_points=90,
@@ -32,7 +28,7 @@ def _basket(*lines: BasketLine, store_id: str | None = "st_1", coupons: tuple[st
 
 
 def _breaches(*lines: BasketLine, prices: dict[str, Decimal] | None = None) -> list[str]:
-    return limit_breaches(evaluate(_basket(*lines), member_known=True), LIMITS, prices or {})
+    return limit_breaches(evaluate(_basket(*lines), KNOWN), LIMITS, prices or {})
 
 
 # --- storage bounds: BAD_USER_INPUT for everyone ---------------------------------------------
@@ -76,17 +72,17 @@ def test_coupon_codes_are_bounded():
 def test_points_beyond_what_a_posting_holds_are_refused():
     line = BasketLine("A", 10_000, MAX_UNIT_PRICE)  # 10,000,000,000 points: past a 32-bit Int
     with pytest.raises(BadUserInput, match=f"more than a posting can hold \\({MAX_INT}\\)"):
-        evaluate(_basket(line), member_known=True)
-    anonymous = evaluate(_basket(line), member_known=False)  # earns nothing, so nothing to hold
+        evaluate(_basket(line), KNOWN)
+    anonymous = evaluate(_basket(line), ANON)  # earns nothing, so nothing to hold
     assert anonymous.points_to_earn == 0
 
 
 def test_the_last_point_a_posting_holds_is_accepted():
     # 2,147 units at 1,000,000.00 and one at 483,647.00: exactly MAX_INT points
     lines = (BasketLine("A", 2147, MAX_UNIT_PRICE), BasketLine("B", 1, Decimal(483_647)))
-    assert evaluate(_basket(*lines), member_known=True).points_to_earn == MAX_INT
+    assert evaluate(_basket(*lines), KNOWN).points_to_earn == MAX_INT
     with pytest.raises(BadUserInput):
-        evaluate(_basket(lines[0], BasketLine("B", 1, Decimal(483_648))), member_known=True)
+        evaluate(_basket(lines[0], BasketLine("B", 1, Decimal(483_648))), KNOWN)
 
 
 # --- checkout limits: a supervisor may pass them -----------------------------------------------
@@ -168,9 +164,9 @@ def test_one_attempt_allowed_parks_at_the_first_failure():
 def test_a_line_or_basket_amount_exactly_at_its_limit_passes():
     by_amount = CheckoutLimits(max_line_amount=Decimal(100), max_basket_amount=Decimal(150),
                                max_line_points=10**6, max_basket_points=10**6, max_price_factor=Decimal(3))
-    at_limits = evaluate(_basket(BasketLine("A", 1, Decimal(100)), BasketLine("B", 1, Decimal(50))), member_known=True)
+    at_limits = evaluate(_basket(BasketLine("A", 1, Decimal(100)), BasketLine("B", 1, Decimal(50))), KNOWN)
     assert limit_breaches(at_limits, by_amount, {}) == []
-    over = evaluate(_basket(BasketLine("A", 1, Decimal("100.01"))), member_known=True)
+    over = evaluate(_basket(BasketLine("A", 1, Decimal("100.01"))), KNOWN)
     assert limit_breaches(over, by_amount, {}) == ["line 1 (A) comes to 100.01, above the line limit of 100"]
 
 
@@ -192,7 +188,7 @@ def test_errors_name_what_was_wrong():
 
 def test_points_past_an_int_name_the_lines():
     with pytest.raises(BadUserInput) as caught:
-        evaluate(_basket(BasketLine("A", 10_000, MAX_UNIT_PRICE)), member_known=True)
+        evaluate(_basket(BasketLine("A", 10_000, MAX_UNIT_PRICE)), KNOWN)
     assert caught.value.details == {"field": "lines"}
 
 
@@ -213,5 +209,5 @@ def test_occurred_at_errors_say_why(moment, message):
 
 def test_a_line_of_one_point_earns():
     evaluation = evaluate(_basket(BasketLine("A", 1, Decimal("1.00")), BasketLine("B", 1, Decimal("0.99"))),
-                          member_known=True)
+                          KNOWN)
     assert [line.sku for line in earning_lines(evaluation)] == ["A"]

@@ -1,6 +1,7 @@
 """Returns, per line: each returned unit gives back what it earned, never twice; a
 SKU on several lines is taken in order; what was already returned cannot be
 returned again. Exact points at the edges (1 unit, the last unit, rounding)."""
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -9,25 +10,25 @@ from hypothesis import strategies as st
 
 from core.errors import BadUserInput, Conflict
 from core.vocabulary import Channel
-from subgraphs.rewards.domain import (
-    MAX_QUANTITY,
-    Basket,
-    BasketLine,
+from subgraphs.rewards.domain.basket import MAX_QUANTITY, Basket, BasketLine, purchase_description, return_description
+from subgraphs.rewards.domain.evaluation import Context, evaluate
+from subgraphs.rewards.domain.members import MemberFacts
+from subgraphs.rewards.domain.returns import (
     ReturnedLine,
     ReturnRequest,
     allocate_return,
-    evaluate,
     line_refund,
     line_reversal,
-    purchase_description,
-    return_description,
     return_facts,
     returned_amount,
 )
 
+KNOWN = Context(datetime(2026, 11, 30, 12, tzinfo=UTC), member=MemberFacts("mbr_test"))
+ANON = Context(datetime(2026, 11, 30, 12, tzinfo=UTC))
+
 
 def _purchase(*lines: BasketLine):
-    return evaluate(Basket(Channel.POS, tuple(lines), store_id="st_1"), member_known=True)
+    return evaluate(Basket(Channel.POS, tuple(lines), store_id="st_1"), KNOWN)
 
 
 # --- line_reversal: cumulative, so every unit returned gives back exactly what the line earned

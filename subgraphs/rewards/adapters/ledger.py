@@ -1,4 +1,5 @@
-"""The ledger, as the engine sees it: one idempotent posting per purchase."""
+"""The ledger, as the engine sees it: idempotent postings (a purchase's points, a return's,
+a redemption's debit and, when a redemption cannot finish, its refund)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,6 +21,14 @@ class LedgerPort(Protocol):
                           occurred_at: datetime, description: str, lines: Sequence[ReturnedLine]) -> None:
         """Take back what returned lines earned; idempotent by the return's `reference`."""
 
+    async def debit_points(self, *, member_id: str, points: int, idempotency_key: str, reference: str,
+                           description: str) -> str:
+        """Take points for a redemption (CONFLICT when they are not there); idempotent by key."""
+
+    async def refund_points(self, *, member_id: str, points: int, idempotency_key: str, reference: str,
+                            description: str) -> None:
+        """Give a redemption's points back; idempotent by key."""
+
 
 POST_EARNING = """
 mutation PostEarning($input: PostEarningInput!) {
@@ -30,6 +39,19 @@ mutation PostEarning($input: PostEarningInput!) {
 POST_RETURN = """
 mutation PostReturn($input: PostReturnInput!) {
   postReturn(input: $input) { duplicate }
+}
+"""
+
+
+DEBIT_POINTS = """
+mutation DebitPoints($input: DebitPointsInput!) {
+  debitPoints(input: $input) { duplicate entry { id } }
+}
+"""
+
+REFUND_POINTS = """
+mutation RefundPoints($input: DebitPointsInput!) {
+  refundPoints(input: $input) { duplicate }
 }
 """
 
@@ -70,3 +92,16 @@ class GraphQLLedger:
             "description": description,
             "lines": [{"lineId": ln.line_id, "points": ln.points} for ln in lines],
         }})
+
+    async def debit_points(self, *, member_id: str, points: int, idempotency_key: str, reference: str,
+                           description: str) -> str:
+        data = await self.services.execute("ledger", DEBIT_POINTS, {"input": {
+            "memberId": member_id, "points": points, "idempotencyKey": idempotency_key, "reference": reference,
+            "description": description}})
+        return data["debitPoints"]["entry"]["id"]
+
+    async def refund_points(self, *, member_id: str, points: int, idempotency_key: str, reference: str,
+                            description: str) -> None:
+        await self.services.execute("ledger", REFUND_POINTS, {"input": {
+            "memberId": member_id, "points": points, "idempotencyKey": idempotency_key, "reference": reference,
+            "description": description}})

@@ -13,7 +13,17 @@ from core.vocabulary import Channel, IdentifierKind
 from subgraphs.kernel.db import UnitOfWork
 
 from ..domain import Evaluation, ReturnedLine, ReturnRequest, evaluation_facts, evaluation_from_facts
-from .tables import catalogue, member_identifiers, members, purchases, returns
+from .tables import (
+    catalogue,
+    coupons,
+    member_identifiers,
+    member_segments,
+    member_tiers,
+    members,
+    purchases,
+    redemptions,
+    returns,
+)
 
 RECORDED = "RECORDED"
 POSTED = "POSTED"
@@ -21,13 +31,30 @@ ERASED = "ERASED"  # profile's status of an erased member: a tombstone here (pri
 
 
 @dataclass(frozen=True, slots=True)
+class Consents:
+    profiling: bool = True
+    email_marketing: bool = False
+    sms_marketing: bool = False
+    push_marketing: bool = False
+
+    @classmethod
+    def from_facts(cls, facts: dict) -> Consents:
+        return cls(bool(facts.get("profiling", True)), bool(facts.get("email_marketing", False)),
+                   bool(facts.get("sms_marketing", False)), bool(facts.get("push_marketing", False)))
+
+
+@dataclass(frozen=True, slots=True)
 class KnownMember:
     member_id: str
     status: str
-    profiling: bool
+    consents: Consents
     birthday: date | None
     home_store_id: str | None
     enrolled_at: datetime
+
+    @property
+    def profiling(self) -> bool:
+        return self.consents.profiling
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +73,11 @@ async def known_member(connection: AsyncConnection, member_id: str) -> KnownMemb
     row = (await connection.execute(sa.select(members).where(members.c.member_id == member_id))).first()
     if row is None or row.status is None:
         return None
-    return KnownMember(row.member_id, row.status, row.profiling, row.birthday, row.home_store_id, row.enrolled_at)
+    return KnownMember(row.member_id, row.status, _consents(row), row.birthday, row.home_store_id, row.enrolled_at)
+
+
+def _consents(row: sa.Row) -> Consents:
+    return Consents(row.profiling, row.email_marketing, row.sms_marketing, row.push_marketing)
 
 
 async def member_id_by_identifier(connection: AsyncConnection, kind: IdentifierKind, value: str) -> str | None:
@@ -67,11 +98,11 @@ async def remember_member(uow: UnitOfWork, member: KnownMember, identifiers: lis
     facts = {"status": member.status, "birthday": member.birthday, "home_store_id": member.home_store_id,
              "enrolled_at": member.enrolled_at, "facts_at": as_of}
     if not await uow.insert_ignoring_conflicts(members, {"member_id": member.member_id, **facts,
-                                                          "profiling": member.profiling, "consents_at": as_of}):
+                                                          **_consent_values(member.consents), "consents_at": as_of}):
         await uow.execute(members.update().where(members.c.member_id == member.member_id,
                                                  _older(members.c.facts_at, as_of),
                                                  members.c.status.is_distinct_from(ERASED)).values(**facts))
-        await set_profiling(uow, member.member_id, member.profiling, as_of)
+        await set_consents(uow, member.member_id, member.consents, as_of)
         if await uow.connection.scalar(sa.select(members.c.status)
                                        .where(members.c.member_id == member.member_id)) == ERASED:
             return  # erased: nothing personal comes back, whatever arrives late
@@ -88,13 +119,60 @@ async def forget_member(uow: UnitOfWork, member_id: str, as_of: datetime) -> Non
         await uow.execute(members.update().where(members.c.member_id == member_id).values(**facts))
 
 
-async def set_profiling(uow: UnitOfWork, member_id: str, profiling: bool, as_of: datetime) -> None:
-    """The member's profiling consent as of `as_of`, unless a newer one is known."""
-    if not await uow.insert_ignoring_conflicts(members, {"member_id": member_id, "profiling": profiling,
-                                                          "consents_at": as_of}):
+def _consent_values(consents: Consents) -> dict[str, bool]:
+    return {"profiling": consents.profiling, "email_marketing": consents.email_marketing,
+            "sms_marketing": consents.sms_marketing, "push_marketing": consents.push_marketing}
+
+
+async def set_consents(uow: UnitOfWork, member_id: str, consents: Consents, as_of: datetime) -> None:
+    """The member's consents as of `as_of`, unless newer ones are known."""
+    values = {**_consent_values(consents), "consents_at": as_of}
+    if not await uow.insert_ignoring_conflicts(members, {"member_id": member_id, **values}):
         await uow.execute(members.update().where(members.c.member_id == member_id,
-                                                 _older(members.c.consents_at, as_of))
-                          .values(profiling=profiling, consents_at=as_of))
+                                                 _older(members.c.consents_at, as_of)).values(**values))
+
+
+async def remember_tier(uow: UnitOfWork, member_id: str, tier_id: str, tier_name: str, multiplier: Decimal,
+                        as_of: datetime) -> None:
+    """The ledger's word on a member's tier (TierChanged); only a newer word replaces it."""
+    values = {"tier_id": tier_id, "tier_name": tier_name, "multiplier": multiplier, "as_of": as_of}
+    if not await uow.insert_ignoring_conflicts(member_tiers, {"member_id": member_id, **values}):
+        await uow.execute(member_tiers.update().where(member_tiers.c.member_id == member_id,
+                                                      member_tiers.c.as_of < as_of).values(**values))
+
+
+async def remember_segment(uow: UnitOfWork, member_id: str, segment_id: str, inside: bool, as_of: datetime) -> None:
+    """Profile's word that a member entered or left a segment; only a newer word replaces it."""
+    values = {"inside": inside, "as_of": as_of}
+    if not await uow.insert_ignoring_conflicts(member_segments, {"member_id": member_id, "segment_id": segment_id,
+                                                                  **values}):
+        await uow.execute(member_segments.update().where(
+            member_segments.c.member_id == member_id, member_segments.c.segment_id == segment_id,
+            member_segments.c.as_of < as_of).values(**values))
+
+
+async def member_tier(connection: AsyncConnection, member_id: str) -> tuple[str, str, Decimal] | None:
+    row = (await connection.execute(sa.select(member_tiers).where(member_tiers.c.member_id == member_id))).first()
+    return (row.tier_id, row.tier_name, Decimal(row.multiplier)) if row else None
+
+
+async def segments_of(connection: AsyncConnection, member_id: str) -> frozenset[str]:
+    return frozenset(await connection.scalars(sa.select(member_segments.c.segment_id).where(
+        member_segments.c.member_id == member_id, member_segments.c.inside.is_(True))))
+
+
+async def purchase_traits(connection: AsyncConnection, member_id: str, now: datetime
+                          ) -> tuple[datetime | None, int, Decimal]:
+    """The member's last purchase, purchases in 90 days, spend in 365 days (net of nothing:
+    the engine's own rows, read through the member index)."""
+    since = now - timedelta(days=365)
+    rows = (await connection.execute(sa.select(purchases.c.occurred_at, purchases.c.evaluation).where(
+        purchases.c.member_id == member_id, purchases.c.occurred_at > since))).all()
+    last = await connection.scalar(sa.select(sa.func.max(purchases.c.occurred_at))
+                                   .where(purchases.c.member_id == member_id))
+    recent = sum(1 for row in rows if row.occurred_at > now - timedelta(days=90))
+    spend = sum((Decimal(row.evaluation["total"]) for row in rows), Decimal("0.00"))
+    return last, recent, spend
 
 
 async def remember_product(uow: UnitOfWork, sku: str, category: str, price: Decimal, as_of: datetime) -> None:
@@ -102,6 +180,12 @@ async def remember_product(uow: UnitOfWork, sku: str, category: str, price: Deci
     if not await uow.insert_ignoring_conflicts(catalogue, {"sku": sku, **values}):
         await uow.execute(catalogue.update().where(catalogue.c.sku == sku, catalogue.c.as_of < as_of)
                           .values(**values))
+
+
+async def catalogue_categories(connection: AsyncConnection, skus: Sequence[str]) -> dict[str, str]:
+    rows = await connection.execute(sa.select(catalogue.c.sku, catalogue.c.category)
+                                    .where(catalogue.c.sku.in_(sorted(set(skus)))))
+    return {row.sku: row.category for row in rows}
 
 
 async def catalogue_prices(connection: AsyncConnection, skus: Sequence[str]) -> dict[str, Decimal]:
@@ -117,6 +201,12 @@ def _purchase(row: sa.Row) -> Purchase:
 
 async def purchase(connection: AsyncConnection, external_id: str) -> Purchase | None:
     row = (await connection.execute(sa.select(purchases).where(purchases.c.external_id == external_id))).first()
+    return _purchase(row) if row else None
+
+
+async def last_purchase(connection: AsyncConnection, member_id: str) -> Purchase | None:
+    row = (await connection.execute(sa.select(purchases).where(purchases.c.member_id == member_id)
+                                    .order_by(purchases.c.occurred_at.desc()).limit(1))).first()
     return _purchase(row) if row else None
 
 
@@ -262,4 +352,6 @@ async def unposted_returns(connection: AsyncConnection, now: datetime, limit: in
     return [_return(row) for row in await connection.execute(_due(returns, now).limit(limit))]
 
 
-MEMBER_TABLES = (purchases, returns)  # rows that follow merges (kernel/aliases.py)
+# Rows that follow merges (kernel/aliases.py). Per-member campaign use stays with the id it was
+# counted for (a survivor's cap counts its own uses; its key would collide otherwise).
+MEMBER_TABLES = (purchases, returns, coupons, redemptions)

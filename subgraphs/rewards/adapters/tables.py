@@ -33,11 +33,15 @@ members = sa.Table(
     sa.Column("member_id", sa.String(40), primary_key=True),
     sa.Column("status", sa.String(16)),
     sa.Column("profiling", sa.Boolean, nullable=False),
+    # The marketing consents (an engine's message goes only where the member allows it).
+    sa.Column("email_marketing", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("sms_marketing", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("push_marketing", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("birthday", sa.Date),
     sa.Column("home_store_id", sa.String(40)),
     sa.Column("enrolled_at", UtcDateTime()),
     sa.Column("facts_at", UtcDateTime()),  # when profile's facts above were true
-    sa.Column("consents_at", UtcDateTime()),  # when `profiling` was true
+    sa.Column("consents_at", UtcDateTime()),  # when the consents above were true
 )
 
 # The product catalogue as inventory publishes it (ProductChanged): the engine checks
@@ -102,3 +106,142 @@ returns = sa.Table(
 )
 
 erased_members = erased_members_table(metadata)  # who was erased (kernel/privacy.py, rewards/privacy.py)
+
+# --- the engine: campaigns, coupons, the rewards catalogue -------------------------------------
+# (domain/campaigns.py, coupons.py; README "The engine")
+
+# Every campaign, as its latest version: the definition as JSON (domain/campaigns.py reads
+# it back and compiles its condition), with the columns the engine selects on.
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("trigger", sa.String(32), nullable=False),
+    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_campaigns_trigger_status", "trigger", "status"),
+)
+
+# Every version ever saved, with who saved it: what ran when is never lost.
+campaign_versions = sa.Table(
+    "campaign_versions",
+    metadata,
+    sa.Column("campaign_id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("saved_at", UtcDateTime(), nullable=False),
+    sa.Column("saved_by", sa.String(100), nullable=False),
+)
+
+# Budgets apart from definitions: a checkout consumes one with a conditional UPDATE
+# (used + n <= limit), so concurrent checkouts never overspend it.
+campaign_budgets = sa.Table(
+    "campaign_budgets",
+    metadata,
+    sa.Column("campaign_id", sa.String(40), primary_key=True),
+    sa.Column("unit", sa.String(16), nullable=False),
+    sa.Column("budget_limit", sa.Integer, nullable=False),
+    sa.Column("used", sa.Integer, nullable=False),
+    sa.CheckConstraint("used >= 0 AND used <= budget_limit", name="ck_campaign_budgets_used"),
+)
+
+# How often each member benefited from a campaign (its per-member cap).
+campaign_usage = sa.Table(
+    "campaign_usage",
+    metadata,
+    sa.Column("campaign_id", sa.String(40), primary_key=True),
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("uses", sa.Integer, nullable=False),
+    sa.Column("origin_member_id", sa.String(40), nullable=False),  # kernel/aliases.py
+)
+
+# A/B tests: checkouts whose member was in the variant and checked against the condition
+# (exposures), and those where it held and the variant's effects applied (conversions).
+campaign_variant_stats = sa.Table(
+    "campaign_variant_stats",
+    metadata,
+    sa.Column("campaign_id", sa.String(40), primary_key=True),
+    sa.Column("variant", sa.String(100), primary_key=True),
+    sa.Column("exposures", sa.Integer, nullable=False),
+    sa.Column("conversions", sa.Integer, nullable=False),
+)
+
+# The engine's copy of profile's segment memberships (SegmentEntered / SegmentExited).
+member_segments = sa.Table(
+    "member_segments",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("segment_id", sa.String(40), primary_key=True),
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+    sa.Column("inside", sa.Boolean, nullable=False),  # False: left (kept, so an older "entered" cannot revive it)
+)
+
+# The engine's copy of the ledger's tiers per member (TierChanged): the multiplier it applies.
+member_tiers = sa.Table(
+    "member_tiers",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("tier_id", sa.String(40), nullable=False),
+    sa.Column("tier_name", sa.String(100), nullable=False),
+    sa.Column("multiplier", sa.Numeric(8, 2), nullable=False),
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+)
+
+coupons = sa.Table(
+    "coupons",
+    metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("amount", sa.Numeric(12, 2)),
+    sa.Column("percent", sa.Numeric(5, 2)),
+    sa.Column("member_id", sa.String(40), index=True),
+    sa.Column("origin_member_id", sa.String(40)),  # kernel/aliases.py
+    sa.Column("campaign_id", sa.String(40)),
+    sa.Column("reward_id", sa.String(40)),
+    sa.Column("exclusive", sa.Boolean, nullable=False),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime()),
+    sa.Column("redeemed_at", UtcDateTime()),
+    sa.Column("redeemed_by", sa.String(128)),
+    # What issued it, once: "<purchase externalId>:<campaign>" or "redeem:<key>".
+    sa.Column("issued_for", sa.String(200), nullable=False, unique=True),
+)
+
+rewards_catalogue = sa.Table(
+    "rewards_catalogue",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False),
+    sa.Column("points_cost", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("stock", sa.Integer),  # None: unlimited
+    sa.Column("coupon_amount", sa.Numeric(12, 2)),
+    sa.Column("coupon_percent", sa.Numeric(5, 2)),
+    sa.Column("valid_days", sa.Integer, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("stock IS NULL OR stock >= 0", name="ck_rewards_catalogue_stock"),
+)
+
+# The redeemReward saga, one row per idempotency key: DEBITING -> DONE, or -> REFUNDED when
+# the coupon could not be issued after the points were taken (they are given back).
+redemptions = sa.Table(
+    "redemptions",
+    metadata,
+    sa.Column("idempotency_key", sa.String(128), primary_key=True),
+    sa.Column("member_id", sa.String(40), nullable=False, index=True),
+    sa.Column("origin_member_id", sa.String(40), nullable=False),
+    sa.Column("reward_id", sa.String(40), nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("coupon_code", sa.String(16)),
+    sa.Column("error", sa.String(300)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)

@@ -1,31 +1,37 @@
-"""The rewards engine's use cases: basket evaluation and the checkout saga."""
+"""Baskets: the dry run (`evaluateBasket`) and the checkout saga, returns, and the job that
+finishes postings the ledger did not take.
+
+A checkout commits its evaluation in one transaction: the purchase, the campaigns' budgets
+and per-member caps (conditional updates), the coupons it redeems (each at most once) and
+issues, the A/B counts, and the PurchaseCompleted event. When a concurrent checkout took a
+budget, a cap or a coupon first, the basket is evaluated again on what is left."""
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from core.auth import Principal, Role, require_member_access, require_role
-from core.clock import utcnow
 from core.errors import BadUserInput, Conflict, ErrorCode, Forbidden, LoyaltyError, NotFound, Unavailable
-from core.vocabulary import Channel, IdentifierKind
+from core.vocabulary import Channel
 from subgraphs.kernel import aliases
-from subgraphs.kernel.client import RemoteError
-from subgraphs.kernel.db import is_unique_violation
+from subgraphs.kernel.db import UnitOfWork, is_unique_violation
 from subgraphs.kernel.events import Event
-from subgraphs.kernel.identifiers import normalize_identifier
 from subgraphs.kernel.runtime import Runtime
 
-from . import domain
-from .adapters import repository
-from .adapters.ledger import GraphQLLedger, LedgerPort
-from .adapters.repository import POSTED, RECORDED, KnownMember, Purchase, Return
-from .domain import Basket, Evaluation
+from .. import domain
+from ..adapters import campaigns as campaign_store
+from ..adapters import coupons as coupon_store
+from ..adapters import repository
+from ..adapters.ledger import GraphQLLedger, LedgerPort
+from ..adapters.repository import RECORDED, KnownMember, Purchase, Return
+from ..domain import Basket, Evaluation
+from . import campaigns, coupons
+from .members import MemberRef, find_member, member_facts
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +40,11 @@ CHECKOUT_ROLES = (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE)
 # Who may ring up a basket above the checkout limits (settings: LOYALTY_CHECKOUT_MAX_*).
 LIMIT_OVERRIDE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 RESUME_BATCH = 100
+COMMIT_ATTEMPTS = 5  # evaluations of one checkout, when concurrent checkouts keep taking what it counted on
 
 
-@dataclass(frozen=True, slots=True)
-class MemberRef:
-    """How a channel names the basket's member: an id or one identifier."""
-
-    member_id: str | None = None
-    identifier_kind: IdentifierKind | None = None
-    identifier_value: str | None = None
-
-    @property
-    def given(self) -> bool:
-        return bool(self.member_id or self.identifier_kind)
+class _Taken(Exception):
+    """A budget, a cap or a coupon the evaluation counted on was taken by a concurrent checkout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,147 +54,6 @@ class CheckoutOutcome:
     evaluation: Evaluation
     points_earned: int
     duplicate: bool
-
-
-# --- members, as the engine knows them -------------------------------------------------
-
-
-async def find_member(runtime: Runtime, ref: MemberRef) -> KnownMember:
-    """From the engine's own copy of profile's facts; for a member enrolled a moment
-    ago whose event has not arrived yet, confirm with profile (read-only, idempotent)."""
-    if ref.member_id and ref.identifier_kind:
-        raise BadUserInput("name the member by memberId or by identifier, not both")
-    async with runtime.db.reading() as connection:
-        if ref.member_id:
-            member_id: str | None = ref.member_id
-        else:
-            assert ref.identifier_kind and ref.identifier_value is not None
-            value = normalize_identifier(ref.identifier_kind, ref.identifier_value,
-                                         runtime.settings.default_phone_region)
-            member_id = await repository.member_id_by_identifier(connection, ref.identifier_kind, value)
-        if member_id:  # a member merged away is the member it was merged into
-            member_id = await aliases.current_member_id(connection, member_id)
-        known = await repository.known_member(connection, member_id) if member_id else None
-    if known is None:
-        known = await _member_from_profile(runtime, ref)
-    if known.status != "ACTIVE":
-        raise Conflict(f"member {known.member_id} is {known.status.lower()}")
-    return known
-
-
-MEMBER_FIELDS = "id status birthday enrolledAt homeStore { id } consents { profiling } identities { kind value }"
-
-
-async def _member_from_profile(runtime: Runtime, ref: MemberRef) -> KnownMember:
-    try:
-        if ref.member_id:
-            data = await runtime.services.execute(
-                "profile", f"query($id: ID!) {{ member(id: $id) {{ {MEMBER_FIELDS} }} }}", {"id": ref.member_id}
-            )
-            found = data["member"]
-        else:
-            data = await runtime.services.execute(
-                "profile",
-                f"query($kind: IdentifierKind!, $value: String!) {{ lookupMember(kind: $kind, value: $value) "
-                f"{{ {MEMBER_FIELDS} }} }}",
-                {"kind": str(ref.identifier_kind), "value": ref.identifier_value},
-            )
-            found = data["lookupMember"]
-    except RemoteError as error:
-        if error.code is ErrorCode.NOT_FOUND:
-            found = None
-        else:
-            raise
-    if not found:
-        raise NotFound("no member with that " + ("id" if ref.member_id else "identifier"))
-    known = KnownMember(
-        member_id=found["id"],
-        status=found["status"],
-        profiling=found["consents"]["profiling"],
-        birthday=date.fromisoformat(found["birthday"]) if found["birthday"] else None,
-        home_store_id=(found.get("homeStore") or {}).get("id"),
-        enrolled_at=datetime.fromisoformat(found["enrolledAt"]),
-    )
-    async with runtime.unit_of_work() as uow:
-        # What profile says now is newer than any event still on its way (events carry the
-        # system clock's time, so this does too).
-        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in found["identities"]],
-                                         as_of=utcnow())
-        await uow.commit()
-    return known
-
-
-async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
-    await _remember(runtime, event, consumer="members")
-
-
-async def _remember(runtime: Runtime, event: Event, *, consumer: str) -> None:
-    facts = event.payload
-    known = KnownMember(
-        member_id=facts["member_id"],
-        status=facts["status"],
-        profiling=facts["consents"]["profiling"],
-        birthday=date.fromisoformat(facts["birthday"]) if facts.get("birthday") else None,
-        home_store_id=facts.get("home_store_id"),
-        enrolled_at=datetime.fromisoformat(facts["enrolled_at"]),
-    )
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled(consumer, event.id):
-            return
-        await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in facts["identities"]],
-                                         as_of=event.occurred_at)
-        await uow.commit()
-
-
-async def on_consents_changed(runtime: Runtime, event: Event) -> None:
-    """Only a newer consent replaces what the engine knows: a late or repeated event
-    must never turn a profiling opt-out back on."""
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("consents", event.id):
-            return
-        await repository.set_profiling(uow, str(event.member_id), bool(event.payload["profiling"]),
-                                       as_of=event.occurred_at)
-        await uow.commit()
-
-
-async def on_member_updated(runtime: Runtime, event: Event) -> None:
-    """Profile's facts after an identify, a merge or an unmerge: newer facts replace older
-    ones; identifiers linked since are learned (lookups by them find the member)."""
-    await _remember(runtime, event, consumer="member-updates")
-
-
-async def on_members_merged(runtime: Runtime, event: Event) -> None:
-    """The absorbed member's purchases and returns become the survivor's; their id keeps
-    working (aliases)."""
-    facts = event.payload
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("merges", event.id):
-            return
-        await aliases.follow_merge(uow, facts, undone=False)
-        await aliases.move_rows_to_survivor(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"],
-                                            survivor_id=facts["survivor_id"])
-        await uow.commit()
-
-
-async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
-    facts = event.payload
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("unmerges", event.id):
-            return
-        await aliases.follow_merge(uow, facts, undone=True)
-        await aliases.move_rows_back(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"])
-        await uow.commit()
-
-
-async def on_product_changed(runtime: Runtime, event: Event) -> None:
-    """The catalogue as inventory publishes it: till prices are checked against it."""
-    facts = event.payload
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("catalogue", event.id):
-            return
-        await repository.remember_product(uow, facts["sku"], facts["category"], Decimal(facts["price"]),
-                                          as_of=event.occurred_at)
-        await uow.commit()
 
 
 # --- baskets ---------------------------------------------------------------------------
@@ -243,9 +100,17 @@ async def evaluate_basket(runtime: Runtime, principal: Principal | None, basket:
         who = require_role(principal, *CHECKOUT_ROLES)
     basket = _check_store(who, domain.validate_basket(basket))
     member = await find_member(runtime, ref) if ref.given else None
-    evaluation = domain.evaluate(basket, member_known=member is not None)
+    evaluation = await _evaluate(runtime, basket, member)
     await _check_limits(runtime, who, evaluation)
     return evaluation
+
+
+async def _evaluate(runtime: Runtime, basket: Basket, member: KnownMember | None) -> Evaluation:
+    """The engine, on the engine's own tables: campaigns, the member's facts, coupons, categories."""
+    now = runtime.clock.now()
+    live = await campaigns.running(runtime, domain.campaigns.Trigger.BASKET, now)
+    facts = await member_facts(runtime, member, now, traits=campaigns.reads_traits(live)) if member else None
+    return domain.evaluate(basket, await campaigns.context_for(runtime, basket, facts, now))
 
 
 async def checkout(
@@ -275,33 +140,61 @@ async def checkout(
         earlier = await repository.purchase(connection, external_id)
     if earlier is not None:
         return await _repeat(runtime, earlier, member.member_id, basket)
-    evaluation = domain.evaluate(basket, member_known=True)
-    await _check_limits(runtime, who, evaluation)
-    purchase = Purchase(external_id, member.member_id, basket.channel, basket.store_id, occurred_at or now,
-                        evaluation, RECORDED)
-    try:
-        async with runtime.unit_of_work() as uow:
-            await repository.record_purchase(uow, purchase, now, _first_retry(runtime, now))
-            uow.publish(
-                Event(
-                    type="PurchaseCompleted",
-                    source=SOURCE,
-                    member_id=member.member_id,
+    for _ in range(COMMIT_ATTEMPTS):
+        evaluation = await _evaluate(runtime, basket, member)
+        await _check_limits(runtime, who, evaluation)
+        purchase = Purchase(external_id, member.member_id, basket.channel, basket.store_id, occurred_at or now,
+                            evaluation, RECORDED)
+        try:
+            async with runtime.unit_of_work() as uow:
+                await repository.record_purchase(uow, purchase, now, _first_retry(runtime, now))
+                await _commit_effects(uow, purchase, now)
+                uow.publish(Event(
+                    type="PurchaseCompleted", source=SOURCE, member_id=member.member_id,
                     occurred_at=purchase.occurred_at,
                     payload={"external_id": external_id, "channel": str(basket.channel), "store_id": basket.store_id,
                              **domain.evaluation_facts(evaluation)},
-                )
-            )
-            await uow.commit()
-    except IntegrityError as error:  # the same externalId, recorded by a concurrent request
-        if not is_unique_violation(error):
-            raise
-        async with runtime.db.reading() as connection:
-            earlier = await repository.purchase(connection, external_id)
-        assert earlier is not None
-        return await _repeat(runtime, earlier, member.member_id, basket)
+                ))
+                await uow.commit()
+            break
+        except _Taken:
+            continue  # evaluate again on what the concurrent checkouts left
+        except IntegrityError as error:  # the same externalId, recorded by a concurrent request
+            if not is_unique_violation(error):
+                raise
+            async with runtime.db.reading() as connection:
+                earlier = await repository.purchase(connection, external_id)
+            assert earlier is not None
+            return await _repeat(runtime, earlier, member.member_id, basket)
+    else:
+        raise Conflict("campaign budgets and coupons kept changing under this checkout; send it again")
     await _post_points(runtime, purchase)
     return CheckoutOutcome(external_id, member.member_id, evaluation, evaluation.points_to_earn, duplicate=False)
+
+
+async def _commit_effects(uow: UnitOfWork, purchase: Purchase, now: datetime) -> None:
+    """What the evaluation counted on, taken for good in the purchase's transaction: budgets
+    and caps (conditional updates), coupons (each redeemed once), the A/B counts, and the
+    coupons its campaigns give. _Taken when a concurrent checkout got there first."""
+    evaluation = purchase.evaluation
+    for applied in evaluation.applied:
+        found = await campaign_store.campaign(uow.connection, applied.campaign_id)
+        budget = found.budget if found else None
+        if budget is not None:
+            amount = {"points": applied.points, "discount_cents": applied.discount_cents,
+                      "redemptions": 1}[str(budget.unit)]
+            if not await campaign_store.consume_budget(uow, applied.campaign_id, amount):
+                raise _Taken
+        if found is not None and found.per_member_cap is not None and not await campaign_store.add_use(
+                uow, applied.campaign_id, purchase.member_id, found.per_member_cap):
+            raise _Taken
+    for code in evaluation.coupons_redeemed:
+        if not await coupon_store.redeem_coupon(uow, code, purchase.external_id, now):
+            raise _Taken
+    await campaign_store.count_variants(uow, evaluation.exposed,
+                                        [(a.campaign_id, a.variant) for a in evaluation.applied if a.variant])
+    await coupons.issue_for_campaigns(uow, [(c.campaign_id, c.spec) for c in evaluation.coupons_to_issue],
+                                      member_id=purchase.member_id, reference=purchase.external_id, now=now)
 
 
 async def _repeat(runtime: Runtime, earlier: Purchase, member_id: str, basket: Basket) -> CheckoutOutcome:
@@ -317,7 +210,7 @@ async def _repeat(runtime: Runtime, earlier: Purchase, member_id: str, basket: B
                            earlier.evaluation.points_to_earn, duplicate=True)
 
 
-def _ledger(runtime: Runtime) -> LedgerPort:
+def ledger_port(runtime: Runtime) -> LedgerPort:
     port = runtime.adapters.get("ledger")
     return port if port is not None else GraphQLLedger(runtime.services)  # type: ignore[return-value]
 
@@ -370,7 +263,7 @@ async def _post_points(runtime: Runtime, purchase: Purchase) -> None:
     entry_id = None
     if lines:
         try:
-            entry_id = await _ledger(runtime).post_earning(
+            entry_id = await ledger_port(runtime).post_earning(
                 member_id=purchase.member_id,
                 reference=purchase.external_id,
                 channel=purchase.channel,
@@ -478,7 +371,7 @@ async def _post_return(runtime: Runtime, record: Return, channel: Channel) -> No
     lines = [line for line in record.lines if line.points > 0]
     if lines:
         try:
-            await _ledger(runtime).post_return(
+            await ledger_port(runtime).post_return(
                 member_id=record.member_id, reference=record.external_id,
                 purchase_reference=record.purchase_external_id, channel=channel, occurred_at=runtime.clock.now(),
                 description=domain.return_description(channel), lines=lines,
@@ -534,4 +427,4 @@ async def _resume(runtime: Runtime, kind: str, external_id: str, posting) -> int
     return 1
 
 
-__all__ = ["POSTED", "RECORDED", "CheckoutOutcome", "MemberRef", "checkout", "evaluate_basket", "resume_postings"]
+__all__ = ["RECORDED", "CheckoutOutcome", "checkout", "evaluate_basket", "ledger_port", "record_return", "resume_postings"]

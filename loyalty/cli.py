@@ -113,14 +113,16 @@ def _banner(settings: Settings, *, wallet: bool) -> str:
 
 
 @app.command()
-def seed(members: int = typer.Option(None, help="How many members to generate (default LOYALTY_SEED_MEMBERS).")
-         ) -> None:
+def seed(members: int = typer.Option(None, help="How many members to generate (default LOYALTY_SEED_MEMBERS)."),
+         campaigns: bool = typer.Option(True, help="Also start the demo campaigns (--no-campaigns: the rewards "
+                                                   "catalogue only).")) -> None:
     """Load the demo program and generate members (idempotent: run it again, nothing doubles)."""
     from seed.loader import seed as load_seed
 
     settings = _settings()
     count = settings.seed_members if members is None else members
-    report = _refusing_a_second_writer(lambda: asyncio.run(load_seed(settings, members=count, log=typer.echo)))
+    report = _refusing_a_second_writer(lambda: asyncio.run(load_seed(settings, members=count, campaigns=campaigns,
+                                                                     log=typer.echo)))
     typer.echo(f"seeded {report.members} members and {report.purchases} purchases in {report.seconds:.1f} s")
 
 

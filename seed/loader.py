@@ -20,9 +20,10 @@ from subgraphs.profile.handlers import segments as profile_segments
 from subgraphs.rewards import domain as rewards_domain
 from subgraphs.rewards import handlers as rewards
 from subgraphs.rewards.domain import LineResult, ReturnedLine
+from subgraphs.rewards.domain.campaigns import CampaignStatus
 
 from .members import SeedMember, demo_members, generated_members, occurred_at
-from .program import POINTS_POLICY, PRODUCTS, SEGMENTS, STORES, TIERS, stock_levels
+from .program import CAMPAIGNS, POINTS_POLICY, PRODUCTS, REWARDS, SEGMENTS, STORES, TIERS, stock_levels
 
 SEEDER = Principal("service:seed", Role.SERVICE)
 SEED_ADMIN = Principal("admin:seed", Role.ADMIN)  # segments are the admin's to define
@@ -69,7 +70,10 @@ async def is_seeded(settings: Settings) -> bool:
         await host.stop()
 
 
-async def seed(settings: Settings, *, members: int, log: Callable[[str], None] = print) -> SeedReport:
+async def seed(settings: Settings, *, members: int, campaigns: bool = True,
+               log: Callable[[str], None] = print) -> SeedReport:
+    """The demo program, members and their history; `campaigns`: also start the demo campaigns
+    (after the history, so that what members earned does not depend on the day it was seeded)."""
     started = time.perf_counter()
     host = SubgraphHost(list(SUBGRAPHS), settings.model_copy(update={"bus_url": "memory://"}))
     await host.start(relays=False, jobs=False)
@@ -116,6 +120,15 @@ async def seed(settings: Settings, *, members: int, log: Callable[[str], None] =
             evaluated += page
         await host.flush()
         log(f"segments: {len(SEGMENTS)} saved, {evaluated} member evaluations")
+        for reward in REWARDS:
+            await rewards.catalogue.upsert_reward(rt["rewards"], SEED_ADMIN, reward)
+        if campaigns:
+            for seeded in CAMPAIGNS:
+                await rewards.campaigns.upsert_campaign(rt["rewards"], SEED_ADMIN, seeded.draft, seeded.id)
+                if seeded.active:
+                    await rewards.campaigns.set_status(rt["rewards"], SEED_ADMIN, seeded.id,
+                                                       CampaignStatus.ACTIVE)
+        log(f"engine: {len(REWARDS)} rewards, {len(CAMPAIGNS) if campaigns else 0} campaigns")
         return SeedReport(len(people), purchases, time.perf_counter() - started)
     finally:
         await host.stop()

@@ -7,6 +7,8 @@ from decimal import Decimal
 from subgraphs.inventory.domain.catalogue import Product, Store
 from subgraphs.inventory.domain.stock import StockLevel
 from subgraphs.ledger.domain import ExpiryKind, ExpiryPolicy, NegativeBalancePolicy, Policy, Tier
+from subgraphs.rewards.domain.campaigns import CampaignDraft
+from subgraphs.rewards.domain.catalogue import Reward
 
 TIERS = [
     Tier("bronze", "Bronze", 0, 1.0, ("1 point per 1.00 spent", "Member prices")),
@@ -96,4 +98,53 @@ SEGMENTS = [
                 "consents.profiling && homeStoreId == 'st_portland' && frequency90d >= 2"),
     SeedSegment("new-members", "New members, no purchase yet",
                 "enrolledDays < 30 && lifetimePurchases == 0"),
+]
+
+
+# --- the engine's demo: campaigns of each kind the basket can show, and the rewards catalogue ----
+# (README "The engine" explains every field; the admin screen and `campaigns` list them.)
+
+
+@dataclass(frozen=True)
+class SeedCampaign:
+    id: str
+    draft: CampaignDraft
+    active: bool = True
+
+
+def _campaign(cid: str, name: str, condition: str, *effects: str, **fields: object) -> SeedCampaign:
+    return SeedCampaign(cid, CampaignDraft(name=name, trigger="basket", condition=condition, effects=effects,
+                                           **fields))  # type: ignore[arg-type]
+
+
+CAMPAIGNS = [
+    _campaign("cmp_free_shipping_silver", "Free shipping for Silver and up, online",
+              "basket.channel in ['ECOMMERCE', 'APP'] && member != null && "
+              "member.tier in ['silver', 'gold', 'platinum']",
+              '{"type": "free_shipping"}'),
+    _campaign("cmp_weekend_bonus", "Weekend bonus: 50 points on 50.00 or more",
+              "member != null && now.day_of_week >= 6 && basket.subtotal >= 50.0",
+              '{"type": "add_points", "points": 50}',
+              budget_limit=100_000, budget_unit="points"),
+    _campaign("cmp_shoe_bonus_ab", "Running shoes bonus (A/B on the bonus size)",
+              "'Running shoes' in basket.categories",
+              variants=(("25 points", 1, ('{"type": "add_points", "points": 25}',)),
+                        ("75 points", 1, ('{"type": "add_points", "points": 75}',)))),
+    _campaign("cmp_hydration_double", "Double points on hydration",
+              "true", '{"type": "add_points", "multiplier": 2, "categories": ["Hydration"]}'),
+    _campaign("cmp_accessories_gold", "Gold members: 10% off accessories",
+              "member != null && member.tier in ['gold', 'platinum']",
+              '{"type": "discount", "percent": 10, "categories": ["Accessories"]}', priority=10),
+    _campaign("cmp_big_basket_coupon", "Spend 250.00, get 10.00 off your next visit",
+              "member != null && basket.subtotal >= 250.0",
+              '{"type": "issue_coupon", "amount": "10.00", "valid_days": 60, '
+              '"description": "10.00 off your next visit"}',
+              per_member_cap=3),
+]
+
+REWARDS = [
+    Reward("rwd_coffee", "Coffee on us", "A coffee at the store's bar", 250),
+    Reward("rwd_10_off", "10.00 off", "10.00 off a purchase of your choice", 1000, coupon_amount=Decimal("10.00")),
+    Reward("rwd_15_percent", "15% off", "15% off one purchase", 2000, coupon_percent=Decimal(15)),
+    Reward("rwd_trail_cap", "Trail Cap", "The Trail Cap, on us (limited)", 3000, stock=25),
 ]

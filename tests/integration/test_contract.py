@@ -25,6 +25,11 @@ ONLY = [
     "ReservationStatus", "Reservation", "ProductInterest", "ProductConnection", "ProductEdge", "ReserveInput",
     "ProductViewInput",
     "MemberTraits", "Segment", "SegmentInput",
+    "Campaign", "CampaignStatus", "CampaignBudget", "CampaignVariant", "CampaignInput", "CampaignBudgetInput",
+    "CampaignVariantInput", "Reward", "RewardInput", "Coupon", "CouponStatus",
+    "Query.rewards", "Query.coupon", "Query.campaigns", "Query.dryRunCampaign",
+    "Mutation.redeemReward", "Mutation.upsertCampaign", "Mutation.setCampaignStatus", "Mutation.upsertReward",
+    "Member.coupons", "Member.availableRewards",
     "ErasureRequest", "MemberExport", "StaffAccess",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",

@@ -59,7 +59,7 @@ class ProcessStack(Stack):
                 await connection.execute(f'CREATE DATABASE "loyalty_t{self.suffix}_{name}"')
         finally:
             await connection.close()
-        seeding = await self._loyalty("seed", "--members", "0")
+        seeding = await self._loyalty("seed", "--members", "0", "--no-campaigns")  # as the embedded Stack
         assert await seeding.wait() == 0, "seeding PostgreSQL failed"
         for name in SUBGRAPHS:
             self.processes.append(await self._loyalty("serve", name))

@@ -23,7 +23,7 @@ from subgraphs.rewards.domain import LineResult, ReturnedLine
 from subgraphs.rewards.domain.campaigns import CampaignStatus
 
 from .members import SeedMember, demo_members, generated_members, occurred_at
-from .program import CAMPAIGNS, POINTS_POLICY, PRODUCTS, REWARDS, SEGMENTS, STORES, TIERS, stock_levels
+from .program import CAMPAIGNS, POINTS_POLICY, PRODUCTS, REWARDS, SEGMENTS, STORES, TIERS, TRIGGERED, stock_levels
 
 SEEDER = Principal("service:seed", Role.SERVICE)
 SEED_ADMIN = Principal("admin:seed", Role.ADMIN)  # segments are the admin's to define
@@ -123,12 +123,12 @@ async def seed(settings: Settings, *, members: int, campaigns: bool = True,
         for reward in REWARDS:
             await rewards.catalogue.upsert_reward(rt["rewards"], SEED_ADMIN, reward)
         if campaigns:
-            for seeded in CAMPAIGNS:
+            for seeded in CAMPAIGNS + TRIGGERED:
                 await rewards.campaigns.upsert_campaign(rt["rewards"], SEED_ADMIN, seeded.draft, seeded.id)
                 if seeded.active:
                     await rewards.campaigns.set_status(rt["rewards"], SEED_ADMIN, seeded.id,
                                                        CampaignStatus.ACTIVE)
-        log(f"engine: {len(REWARDS)} rewards, {len(CAMPAIGNS) if campaigns else 0} campaigns")
+        log(f"engine: {len(REWARDS)} rewards, {len(CAMPAIGNS + TRIGGERED) if campaigns else 0} campaigns")
         return SeedReport(len(people), purchases, time.perf_counter() - started)
     finally:
         await host.stop()

@@ -135,11 +135,56 @@ CAMPAIGNS = [
     _campaign("cmp_accessories_gold", "Gold members: 10% off accessories",
               "member != null && member.tier in ['gold', 'platinum']",
               '{"type": "discount", "percent": 10, "categories": ["Accessories"]}', priority=10),
+
     _campaign("cmp_big_basket_coupon", "Spend 250.00, get 10.00 off your next visit",
               "member != null && basket.subtotal >= 250.0",
               '{"type": "issue_coupon", "amount": "10.00", "valid_days": 60, '
               '"description": "10.00 off your next visit"}',
               per_member_cap=3),
+]
+
+def _triggered(cid: str, name: str, trigger: str, condition: str, *effects: str, **fields: object) -> SeedCampaign:
+    return SeedCampaign(cid, CampaignDraft(name=name, trigger=trigger, condition=condition, effects=effects,
+                                           **fields))  # type: ignore[arg-type]
+
+
+# Julia's journey (seed 000): three views in a week, no purchase, few left in her size at her
+# home store -> a reservation offer; the purchase -> early access (Gold) and double points on
+# what goes with a jacket. And the other triggers of seed 002: a tier upgrade, a milestone,
+# a welcome coupon for new members, a birthday, a thank-you after a redemption.
+TRIGGERED = [
+    _triggered("cmp_eyeing_reserve", "Reserve the one you are eyeing", "product_viewed",
+               "event.views_in_window >= 3 && !event.bought_recently && event.available_at_home != null "
+               "&& event.available_at_home > 0 && event.available_at_home <= 3",
+               '{"type": "issue_offer", "kind": "RESERVATION", "valid_hours": 48, "hold_hours": 48, '
+               '"message": "Looks like you\'re eyeing this. Want us to reserve one for you?", '
+               '"reason": "You viewed the {event.product.name} {event.views_in_window} times this week; '
+               '{event.available_at_home} left in {event.size} at {event.home_store_name}"}'),
+    _triggered("cmp_gold_early_access", "Gold early access after a purchase", "purchase",
+               "member.tier in ['gold', 'platinum']",
+               '{"type": "issue_offer", "kind": "EARLY_ACCESS", "valid_hours": 168, "value": 5, '
+               '"message": "Early access: the new Aurora line is yours to shop before everyone", '
+               '"reason": "As a {member.tier_name} member you shop new lines first"}'),
+    _triggered("cmp_jacket_matching_double", "Double points on what goes with your jacket", "purchase",
+               "'Running jackets' in event.categories",
+               '{"type": "issue_offer", "kind": "BONUS_POINTS", "valid_hours": 336, "value": 20, '
+               '"message": "Double points on base layers and tights for two weeks", '
+               '"reason": "You bought a running jacket: these go with it", '
+               '"effects": [{"type": "add_points", "multiplier": 2, "categories": ["Base layers"]}]}',
+               priority=10),
+    _triggered("cmp_tier_upgrade_gift", "A gift for moving up a tier", "tier_changed", "event.upgrade",
+               '{"type": "issue_offer", "kind": "GIFT", "valid_hours": 720, "amount": "15.00", '
+               '"message": "Welcome to {event.to_name}: 15.00 on us", "reason": "You reached {event.to_name}"}'),
+    _triggered("cmp_milestone_bonus", "Milestone bonus", "milestone", "event.threshold >= 1000",
+               '{"type": "add_points", "points": 100}'),
+    _triggered("cmp_welcome_coupon", "Welcome: 10.00 off your first purchase", "segment_entered",
+               "event.segment_id == 'new-members'",
+               '{"type": "issue_coupon", "amount": "10.00", "valid_days": 30, '
+               '"description": "Welcome: 10.00 off your first purchase"}', per_member_cap=1),
+    _triggered("cmp_birthday", "Happy birthday", "birthday", "true",
+               '{"type": "issue_coupon", "percent": 20, "valid_days": 14, "description": "Birthday: 20% off"}'),
+    _triggered("cmp_redemption_thanks", "Thanks for redeeming", "redemption", "event.points >= 1000",
+               '{"type": "add_points", "points": 50}', per_member_cap=3),
 ]
 
 REWARDS = [

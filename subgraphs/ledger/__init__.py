@@ -14,6 +14,7 @@ SPEC = SubgraphSpec(
         Consumer("accounts", subject_for("profile", "MemberEnrolled"), handlers.on_member_enrolled),
         Consumer("merges", subject_for("profile", "MembersMerged"), handlers.on_members_merged),
         Consumer("unmerges", subject_for("profile", "MembersUnmerged"), handlers.on_members_unmerged),
+        Consumer("bonuses", subject_for("rewards", "BonusPointsAwarded"), handlers.on_bonus_awarded),
         privacy.CONSUMER,  # erasure: adjustment reasons go, the books stay
     ),
     # Maturing, expiry and tier reviews; cheap when nothing is due.

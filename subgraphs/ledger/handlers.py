@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.auth import Principal, Role, require_role
-from core.errors import BadUserInput, Conflict, NotFound
+from core.errors import BadUserInput, Conflict, LoyaltyError, NotFound, Unavailable
 from core.ids import new_id
 from core.vocabulary import Channel
 from subgraphs.kernel import aliases
@@ -524,6 +524,25 @@ async def on_member_enrolled(runtime: Runtime, event: Event) -> None:
         await repository.open_account(uow, domain.new_account(str(event.member_id), prog.tiers, enrolled_at,
                                                               prog.policy))
         await uow.commit()
+
+
+async def on_bonus_awarded(runtime: Runtime, event: Event) -> None:
+    """The engine's BonusPointsAwarded (a triggered campaign's points): a BONUS entry, once
+    per reference (the postings key), whatever the bus redelivers."""
+    facts = event.payload
+    points = int(facts["points"])
+    try:
+        await _change(
+            runtime, member_id=str(facts["member_id"]), key=f"bonus:{facts['reference']}", request=f"BONUS:{points}",
+            actor="service:rewards", must_exist=True,
+            apply=lambda wallet: wallet.earn(kind=EntryKind.BONUS, points=points, occurred_at=wallet.now,
+                                             channel=Channel.SYSTEM, reference=str(facts["reference"]),
+                                             description=str(facts.get("description") or "Bonus points")),
+        )
+    except LoyaltyError as error:  # a bonus the book cannot take (no account, past the maximum): logged, skipped
+        if isinstance(error, Unavailable):
+            raise  # the database is busy: the bus delivers it again
+        log.warning("bonus %s for %s not posted: %s", facts.get("reference"), facts.get("member_id"), error)
 
 
 async def on_members_merged(runtime: Runtime, event: Event) -> None:

@@ -21,10 +21,18 @@ SPEC = SubgraphSpec(
         Consumer("tiers", subject_for("ledger", "TierChanged"), handlers.on_tier_changed),
         Consumer("segments-entered", subject_for("profile", "SegmentEntered"), handlers.on_segment_changed),
         Consumer("segments-exited", subject_for("profile", "SegmentExited"), handlers.on_segment_changed),
+        # Triggered campaigns (handlers/triggers.py): each event once per trigger (the inbox).
+        Consumer("purchase-triggers", subject_for("rewards", "PurchaseCompleted"), handlers.triggers.on_purchase),
+        Consumer("tier-triggers", subject_for("ledger", "TierChanged"), handlers.triggers.on_tier_changed),
+        Consumer("milestone-triggers", subject_for("ledger", "MilestoneReached"), handlers.triggers.on_milestone),
+        Consumer("view-triggers", subject_for("inventory", "ProductViewed"), handlers.triggers.on_product_viewed),
+        Consumer("segment-triggers", subject_for("profile", "SegmentEntered"), handlers.triggers.on_segment_entered),
+        Consumer("redemption-triggers", subject_for("rewards", "RewardRedeemed"), handlers.triggers.on_redemption),
         privacy.CONSUMER,  # erasure: identifiers go, a tombstone stays, the books stay
     ),
     jobs=(
         Job("resume-postings", 5.0, handlers.resume_postings),
         Job("resume-redemptions", 10.0, handlers.catalogue.resume_redemptions),
+        Job("birthdays", 3600.0, handlers.triggers.birthdays),  # hourly; once a year per member (the inbox)
     ),
 )

@@ -1,10 +1,12 @@
 """The rewards engine's GraphQL schema: maps fields to handlers, nothing more."""
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.federation.schema_directives import Key
 
 from subgraphs.kernel.graphql import Channel, IdentifierInput, LoyaltyInfo, make_schema
 
@@ -17,6 +19,57 @@ from .handlers.coupons import CouponView
 EffectKind = strawberry.enum(domain.EffectKind)
 CampaignStatus = strawberry.enum(domain.campaigns.CampaignStatus)
 CouponStatus = strawberry.enum(domain.coupons.CouponStatus)
+OfferKind = strawberry.enum(domain.offers.OfferKind)
+OfferStatus = strawberry.enum(domain.offers.OfferStatus)
+
+
+@strawberry.federation.type(keys=[Key(fields="sku", resolvable=False)])
+class Product:
+    sku: strawberry.ID
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+class Store:
+    id: strawberry.ID
+
+
+@strawberry.type(description="What a triggered campaign put in front of one member.")
+class Offer:
+    id: strawberry.ID
+    kind: OfferKind
+    status: OfferStatus
+    message: str
+    reason: str = strawberry.field(description="why this member got it, in words a member can read")
+    issued_at: datetime
+    expires_at: datetime | None
+    campaign_id: strawberry.ID | None
+    size: str | None
+    hold_hours: int = strawberry.field(description="RESERVATION: how long the store holds the unit once accepted")
+    reservation_id: strawberry.ID | None
+    coupon_code: str | None
+    sku: strawberry.Private[str | None]
+    store_id: strawberry.Private[str | None]
+    member_id: strawberry.Private[str]
+
+    @strawberry.field
+    def product(self) -> Product | None:
+        return Product(sku=strawberry.ID(self.sku)) if self.sku else None
+
+    @strawberry.field
+    def store(self) -> Store | None:
+        return Store(id=strawberry.ID(self.store_id)) if self.store_id else None
+
+    @strawberry.field
+    def member(self) -> Member:
+        return Member(id=strawberry.ID(self.member_id))
+
+    @classmethod
+    def from_domain(cls, offer: domain.offers.Offer, status: domain.offers.OfferStatus | None = None) -> Offer:
+        return cls(id=strawberry.ID(offer.id), kind=offer.kind, status=status or offer.status, message=offer.message,
+                   reason=offer.reason, issued_at=offer.issued_at, expires_at=offer.expires_at,
+                   campaign_id=strawberry.ID(offer.campaign_id), size=offer.size, hold_hours=offer.hold_hours,
+                   reservation_id=strawberry.ID(offer.reservation_id) if offer.reservation_id else None,
+                   coupon_code=offer.coupon_code, sku=offer.sku, store_id=offer.store_id, member_id=offer.member_id)
 
 
 @strawberry.type
@@ -54,6 +107,11 @@ class Member:
     points: PointsBalance = strawberry.federation.field(external=True,
                                                         default_factory=lambda: PointsBalance(available=0))
     known_available: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="The member's offers, newest first.")
+    async def offers(self, info: LoyaltyInfo, status: OfferStatus | None = None) -> list[Offer]:
+        found = await handlers.offers.offers_of(info.context.runtime, info.context.principal, self.id, status)
+        return [Offer.from_domain(offer, now) for offer, now in found]
 
     @strawberry.field(description="The member's coupons, newest first.")
     async def coupons(self, info: LoyaltyInfo, status: CouponStatus | None = None) -> list[Coupon]:
@@ -421,9 +479,26 @@ class Mutation:
                                                         idempotency_key=idempotency_key)
         return Coupon.from_domain(CouponView(coupon, coupon.status, None))
 
+    @strawberry.mutation(description="Take an offer: a reservation offer holds the unit at the store, a discount "
+                                     "or gift offer gives a coupon.")
+    async def accept_offer(self, info: LoyaltyInfo, offer_id: strawberry.ID) -> Offer:
+        return Offer.from_domain(await handlers.offers.accept(info.context.runtime, info.context.principal, offer_id))
+
+    @strawberry.mutation(description="Say no to an offer.")
+    async def decline_offer(self, info: LoyaltyInfo, offer_id: strawberry.ID) -> Offer:
+        return Offer.from_domain(await handlers.offers.decline(info.context.runtime, info.context.principal, offer_id))
+
     @strawberry.mutation(description="Void a coupon that was not redeemed (supervisors, admins).")
     async def void_coupon(self, info: LoyaltyInfo, code: str) -> Coupon:
         return Coupon.from_domain(await handlers.coupons.void(info.context.runtime, info.context.principal, code))
 
 
-schema = make_schema(Query, Mutation)
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Every offer issued to the member from now on.")
+    async def offer_issued(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[Offer, None]:
+        async for offer in handlers.offers.offers_issued(info.context.runtime, info.context.principal, member_id):
+            yield Offer.from_domain(offer)
+
+
+schema = make_schema(Query, Mutation, Subscription)

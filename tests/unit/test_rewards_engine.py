@@ -462,9 +462,11 @@ def test_spread_adds_up_and_breaks_ties_to_the_earlier():
 
 def test_condition_values_for_a_member():
     values = condition_values(replace(GOLD, birthday=datetime(1990, 11, 28).date(), enrolled_at=NOW - timedelta(days=3),
-                                      traits=Traits(4, 2, Decimal("120.50"))), NOW)
+                                      traits=Traits(4, 2, Decimal("120.50"), 0.7)), NOW)
     assert values["birthday_today"] is True and values["enrolled_days"] == 3
-    assert values["traits"] == {"recency_days": 4, "frequency_90d": 2, "monetary_365d": 120.5}
+    assert values["traits"] == {"recency_days": 4, "frequency_90d": 2, "monetary_365d": 120.5, "lapse_risk": 0.7}
+    opted_out = condition_values(replace(GOLD, profiling=False, traits=Traits(lapse_risk=0.7)), NOW)
+    assert opted_out["traits"]["lapse_risk"] is None  # a score is never read without the consent
     assert values["consents"]["profiling"] is True and values["segments"] == ["vip"]
     assert condition_values(None, NOW) is None
 

@@ -52,12 +52,14 @@ async def record_view(runtime: Runtime, principal: Principal | None, *, member_i
         views = len((await repository.views_of(uow.connection, [member_id], now - _window(runtime), sku))[member_id])
         home = await repository.home_store(uow.connection, member_id)
         level = await repository.stock_level(uow.connection, home, sku, size_key) if home else None
+        store = (await repository.stores_by_id(uow.connection, [home])).get(home) if home else None
         bought = await repository.bought_since(uow.connection, member_id, sku,
                                                now - timedelta(days=settings.interest_bought_days))
         uow.publish(Event(type="ProductViewed", source=SOURCE, member_id=member_id, occurred_at=now, payload={
             "member_id": member_id, "sku": sku, "size": size_key, "channel": str(channel),
             "views_in_window": views, "window_days": settings.interest_window_days,
-            "home_store_id": home, "available_at_home": level.available if level else None,
+            "home_store_id": home, "home_store_name": store.name if store else None,
+            "available_at_home": level.available if level else None,
             "bought_recently": bought, "product": catalogue.product_facts(product),
         }))
         await uow.commit()

@@ -20,6 +20,7 @@ from .tables import (
     member_segments,
     member_tiers,
     members,
+    offers,
     purchases,
     redemptions,
     returns,
@@ -149,6 +150,19 @@ async def remember_segment(uow: UnitOfWork, member_id: str, segment_id: str, ins
         await uow.execute(member_segments.update().where(
             member_segments.c.member_id == member_id, member_segments.c.segment_id == segment_id,
             member_segments.c.as_of < as_of).values(**values))
+
+
+async def birthdays_on(connection: AsyncConnection, month: int, day: int, after: str | None, limit: int
+                       ) -> list[str]:
+    """Active members born on this day of the year, by id, a page at a time."""
+    if connection.dialect.name == "sqlite":
+        on_day = sa.func.strftime("%m-%d", members.c.birthday) == f"{month:02d}-{day:02d}"
+    else:
+        on_day = sa.and_(sa.extract("month", members.c.birthday) == month, sa.extract("day", members.c.birthday) == day)
+    query = sa.select(members.c.member_id).where(members.c.birthday.is_not(None), on_day, members.c.status == "ACTIVE")
+    if after is not None:
+        query = query.where(members.c.member_id > after)
+    return list(await connection.scalars(query.order_by(members.c.member_id).limit(limit)))
 
 
 async def member_tier(connection: AsyncConnection, member_id: str) -> tuple[str, str, Decimal] | None:
@@ -354,4 +368,4 @@ async def unposted_returns(connection: AsyncConnection, now: datetime, limit: in
 
 # Rows that follow merges (kernel/aliases.py). Per-member campaign use stays with the id it was
 # counted for (a survivor's cap counts its own uses; its key would collide otherwise).
-MEMBER_TABLES = (purchases, returns, coupons, redemptions)
+MEMBER_TABLES = (purchases, returns, coupons, redemptions, offers)

@@ -245,3 +245,33 @@ redemptions = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# Offers a triggered campaign made to one member (domain/offers.py): at most one open offer per
+# campaign and member; `issued_for` ("<event id>:<campaign>") makes a redelivered event issue none.
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("origin_member_id", sa.String(40), nullable=False),  # kernel/aliases.py
+    sa.Column("campaign_id", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message", sa.String(300), nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("sku", sa.String(64)),
+    sa.Column("size", sa.String(16)),
+    sa.Column("store_id", sa.String(40)),
+    sa.Column("hold_hours", sa.Integer, nullable=False),
+    sa.Column("basket_effects", sa.JSON, nullable=False),
+    sa.Column("coupon_amount", sa.Numeric(12, 2)),
+    sa.Column("coupon_percent", sa.Numeric(5, 2)),
+    sa.Column("expected_value", sa.Float),
+    sa.Column("reservation_id", sa.String(40)),
+    sa.Column("coupon_code", sa.String(16)),
+    sa.Column("decided_at", UtcDateTime()),
+    sa.Column("issued_for", sa.String(200), nullable=False, unique=True),
+    sa.Index("ix_offers_member", "member_id", "campaign_id", "status"),
+)

@@ -6,6 +6,8 @@
 - `effects`: the effect specs marketers write, checked at upsert.
 - `members`: the member as the engine sees them when it decides.
 - `coupons`: codes, their states, why one cannot be redeemed.
+- `offers`: what a triggered campaign offers one member, and why; accept, decline, expire.
+- `catalogue`: the rewards catalogue members spend points on.
 - `evaluation`: the engine: basket and member in, effects out.
 - `limits`: the checkout limits past which a supervisor rings up.
 - `returns`: what a return takes back, per line.
@@ -13,7 +15,7 @@
 
 The names below are the ones the handlers use most, re-exported for them.
 """
-from . import basket, campaigns, coupons, effects, evaluation, limits, members, postings, returns
+from . import basket, campaigns, catalogue, coupons, effects, evaluation, limits, members, offers, postings, returns
 from .basket import (
     Basket,
     BasketLine,
@@ -44,7 +46,7 @@ __all__ = [
     "Basket", "BasketLine", "CheckoutLimits", "Context", "Effect", "EffectKind", "Evaluation", "LineResult",
     "ReturnRequest", "ReturnedLine", "allocate_return", "basket", "campaigns", "check_occurred_at", "coupons",
     "earning_lines", "effects", "evaluate", "evaluation", "evaluation_facts", "evaluation_from_facts", "limit_breaches",
-    "limits", "line_refund", "line_reversal", "members", "money", "postings", "purchase_description",
+    "limits", "line_refund", "offers", "catalogue", "line_reversal", "members", "money", "postings", "purchase_description",
     "retry_after", "return_description", "return_facts", "returns", "same_basket", "validate_basket",
     "validate_external_id",
 ]

@@ -19,6 +19,7 @@ from core.errors import BadUserInput, Conflict
 from subgraphs.kernel.bounds import MAX_INT, check_aware, check_id
 
 from .effects import EffectSpec, parse_effects
+from .offers import Offer
 
 MAX_NAME = 100
 MAX_CONDITION = 2000
@@ -279,4 +280,16 @@ def from_definition(facts: dict, *, campaign_id: str, status: str, version: int,
         variants=tuple(Variant(v["name"], int(v["weight"]), tuple(v["effects"]),
                                parse_effects(list(v["effects"]), basket=basket)) for v in facts.get("variants", ())),
         version=version, created_at=created_at, updated_at=updated_at,
+    )
+
+
+def offer_campaign(offer: Offer) -> Campaign:
+    """A member's open bonus offer at their checkouts: a campaign of one member, first in
+    order, its effects the offer's (checked when the offer's campaign was saved)."""
+    return Campaign(
+        id=offer.campaign_id, name=offer.message, status=CampaignStatus.ACTIVE, trigger=Trigger.BASKET,
+        condition="true", effects=offer.basket_effects, specs=parse_effects(list(offer.basket_effects), basket=True),
+        personalized=False, starts_at=offer.issued_at, ends_at=offer.expires_at, priority=MAX_PRIORITY,
+        exclusive=False, per_member_cap=None, audience=None, budget=None, variants=(), version=1,
+        created_at=offer.issued_at, updated_at=offer.issued_at,
     )

@@ -14,8 +14,15 @@ The kinds (README "Campaign effects" shows an example of each):
     {"type": "free_shipping"}
     {"type": "issue_coupon", "amount": "10.00", "valid_days": 30, "description": "10 off your next visit"}
     {"type": "issue_coupon", "percent": 15, "valid_days": 14}
+    {"type": "issue_offer", "kind": "RESERVATION", "message": "Want us to reserve one for you?",
+     "reason": "You viewed the {event.product.name} {event.views_in_window} times this week", "valid_hours": 48}
+    {"type": "issue_offer", "kind": "BONUS_POINTS", "message": "Double points on matching items",
+     "reason": "...", "valid_hours": 336, "effects": [{"type": "add_points", "multiplier": 2, "categories": [...]}]}
+    {"type": "issue_offer", "kind": "DISCOUNT", "percent": 20, "message": "...", "reason": "...", "valid_hours": 168}
 
-Discounts and per-line points need a basket: only `basket` campaigns have them.
+Discounts and per-line points need a basket: only `basket` campaigns have them. Offers come from
+events: every trigger but `basket` (a purchase has its own trigger). `value` (optional, money) is
+what an offer is worth to the member, for the next best offer when several are eligible.
 """
 from __future__ import annotations
 
@@ -28,6 +35,8 @@ import orjson
 
 from core.errors import BadUserInput
 from subgraphs.kernel.bounds import MAX_INT, MAX_SKU_LENGTH
+
+from .offers import MAX_VALID_HOURS, OfferKind, OfferSpec, check_template
 
 MAX_SPEC_LENGTH = 2000
 MAX_EFFECTS = 20
@@ -43,6 +52,7 @@ class EffectType(StrEnum):
     ADD_POINTS = "add_points"
     FREE_SHIPPING = "free_shipping"
     ISSUE_COUPON = "issue_coupon"
+    ISSUE_OFFER = "issue_offer"
 
 
 NEEDS_A_BASKET = frozenset({EffectType.DISCOUNT, EffectType.FREE_SHIPPING})
@@ -93,7 +103,13 @@ class IssueCoupon:
     percent: Decimal | None = None
 
 
-EffectSpec = Discount | AddPoints | FreeShipping | IssueCoupon
+@dataclass(frozen=True, slots=True)
+class IssueOffer:
+    offer: OfferSpec
+    value: Decimal | None = None  # what it is worth to the member (next best offer)
+
+
+EffectSpec = Discount | AddPoints | FreeShipping | IssueCoupon | IssueOffer
 
 
 def parse_effects(specs: list[str], *, basket: bool, field: str = "effects") -> tuple[EffectSpec, ...]:
@@ -124,6 +140,8 @@ def parse_effect(text: str, *, basket: bool, position: int = 1, field: str = "ef
         raise bad(f"type must be one of {', '.join(t.value for t in EffectType)}, not {kind!r}") from None
     if effect_type in NEEDS_A_BASKET and not basket:
         raise bad(f"{effect_type.value} needs a basket: only campaigns with the trigger 'basket' have it")
+    if effect_type is EffectType.ISSUE_OFFER and basket:
+        raise bad("offers come from events: use the trigger 'purchase' for an offer after a checkout")
     reader = _Reader(spec, bad)
     if effect_type is EffectType.DISCOUNT:
         target = reader.target()
@@ -145,6 +163,8 @@ def parse_effect(text: str, *, basket: bool, position: int = 1, field: str = "ef
     if effect_type is EffectType.FREE_SHIPPING:
         reader.done()
         return FreeShipping()
+    if effect_type is EffectType.ISSUE_OFFER:
+        return _offer(reader, bad)
     percent, amount = reader.percent_or_amount()
     valid_days = reader.integer("valid_days", 1, MAX_VALID_DAYS)
     if valid_days is None:
@@ -152,6 +172,41 @@ def parse_effect(text: str, *, basket: bool, position: int = 1, field: str = "ef
     description = reader.text("description") or (f"{amount} off" if amount is not None else f"{percent}% off")
     reader.done()
     return IssueCoupon(valid_days, description, amount, percent)
+
+
+def _offer(reader: _Reader, bad) -> IssueOffer:  # noqa: ANN001
+    kind_name = reader.text("kind")
+    try:
+        kind = OfferKind(kind_name or "")
+    except ValueError:
+        raise bad(f"kind must be one of {', '.join(k.value for k in OfferKind)}") from None
+    try:
+        message = check_template(reader.text("message") or "", "message")
+        reason = check_template(reader.text("reason") or "", "reason")
+    except BadUserInput as error:
+        raise bad(error.message) from None
+    valid_hours = reader.integer("valid_hours", 1, MAX_VALID_HOURS)
+    if valid_hours is None:
+        raise bad(f"issue_offer needs valid_hours (1 to {MAX_VALID_HOURS})")
+    hold_hours = reader.integer("hold_hours", 1, 168)
+    value = reader.decimal("value", Decimal(0), MAX_DISCOUNT_AMOUNT)
+    nested = reader.objects("effects")
+    percent = amount = None
+    if kind in (OfferKind.DISCOUNT, OfferKind.GIFT):
+        if kind is OfferKind.DISCOUNT or "percent" in reader.spec or "amount" in reader.spec:
+            percent, amount = reader.percent_or_amount()
+    if kind is OfferKind.BONUS_POINTS:
+        if not nested:
+            raise bad("a BONUS_POINTS offer needs effects: the basket effects it gives, e.g. a multiplier")
+        for position, spec in enumerate(nested, 1):
+            parsed = parse_effect(orjson.dumps(spec).decode(), basket=True, position=position)
+            if isinstance(parsed, IssueCoupon | IssueOffer):
+                raise bad(f"a bonus offer's effect {position} must act on the basket")
+    elif "effects" in reader.spec:
+        raise bad("only a BONUS_POINTS offer has effects")
+    reader.done()
+    return IssueOffer(OfferSpec(kind, message, reason, valid_hours, hold_hours or 48,
+                                tuple(orjson.dumps(spec).decode() for spec in nested), amount, percent), value)
 
 
 class _Reader:
@@ -215,6 +270,14 @@ class _Reader:
                 isinstance(v, str) and v.strip() and len(v) <= limit for v in value):
             raise self.bad(f"{name} must be a list of 1 to {MAX_TARGETS} names of at most {limit} characters")
         return frozenset(v.strip() for v in value)
+
+    def objects(self, name: str) -> list[dict[str, Any]]:
+        value = self._get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list) or len(value) > MAX_EFFECTS or not all(isinstance(v, dict) for v in value):
+            raise self.bad(f"{name} must be a list of at most {MAX_EFFECTS} effect objects")
+        return value
 
     def target(self) -> Target:
         skus = self.names("skus", MAX_SKU_LENGTH)

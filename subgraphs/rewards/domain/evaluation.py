@@ -71,13 +71,15 @@ class LineResult:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """A campaign that applied: what a checkout consumes of its budget and cap."""
+    """A campaign that applied: what a checkout consumes of its budget and cap (or, for a
+    member's bonus offer, the offer it uses)."""
 
     campaign_id: str
     version: int
     variant: str | None
     points: int
     discount_cents: int
+    offer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +105,12 @@ class Evaluation:
 
 @dataclass(frozen=True, slots=True)
 class LiveCampaign:
-    """A running campaign with its condition compiled (once per version, by the handlers)."""
+    """A running campaign with its condition compiled (once per version, by the handlers); or a
+    member's open bonus offer, as a campaign of its own (`offer_id`)."""
 
     campaign: Campaign
     condition: Expression
+    offer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +355,7 @@ class _Work:
                     self.effects.append(Effect(EffectKind.ISSUE_COUPON, f"{campaign.name}: {spec.description}",
                                                amount=spec.amount, campaign_id=campaign.id))
             self.applied.append(Applied(campaign.id, campaign.version, applying.variant, gained,
-                                        applying.discount_cents))
+                                        applying.discount_cents, applying.live.offer_id))
         self.effects[:0] = head
         if sum(self.points) > MAX_INT:
             raise BadUserInput(f"this basket would earn {sum(self.points)} points, more than a posting can hold "
@@ -410,7 +414,7 @@ def evaluation_facts(evaluation: Evaluation) -> dict[str, Any]:
             for r in evaluation.lines
         ],
         "campaigns": [{"campaign_id": a.campaign_id, "version": a.version, "variant": a.variant, "points": a.points,
-                       "discount_cents": a.discount_cents} for a in evaluation.applied],
+                       "discount_cents": a.discount_cents, "offer_id": a.offer_id} for a in evaluation.applied],
         "coupons_redeemed": list(evaluation.coupons_redeemed),
         "free_shipping": evaluation.free_shipping,
     }
@@ -435,8 +439,8 @@ def evaluation_from_facts(facts: dict[str, Any]) -> Evaluation:
                        Decimal(r["amount"]), r["points"])
             for r in facts["lines"]
         ),
-        applied=tuple(Applied(a["campaign_id"], a["version"], a["variant"], a["points"], a["discount_cents"])
-                      for a in facts.get("campaigns", ())),
+        applied=tuple(Applied(a["campaign_id"], a["version"], a["variant"], a["points"], a["discount_cents"],
+                              a.get("offer_id")) for a in facts.get("campaigns", ())),
         coupons_redeemed=tuple(facts.get("coupons_redeemed", ())),
         free_shipping=bool(facts.get("free_shipping", False)),
     )

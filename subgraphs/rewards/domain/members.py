@@ -16,6 +16,7 @@ class Traits:
     recency_days: int | None = None
     frequency_90d: int = 0
     monetary_365d: Decimal = Decimal("0.00")
+    lapse_risk: float | None = None  # the churn model's score; None without one or without consent
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,5 +56,6 @@ def condition_values(member: MemberFacts | None, now: datetime) -> dict[str, obj
             "recency_days": traits.recency_days,
             "frequency_90d": traits.frequency_90d,
             "monetary_365d": float(traits.monetary_365d),
+            "lapse_risk": traits.lapse_risk if member.profiling else None,
         },
     }

@@ -6,10 +6,12 @@
 - `campaigns`: saving, starting, pausing and ending campaigns; the running ones; the dry run.
 - `coupons`: checking, listing, issuing and voiding coupons.
 - `catalogue`: the rewards catalogue and the `redeemReward` saga.
+- `triggers`: campaigns on events (purchase, tier change, product view, ...): offers, coupons, points.
+- `offers`: members' offers: listed, pushed live, accepted (a reservation, a coupon) or declined.
 
 The names below are what the schema, the seed and the bus call most, re-exported for them.
 """
-from . import campaigns, catalogue, coupons, members, purchases
+from . import campaigns, catalogue, coupons, members, offers, purchases, triggers
 from .members import (
     MemberRef,
     find_member,
@@ -27,6 +29,7 @@ from .purchases import CheckoutOutcome, checkout, evaluate_basket, record_return
 __all__ = [
     "CheckoutOutcome", "MemberRef", "campaigns", "catalogue", "checkout", "coupons", "evaluate_basket",
     "find_member", "members", "on_consents_changed", "on_member_enrolled", "on_member_updated", "on_members_merged",
-    "on_members_unmerged", "on_product_changed", "on_segment_changed", "on_tier_changed", "purchases",
+    "offers", "on_members_unmerged", "on_product_changed", "on_segment_changed", "on_tier_changed", "purchases",
+    "triggers",
     "record_return", "resume_postings",
 ]

@@ -25,6 +25,7 @@ from subgraphs.kernel.runtime import Runtime
 
 from ..adapters import campaigns as store
 from ..adapters import coupons as coupon_store
+from ..adapters import offers as offer_store
 from ..adapters import repository
 from ..domain import campaigns as rules
 from ..domain.basket import Basket, BasketLine
@@ -36,6 +37,7 @@ from ..domain.members import MemberFacts, condition_values
 from . import members
 
 ADMIN_ROLES = (Role.ADMIN,)
+_ALWAYS = rules.compile_condition("true")  # a member's own bonus offer has no condition of its own
 READING_ROLES = (Role.ADMIN, Role.SERVICE)
 MAX_EVENT_LENGTH = 20_000  # a dry run's event JSON
 CACHE = "campaigns"
@@ -136,8 +138,10 @@ async def context_for(runtime: Runtime, basket: Basket, member: MemberFacts | No
     codes = [normalize_code(code) for code in basket.coupon_codes]
     async with runtime.db.reading() as connection:
         usage = await store.usage(connection, member.member_id, capped) if member and capped else {}
+        bonuses = await offer_store.open_bonus_offers(connection, member.member_id, now) if member else []
         coupons = await coupon_store.coupons_by_code(connection, [c for c in codes if c])
         categories = await repository.catalogue_categories(connection, [line.sku for line in basket.lines])
+    live = live + [LiveCampaign(rules.offer_campaign(offer), _ALWAYS, offer.id) for offer in bonuses]
     return Context(now=now, member=member, campaigns=live, coupons=coupons, categories=categories, usage=usage,
                    max_coupons=runtime.settings.coupons_per_basket)
 

@@ -23,6 +23,7 @@ from core.errors import BadUserInput, Conflict, ErrorCode, LoyaltyError, NotFoun
 from core.ids import new_id
 from subgraphs.kernel import aliases
 from subgraphs.kernel.bounds import MAX_KEY_LENGTH, check_id, check_length
+from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
 
 from ..adapters import coupons as store
@@ -138,6 +139,9 @@ async def _finish(runtime: Runtime, record: Redemption, reward: Reward) -> Coupo
                                          amount=reward.coupon_amount, percent=reward.coupon_percent,
                                          reward_id=reward.id)
             await store.finish_redemption(uow, record.key, status=DONE, coupon_code=coupon.code, error=None, now=now)
+            uow.publish(Event(type="RewardRedeemed", source="rewards", member_id=record.member_id, occurred_at=now,
+                              payload={"reward_id": reward.id, "reward_name": reward.name, "points": record.points,
+                                       "coupon_code": coupon.code}))
             await uow.commit()
         return coupon
     except asyncio.CancelledError:

@@ -26,6 +26,7 @@ from subgraphs.kernel.runtime import Runtime
 from .. import domain
 from ..adapters import campaigns as campaign_store
 from ..adapters import coupons as coupon_store
+from ..adapters import offers as offer_store
 from ..adapters import repository
 from ..adapters.ledger import GraphQLLedger, LedgerPort
 from ..adapters.repository import RECORDED, KnownMember, Purchase, Return
@@ -178,6 +179,10 @@ async def _commit_effects(uow: UnitOfWork, purchase: Purchase, now: datetime) ->
     coupons its campaigns give. _Taken when a concurrent checkout got there first."""
     evaluation = purchase.evaluation
     for applied in evaluation.applied:
+        if applied.offer_id is not None:  # the member's bonus offer: used now, once
+            if not await offer_store.redeem_bonus_offer(uow, applied.offer_id, now):
+                raise _Taken
+            continue
         found = await campaign_store.campaign(uow.connection, applied.campaign_id)
         budget = found.budget if found else None
         if budget is not None:

@@ -24,7 +24,7 @@ NATS = "nats://127.0.0.1:4222"
 
 
 class ProcessStack(Stack):
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, campaigns: bool = False) -> None:
         self.suffix = secrets.token_hex(4)
         ports = free_ports(5)
         self.env = {
@@ -45,7 +45,7 @@ class ProcessStack(Stack):
             gateway_port=ports[0],
             subgraph_ports=dict(zip(SUBGRAPHS, ports[1:], strict=True)),
         )
-        super().__init__(settings)
+        super().__init__(settings, campaigns=campaigns)
         self.processes: list[asyncio.subprocess.Process] = []
 
     async def _loyalty(self, *args: str) -> asyncio.subprocess.Process:
@@ -59,7 +59,7 @@ class ProcessStack(Stack):
                 await connection.execute(f'CREATE DATABASE "loyalty_t{self.suffix}_{name}"')
         finally:
             await connection.close()
-        seeding = await self._loyalty("seed", "--members", "0", "--no-campaigns")  # as the embedded Stack
+        seeding = await self._loyalty("seed", "--members", "0", *(() if self.campaigns else ("--no-campaigns",)))
         assert await seeding.wait() == 0, "seeding PostgreSQL failed"
         for name in SUBGRAPHS:
             self.processes.append(await self._loyalty("serve", name))

@@ -5,8 +5,8 @@ segment entered, a redemption, a lapse-risk score, a birthday) is handled effect
 (the inbox): the trigger's running campaigns are checked in order against the member (audience,
 consent, cap, budget) and the event's facts (their CEL condition), and those that apply give
 what their effects say, in the same transaction: an offer (at most one open per campaign and
-member; when several campaigns offer something for one event, the one worth most to the member:
-next best offer), a coupon, bonus points (a `BonusPointsAwarded` event the ledger posts).
+member; when several campaigns offer the same kind of thing for one event, only the one worth
+most to the member: next best offer), a coupon, bonus points (a `BonusPointsAwarded` event the ledger posts).
 Nothing here calls another subgraph: the event carries the facts (event-carried state), the
 engine's tables hold the member."""
 from __future__ import annotations
@@ -171,8 +171,8 @@ async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], me
                 "description": campaign.name, "campaign_id": campaign.id}))
         if campaign.exclusive:
             break
-    if offered:
-        await _issue_best(uow, offered, member, event, values, now)
+    for kind in dict.fromkeys(spec.offer.kind for _, _, spec in offered):  # one of each kind, in campaign order
+        await _issue_best(uow, [o for o in offered if o[2].offer.kind is kind], member, event, values, now)
     await campaign_store.count_variants(uow, exposed, converted)
     return applied
 
@@ -210,7 +210,8 @@ def _expected_value(spec: IssueOffer, member: MemberFacts) -> float:
 
 async def _issue_best(uow: UnitOfWork, offered: list[tuple[float, LiveCampaign, IssueOffer]], member: MemberFacts,
                       event: Event, values: dict[str, Any], now: datetime) -> Offer | None:
-    """Next best offer: one offer per event, the one worth most (ties: campaign order)."""
+    """Next best offer: of the offers of one kind an event makes eligible, the one worth most
+    (ties: campaign order)."""
     best = offer_rules.pick([(value, lc.campaign.id) for value, lc, _ in offered])
     value, lc, spec = offered[best]
     rendered = {**values, "campaign": {"name": lc.campaign.name}}

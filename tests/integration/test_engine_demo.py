@@ -80,6 +80,14 @@ async def test_free_shipping_for_silver_and_up_online(demo: Stack) -> None:
     online = basket(member, line("CAP-TRAIL", 1, "29.00"), channel="ECOMMERCE")
     assert by_campaign((await evaluate(demo, online))["effects"], "cmp_free_shipping_silver") == []  # Bronze
     await reach(demo, member, "Silver", line("TEE-MERINO-150", 16, "69.00", "M"))  # 1,104 points
+
+    async def milestone_bonus() -> None:  # 1,000 lifetime points: the milestone campaign's 100, from the ledger
+        activity = (await demo.gql("query($id: ID!) { member(id: $id) { activity(first: 5) { edges { node { kind "
+                                   "points description } } } } }", {"id": member}, demo.token(Role.SUPERVISOR))
+                    ).ok()["member"]["activity"]["edges"]
+        assert {"kind": "BONUS", "points": 100, "description": "Milestone bonus"} in [e["node"] for e in activity]
+
+    await eventually(milestone_bonus)
     shipped = by_campaign((await evaluate(demo, online))["effects"], "cmp_free_shipping_silver")
     assert [e["kind"] for e in shipped] == ["FREE_SHIPPING"]
     at_till = basket(member, line("CAP-TRAIL", 1, "29.00"))
@@ -152,10 +160,14 @@ async def test_a_big_basket_gives_a_coupon_for_the_next_visit(demo: Stack) -> No
     assert [(e["kind"], e["amount"], e["couponCode"]) for e in preview] == [("ISSUE_COUPON", "10.00", None)]
     await checkout(demo, big)
     coupons = (await demo.gql("query($id: ID!) { member(id: $id) { coupons { code status discountAmount "
-                              "description reason } } }", {"id": member}, demo.token(Role.MEMBER, member))
+                              "description reason campaignId } } }", {"id": member}, demo.token(Role.MEMBER, member))
                ).ok()["member"]["coupons"]
-    assert [(c["status"], c["discountAmount"], c["description"], c["reason"]) for c in coupons] == [
-        ("ACTIVE", "10.00", "10.00 off your next visit", None)]
+    by_campaign_id = {c["campaignId"]: c for c in coupons}
+    assert by_campaign_id.keys() == {"cmp_big_basket_coupon", "cmp_welcome_coupon"}  # new members get a welcome
+    big_one = by_campaign_id["cmp_big_basket_coupon"]
+    assert (big_one["status"], big_one["discountAmount"], big_one["description"], big_one["reason"]) == (
+        "ACTIVE", "10.00", "10.00 off your next visit", None)
+    coupons = [big_one]
     code = coupons[0]["code"]
     used = await checkout(demo, basket(member, line("CAP-TRAIL", 1, "29.00"), coupons=(code,)))
     assert [(e["kind"], e["amount"]) for e in used["evaluation"]["effects"] if e["couponCode"]] == [

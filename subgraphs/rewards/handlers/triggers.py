@@ -96,7 +96,8 @@ async def birthdays(runtime: Runtime) -> int:
         async with runtime.db.reading() as connection:
             page = await repository.birthdays_on(connection, now.month, now.day, after, BIRTHDAY_PAGE)
         for member_id in page:
-            event = Event(id=f"bd{now.year}{member_id}"[:40],  # once a year per member (the inbox) type="Birthday", source=SOURCE, member_id=member_id,
+            # The id makes it once a year per member (the inbox), whichever hour the job finds it.
+            event = Event(id=f"bd{now.year}{member_id}"[:40], type="Birthday", source=SOURCE, member_id=member_id,
                           occurred_at=now, payload={"date": now.date().isoformat()})
             handled += await run(runtime, Trigger.BIRTHDAY, event, {"date": now.date().isoformat()})
         if len(page) < BIRTHDAY_PAGE:

@@ -30,6 +30,8 @@ ONLY = [
     "Query.rewards", "Query.coupon", "Query.campaigns", "Query.dryRunCampaign",
     "Mutation.redeemReward", "Mutation.upsertCampaign", "Mutation.setCampaignStatus", "Mutation.upsertReward",
     "Member.coupons", "Member.availableRewards",
+    "OfferKind", "OfferStatus", "Offer", "Mutation.acceptOffer", "Mutation.declineOffer", "Subscription.offerIssued",
+    "Member.offers",
     "ErasureRequest", "MemberExport", "StaffAccess",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",

@@ -102,13 +102,15 @@ def test_a_member_token_signed_with_the_service_key_is_refused():
 # --- iss, aud, store ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("claims", [
-    _claims(iss="https://evil.example"),
-    _claims(aud="another-api"),
-    {k: v for k, v in _claims().items() if k != "aud"},
-    {k: v for k, v in _claims().items() if k != "iss"},
+@pytest.mark.parametrize(("changes", "dropped"), [
+    ({"iss": "https://evil.example"}, None),
+    ({"aud": "another-api"}, None),
+    ({}, "aud"),
+    ({}, "iss"),
 ])
-def test_issuer_and_audience_are_checked(claims):
+def test_issuer_and_audience_are_checked(changes, dropped):
+    # The claims are made when the test runs: made at collection, they expire in a long session.
+    claims = {k: v for k, v in _claims(**changes).items() if k != dropped}
     with pytest.raises(Unauthenticated, match="not valid"):
         verify_token(HS256, jwt.encode(claims, HS256.jwt_secret, algorithm="HS256"))
 

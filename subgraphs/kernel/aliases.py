@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +21,10 @@ from core.auth import Principal, Role, require_principal
 from core.errors import Forbidden
 
 from .db import Database, UnitOfWork, UtcDateTime
+
+if TYPE_CHECKING:
+    from .events import Event
+    from .runtime import Runtime
 
 # A chain longer than this is a bug (merges per member are capped well below it), not data to follow.
 MAX_CHAIN = 64
@@ -178,3 +183,20 @@ async def move_rows_back(uow: UnitOfWork, tables: Iterable[sa.Table], *, absorbe
     for table in tables:
         await uow.execute(table.update().where(table.c.origin_member_id.in_(origins),
                                                table.c.member_id != absorbed_id).values(member_id=absorbed_id))
+
+
+async def follow_merge_with_rows(runtime: Runtime, event: Event, tables: Iterable[sa.Table], *,
+                                 undone: bool) -> None:
+    """A subgraph's whole answer to `MembersMerged` (`undone=False`) or `MembersUnmerged`: the
+    alias, and the rows that follow members, once per event (the inbox)."""
+    facts = event.payload
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("unmerges" if undone else "merges", event.id):
+            return
+        await follow_merge(uow, facts, undone=undone)
+        if undone:
+            await move_rows_back(uow, tables, absorbed_id=facts["absorbed_id"])
+        else:
+            await move_rows_to_survivor(uow, tables, absorbed_id=facts["absorbed_id"],
+                                        survivor_id=facts["survivor_id"])
+        await uow.commit()

@@ -85,24 +85,11 @@ async def on_member_facts(runtime: Runtime, event: Event) -> None:
 
 async def on_members_merged(runtime: Runtime, event: Event) -> None:
     """The absorbed member's reservations, views and purchases become the survivor's."""
-    facts = event.payload
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("merges", event.id):
-            return
-        await aliases.follow_merge(uow, facts, undone=False)
-        await aliases.move_rows_to_survivor(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"],
-                                            survivor_id=facts["survivor_id"])
-        await uow.commit()
+    await aliases.follow_merge_with_rows(runtime, event, repository.MEMBER_TABLES, undone=False)
 
 
 async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
-    facts = event.payload
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("unmerges", event.id):
-            return
-        await aliases.follow_merge(uow, facts, undone=True)
-        await aliases.move_rows_back(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"])
-        await uow.commit()
+    await aliases.follow_merge_with_rows(runtime, event, repository.MEMBER_TABLES, undone=True)
 
 
 __all__ = ["on_member_facts", "on_members_merged", "on_members_unmerged", "on_purchase_completed",

@@ -142,26 +142,13 @@ async def on_member_updated(runtime: Runtime, event: Event) -> None:
 
 
 async def on_members_merged(runtime: Runtime, event: Event) -> None:
-    """The absorbed member's purchases and returns become the survivor's; their id keeps
-    working (aliases)."""
-    facts = event.payload
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("merges", event.id):
-            return
-        await aliases.follow_merge(uow, facts, undone=False)
-        await aliases.move_rows_to_survivor(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"],
-                                            survivor_id=facts["survivor_id"])
-        await uow.commit()
+    """The absorbed member's purchases, returns, coupons, redemptions and offers become the
+    survivor's; their id keeps working (aliases)."""
+    await aliases.follow_merge_with_rows(runtime, event, repository.MEMBER_TABLES, undone=False)
 
 
 async def on_members_unmerged(runtime: Runtime, event: Event) -> None:
-    facts = event.payload
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled("unmerges", event.id):
-            return
-        await aliases.follow_merge(uow, facts, undone=True)
-        await aliases.move_rows_back(uow, repository.MEMBER_TABLES, absorbed_id=facts["absorbed_id"])
-        await uow.commit()
+    await aliases.follow_merge_with_rows(runtime, event, repository.MEMBER_TABLES, undone=True)
 
 
 async def on_product_changed(runtime: Runtime, event: Event) -> None:

@@ -6,7 +6,8 @@
 - `traits`: purchases as profile keeps them, a member's running totals, recency, frequency,
   monetary and lapse risk as of a moment.
 - `segments`: CEL conditions over traits and profile, the variables they read, who is in.
+- `staff`: staff at the till: roles, store, PIN rules (Argon2id hashes only), bounded guessing.
 """
-from . import consents, members, merges, segments, traits
+from . import consents, members, merges, segments, staff, traits
 
-__all__ = ["consents", "members", "merges", "segments", "traits"]
+__all__ = ["consents", "members", "merges", "segments", "staff", "traits"]

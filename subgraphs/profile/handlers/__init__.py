@@ -6,7 +6,8 @@
   and moving a member's purchases with a merge (and back with an unmerge).
 - `segments`: saving segments, evaluating members against them (on every change of a member, for
   every member when a segment changes, daily for time passing), who is in.
+- `staff`: the till's sign-in (staff id and PIN, bounded guessing), staff accounts.
 """
-from . import members, merges, segments, traits
+from . import members, merges, segments, staff, traits
 
-__all__ = ["members", "merges", "segments", "traits"]
+__all__ = ["members", "merges", "segments", "staff", "traits"]

@@ -62,3 +62,20 @@ def info_callout(message: rx.Var, element_id: str, color: str = "teal") -> rx.Co
         rx.callout(message, color_scheme=color, icon="info", id=element_id, width="100%", size="1",
                    role="status"),
     )
+
+
+def until_ready(content: rx.Component) -> rx.Component:
+    """The screen once the browser has its state (a session kept in the browser decides what
+    shows): a spinner before, never a flash of the sign-in form to someone signed in."""
+    return rx.cond(
+        rx.State.is_hydrated,
+        content,
+        rx.center(rx.spinner(size="3"), min_height="60vh", width="100%", id="loading"),
+    )
+
+
+# The tab's icon, inline (nothing to fetch): the accent square of the till's bar.
+FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E"
+           "%3Crect width='32' height='32' rx='8' fill='%230d9488'/%3E%3Cpath d='M9 13h14l-1.5 10h-11z' "
+           "fill='white'/%3E%3Cpath d='M12 13a4 4 0 0 1 8 0' stroke='white' stroke-width='2' fill='none'/%3E"
+           "%3C/svg%3E")

@@ -9,12 +9,16 @@ from typing import Any
 
 import reflex as rx
 
+from core.settings import get_settings
+
 from . import gateway, words
 from . import till_api as api
 
 log = logging.getLogger(__name__)
 
 SESSION_ENDED = "Your session has ended: sign in again."
+DEMO_HINT = ("Demo staff (dev only): ana.portland, PIN 480215 (cashier) · maya.supervisor, PIN 265830 "
+             "(supervisor)")
 ADJUST_REASONS = ["Service recovery", "Missing purchase points", "Goodwill", "Correction"]
 
 
@@ -63,6 +67,7 @@ class TillState(rx.State):
     store_name: str = rx.LocalStorage("", name="loyalty_till_store_name")
     signing_in: bool = False
     sign_in_error: str = ""
+    demo_hint: str = ""  # the demo staff's logins, in the dev profile only
     notice: str = ""
     stores: list[dict[str, str]] = []
 
@@ -216,6 +221,7 @@ class TillState(rx.State):
     @rx.event
     async def start(self):
         """On page load and after signing in: a fresh sale; the stores for a till without one."""
+        self.demo_hint = DEMO_HINT if get_settings().is_dev else ""
         if not self.token:
             return
         if not self.sale_id:
@@ -312,6 +318,15 @@ class TillState(rx.State):
             return
         if found is not None:
             self._show_member(found)
+
+    @rx.var
+    def enrol_email(self) -> str:
+        """What the cashier searched for, ready in the enrolment form."""
+        return self.find_value if self.find_kind == "EMAIL" else ""
+
+    @rx.var
+    def enrol_phone(self) -> str:
+        return self.find_value if self.find_kind == "PHONE" else ""
 
     @rx.event
     def open_enrol(self):
@@ -634,6 +649,7 @@ class TillState(rx.State):
         self.adjust_key = api.new_key("adjust")  # the next adjustment is a new one
         self.adjust_result = (f"{words.signed_points(int(entry['points']))} points recorded; "
                               f"balance {words.points(int(entry['balanceAfter']))}.")
+        self.member = {**self.member, "available": words.points(int(entry["balanceAfter"]))}
         yield rx.set_value("adjust_points", "")
         yield rx.set_value("adjust_note", "")
         yield TillState.reload_member

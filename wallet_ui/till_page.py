@@ -5,7 +5,20 @@ from __future__ import annotations
 
 import reflex as rx
 
-from .look import FONT, INK, LINE, MUTED, PAGE, PLUS, error_callout, info_callout, label, section_title, surface
+from .look import (
+    FONT,
+    INK,
+    LINE,
+    MUTED,
+    PAGE,
+    PLUS,
+    error_callout,
+    info_callout,
+    label,
+    section_title,
+    surface,
+    until_ready,
+)
 from .till import ADJUST_REASONS, TillState
 from .till_api import KIND_LABELS
 
@@ -52,8 +65,7 @@ def sign_in_screen() -> rx.Component:
                 ),
                 padding="24px",
             ),
-            rx.text("Demo staff (dev): ana.portland, PIN 480215 (cashier) · maya.supervisor, PIN 265830 "
-                    "(supervisor)", size="1", color=MUTED, text_align="center"),
+            rx.text(TillState.demo_hint, size="1", color=MUTED, text_align="center", id="demo-staff"),
             spacing="4",
             width="100%",
             max_width="400px",
@@ -148,11 +160,15 @@ def find_card() -> rx.Component:
             error_callout(TillState.find_error, "find-error"),
             rx.cond(
                 TillState.not_found != "",
-                rx.callout(
-                    rx.hstack(rx.text(TillState.not_found), rx.spacer(),
-                              rx.button("Enrol them", size="1", on_click=TillState.open_enrol, id="enrol-cta"),
-                              width="100%", align="center"),
-                    icon="user_x", color_scheme="amber", width="100%", size="1", id="not-found",
+                rx.hstack(
+                    rx.icon("user_x", size=18, color="#b45309", flex_shrink="0"),
+                    rx.text(TillState.not_found, size="2", color="#92400e", min_width="0",
+                            overflow_wrap="anywhere"),
+                    rx.spacer(),
+                    rx.button("Enrol them", size="2", on_click=TillState.open_enrol, id="enrol-cta",
+                              flex_shrink="0"),
+                    width="100%", align="center", padding="10px 12px", border_radius="12px",
+                    background="#fffbeb", border="1px solid #fde68a", id="not-found", role="status",
                 ),
             ),
             spacing="3",
@@ -162,7 +178,7 @@ def find_card() -> rx.Component:
 
 
 def enrol_dialog() -> rx.Component:
-    def field(name: str, text: str, **props: object) -> rx.Component:
+    def field(name: str, text: str, **props: object) -> rx.Component:  # uncontrolled: the form reads them
         return rx.vstack(label(text), rx.input(name=name, id=f"enrol-{name.replace('_', '-')}", size="3", width="100%",
                                                **props), spacing="1", width="100%")
 
@@ -174,8 +190,9 @@ def enrol_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.hstack(field("given_name", "First name"), field("family_name", "Last name"), width="100%"),
-                    field("email", "Email", type="email"),
-                    field("phone", "Phone", type="tel", placeholder="503 555 0100"),
+                    field("email", "Email", type="email", default_value=TillState.enrol_email),
+                    field("phone", "Phone", type="tel", placeholder="503 555 0100",
+                          default_value=TillState.enrol_phone),
                     rx.hstack(rx.checkbox(name="email_marketing", id="enrol-email-marketing"),
                               rx.text("They want offers by email", size="2"), align="center"),
                     error_callout(TillState.enrol_error, "enrol-error"),
@@ -498,12 +515,18 @@ def preview() -> rx.Component:
                   rx.text(TillState.total, size="6", weight="bold", color=INK, id="preview-total"), width="100%",
                   align="center"),
         rx.cond(
-            TillState.has_member,
-            rx.hstack(rx.icon("sparkles", size=16, color="#b45309"),
-                      rx.text(TillState.member["name"], " earns ", size="2", color=INK),
-                      rx.text(TillState.points_to_earn, id="preview-points", size="2", weight="bold", color=INK),
-                      rx.text(" points", size="2", color=INK), spacing="1", align="center"),
-            rx.text("No member on this sale: no points. Find or enrol the customer first.", size="1", color=MUTED),
+            TillState.lines.length() == 0,
+            rx.text("Add products: the preview shows the discounts and the points as the basket changes.",
+                    size="1", color=MUTED),
+            rx.cond(
+                TillState.has_member,
+                rx.hstack(rx.icon("sparkles", size=16, color="#b45309"),
+                          rx.text(TillState.member["name"], " earns ", size="2", color=INK),
+                          rx.text(TillState.points_to_earn, id="preview-points", size="2", weight="bold", color=INK),
+                          rx.text(" points", size="2", color=INK), spacing="1", align="center"),
+                rx.text("No member on this sale: no points. Find or enrol the customer first.", size="1",
+                        color=MUTED),
+            ),
         ),
         spacing="2",
         width="100%",
@@ -699,7 +722,7 @@ def till_screen() -> rx.Component:
 
 def till() -> rx.Component:
     return rx.box(
-        rx.cond(TillState.signed_in, till_screen(), sign_in_screen()),
+        until_ready(rx.cond(TillState.signed_in, till_screen(), sign_in_screen())),
         background=PAGE,
         min_height="100vh",
         font_family=FONT,

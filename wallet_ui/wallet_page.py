@@ -20,6 +20,7 @@ from .look import (
     label,
     section_title,
     surface,
+    until_ready,
 )
 from .state import DEMO_MEMBERS, WalletState
 
@@ -392,7 +393,7 @@ def index() -> rx.Component:
     return rx.box(
         rx.vstack(
             error_callout(WalletState.error, "error"),
-            rx.cond(WalletState.signed_in, wallet(), sign_in_card()),
+            until_ready(rx.cond(WalletState.signed_in, wallet(), sign_in_card())),
             spacing="4",
             width="100%",
             max_width="480px",

@@ -4,12 +4,17 @@ from __future__ import annotations
 import reflex as rx
 
 from . import state
+from .look import FAVICON
 from .state import WalletState
 from .till import TillState
 from .till_page import till
 from .wallet_page import index
 
-app = rx.App(stylesheets=["/screens.css"])
+app = rx.App(
+    stylesheets=["/screens.css"],
+    head_components=[rx.el.link(rel="icon", href=FAVICON),
+                     rx.el.meta(name="theme-color", content="#0b1220")],
+)
 app.add_page(index, route="/", title="Loyalty wallet", on_load=WalletState.load)
 app.add_page(till, route="/till", title="Till", on_load=TillState.start)
 

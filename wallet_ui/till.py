@@ -430,6 +430,7 @@ class TillState(rx.State):
         self.lines = api.add_line(self.lines, product, size or api.first_size(choices))
         self.search = ""
         self.results = []
+        yield rx.set_value("product-search", "")
         yield TillState.refresh_preview
 
     @rx.event
@@ -553,6 +554,16 @@ class TillState(rx.State):
 
     @rx.event
     def set_return_purchase(self, reference: str):
+        self._return_purchase(reference)
+
+    @rx.event
+    def choose_return_purchase(self, reference: str):
+        """A purchase picked from the member's list: the receipt field shows its number too."""
+        self._return_purchase(reference)
+        return rx.set_value("return-purchase", reference)
+
+    def _return_purchase(self, reference: str) -> None:
+        """The purchase to take items back from; this till's own sales come with their lines."""
         self.return_purchase = reference.strip()
         self.return_result = ""
         self.return_error = ""

@@ -367,8 +367,8 @@ def member_column() -> rx.Component:
 
 def product_search() -> rx.Component:
     return rx.vstack(
-        rx.input(rx.input.slot(rx.icon("scan_barcode", size=16)), value=TillState.search,
-                 on_change=TillState.search_products, debounce_timeout=250, id="product-search",
+        rx.input(rx.input.slot(rx.icon("scan_barcode", size=16)),
+                 on_change=TillState.search_products, id="product-search",
                  placeholder="Search products by name or SKU", size="3", width="100%",
                  aria_label="Search products"),
         rx.cond(
@@ -607,11 +607,11 @@ def return_panel() -> rx.Component:
                     rx.select.content(rx.foreach(TillState.purchases,
                                                  lambda p: rx.select.item(p["label"], value=p["reference"]))),
                     value=TillState.return_purchase,
-                    on_change=TillState.set_return_purchase,
+                    on_change=TillState.choose_return_purchase,
                     size="2",
                 ),
             ),
-            rx.input(value=TillState.return_purchase, on_change=TillState.set_return_purchase,
+            rx.input(on_change=TillState.set_return_purchase,
                      placeholder="or the receipt number", size="2", width="100%", id="return-purchase",
                      aria_label="Receipt number"),
             spacing="1",

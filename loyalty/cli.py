@@ -54,6 +54,7 @@ def up(
     """Set up and start everything: migrate, seed on first run, serve; Ctrl-C stops it all."""
     from seed.loader import is_seeded
     from seed.loader import seed as load_seed
+    from seed.staff import ensure_demo_staff
 
     from .stack import Supervisor, plan_parts
 
@@ -65,6 +66,8 @@ def up(
             typer.echo(f"First run: seeding the demo program and {count} members (once)...")
             report = await load_seed(settings, members=count, log=lambda m: typer.echo(f"  {m}"))
             typer.echo(f"  done in {report.seconds:.1f} s")
+        else:
+            await ensure_demo_staff(settings, log=lambda m: typer.echo(f"  {m}"))  # seeded before staff existed
 
     _refusing_a_second_writer(lambda: asyncio.run(prepare()))
     supervisor = Supervisor(log=typer.echo)
@@ -106,6 +109,7 @@ def _banner(settings: Settings, *, wallet: bool) -> str:
     lines += [
         "",
         "Demo sign-in (wallet): julia@example.com (Gold), marcus@example.com, aiko@example.com, sam@example.com",
+        "Till (/till, dev demo staff): ana.portland PIN 480215 (cashier), maya.supervisor PIN 265830 (supervisor)",
         "A token for GraphiQL:  loyalty token --role cashier --store st_portland",
         "Ctrl-C stops everything.",
     ]

@@ -24,6 +24,7 @@ from subgraphs.rewards.domain.campaigns import CampaignStatus
 
 from .members import SeedMember, demo_members, generated_members, occurred_at
 from .program import CAMPAIGNS, POINTS_POLICY, PRODUCTS, REWARDS, SEGMENTS, STORES, TIERS, TRIGGERED, stock_levels
+from .staff import seed_staff
 
 SEEDER = Principal("service:seed", Role.SERVICE)
 SEED_ADMIN = Principal("admin:seed", Role.ADMIN)  # segments are the admin's to define
@@ -83,6 +84,7 @@ async def seed(settings: Settings, *, members: int, campaigns: bool = True,
         await ledger.save_program(rt["ledger"], TIERS, POINTS_POLICY)
         await inventory_catalogue.save_catalogue(rt["inventory"], STORES, PRODUCTS, stock_levels())
         log(f"program: {len(TIERS)} tiers, {len(STORES)} stores, {len(PRODUCTS)} products")
+        await seed_staff(settings, rt["profile"], log=log)
         people = demo_members() + list(generated_members(members))
         ids: dict[str, str] = {}
         for person in people:

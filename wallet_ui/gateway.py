@@ -1,5 +1,5 @@
-"""The wallet's only way to the platform: the gateway (GraphQL over HTTP and
-graphql-transport-ws). Never a database."""
+"""The wallet's and the till's only way to the platform: the gateway (GraphQL over HTTP
+and graphql-transport-ws). Never a database, never a subgraph."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -10,20 +10,49 @@ import httpx
 from core import graphql_ws
 from core.settings import get_settings
 
+from .words import error_words
+
+ENTRY_FIELDS = "id kind points description occurredAt reference"
+
 WALLET_FIELDS = """
   id
   givenName
   familyName
-  tier { current { name } next { name } pointsToNext progress }
+  tier {
+    current { name multiplier benefits }
+    next { name threshold benefits }
+    pointsToNext progress qualifyingPoints
+  }
   points { available pending lifetimeEarned expiringNext { points on } }
 """
+
+RESERVATION_FIELDS = "id status size holdUntil createdAt product { sku name } store { id name city }"
 
 WALLET_QUERY = f"""
 query Wallet {{
   me {{
     {WALLET_FIELDS}
-    activity(first: 10) {{ edges {{ node {{ id kind points description occurredAt }} }} }}
+    activity(first: 10) {{ edges {{ node {{ {ENTRY_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }}
   }}
+}}
+"""
+
+# Apart from the balance, so that a subgraph that is down leaves the rest of the wallet working.
+WALLET_EXTRAS = f"""
+query WalletExtras {{
+  me {{
+    id
+    reservations {{ {RESERVATION_FIELDS} }}
+    recentlyViewed {{ views lastViewedAt product {{ sku name price category }} }}
+  }}
+}}
+"""
+
+RESERVATIONS_QUERY = f"query Reservations {{ me {{ id reservations {{ {RESERVATION_FIELDS} }} }} }}"
+
+ACTIVITY_PAGE = f"""
+query ActivityPage($after: String) {{
+  me {{ id activity(first: 10, after: $after) {{ edges {{ node {{ {ENTRY_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }} }}
 }}
 """
 
@@ -31,18 +60,34 @@ WALLET_UPDATES = f"""
 subscription WalletUpdates($memberId: ID!) {{
   walletUpdated(memberId: $memberId) {{
     change
-    entry {{ id kind points description occurredAt }}
+    entry {{ {ENTRY_FIELDS} }}
     member {{ {WALLET_FIELDS} }}
   }}
 }}
 """
 
+RESERVATION_UPDATES = f"""
+subscription ReservationUpdates($memberId: ID!) {{
+  reservationUpdated(memberId: $memberId) {{ {RESERVATION_FIELDS} }}
+}}
+"""
 
 
 class GatewayError(Exception):
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, extensions: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.extensions = extensions or {}
+
+    @property
+    def words(self) -> str:
+        """The error as a person reads it (wallet_ui/words.py)."""
+        return error_words(str(self), self.code)
+
+    @classmethod
+    def of(cls, error: dict[str, Any]) -> GatewayError:
+        extensions = error.get("extensions") or {}
+        return cls(error.get("message", "error"), extensions.get("code"), extensions)
 
 
 def gateway_url() -> str:
@@ -61,10 +106,12 @@ async def query(token: str | None, document: str, variables: dict[str, Any] | No
                                          headers=headers)
         except httpx.HTTPError as error:
             raise GatewayError("the gateway cannot be reached") from error
-    body = response.json()
+    try:
+        body = response.json()
+    except ValueError as error:
+        raise GatewayError(f"the gateway answered {response.status_code} without GraphQL", "INTERNAL") from error
     if body.get("errors"):
-        first = body["errors"][0]
-        raise GatewayError(first.get("message", "error"), (first.get("extensions") or {}).get("code"))
+        raise GatewayError.of(body["errors"][0])
     return body["data"]
 
 
@@ -85,6 +132,15 @@ async def wallet_updates(token: str, member_id: str, *, url: str | None = None) 
     async for payload in graphql_ws.subscribe(url or gateway_url(), WALLET_UPDATES, {"memberId": member_id},
                                              f"Bearer {token}"):
         if payload.get("errors"):
-            first = payload["errors"][0]
-            raise GatewayError(first.get("message", "error"), (first.get("extensions") or {}).get("code"))
+            raise GatewayError.of(payload["errors"][0])
         yield payload["data"]["walletUpdated"]
+
+
+async def reservation_updates(token: str, member_id: str, *, url: str | None = None
+                              ) -> AsyncIterator[dict[str, Any]]:
+    """Every change of the member's reservations (held, picked up, expired, cancelled)."""
+    async for payload in graphql_ws.subscribe(url or gateway_url(), RESERVATION_UPDATES, {"memberId": member_id},
+                                             f"Bearer {token}"):
+        if payload.get("errors"):
+            raise GatewayError.of(payload["errors"][0])
+        yield payload["data"]["reservationUpdated"]

@@ -1,14 +1,15 @@
-"""Following a wallet live, for as long as the page is open: when the subscription
-ends (a gateway or subgraph restarted, the bus hiccupped, a limit refused it), the
-wallet catches up with one query and subscribes again, waiting longer after each
-failure in a row; when the token is no longer accepted (it expired: the gateway
-closes the socket with 4403, or answers UNAUTHENTICATED), following stops with
-SignedOut and the member signs in again."""
+"""Following a wallet live, for as long as the page is open: when a subscription ends
+(a gateway or subgraph restarted, the bus hiccupped, a limit refused it), the wallet
+catches up with one query and subscribes again, waiting longer after each failure
+in a row; when the token is no longer accepted (it expired: the gateway closes the
+socket with 4403, or answers UNAUTHENTICATED), following stops with SignedOut and
+the member signs in again. The balance (`walletUpdated`) and the reservations
+(`reservationUpdated`) are followed alike, each on its own subscription."""
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from core.graphql_ws import SubscriptionLost
@@ -29,18 +30,18 @@ class SignedOut(Exception):
     """The gateway no longer accepts the token: the member must sign in again."""
 
 
-async def follow_wallet(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
-                        url: str | None = None, first_retry: float = FIRST_RETRY_SECONDS,
-                        max_retry: float = MAX_RETRY_SECONDS) -> None:
-    """Calls `on_update` with each `walletUpdated` event and, after a subscription
-    ended, `on_refresh` with the member as a fresh query sees them (events may have
-    been missed in between). Runs until cancelled, or raises SignedOut."""
+async def follow(events: Callable[[], AsyncIterator[dict[str, Any]]], catch_up: Callable[[], Awaitable[dict[str, Any]]],
+                 *, on_update: Apply, on_refresh: Apply, what: str, first_retry: float = FIRST_RETRY_SECONDS,
+                 max_retry: float = MAX_RETRY_SECONDS) -> None:
+    """Calls `on_update` with each event of `events()` and, after a subscription ended,
+    `on_refresh` with what `catch_up()` reads (`me`: events may have been missed in
+    between). Runs until cancelled, or raises SignedOut."""
     loop = asyncio.get_running_loop()
     retry = first_retry
     while True:
         started = loop.time()
         try:
-            async for update in gateway.wallet_updates(token, member_id, url=url):
+            async for update in events():
                 retry = first_retry
                 await on_update(update)
             why = "it completed"
@@ -54,11 +55,11 @@ async def follow_wallet(token: str, member_id: str, *, on_update: Apply, on_refr
             why = str(error)
         if loop.time() - started > max_retry:
             retry = first_retry  # it ran for a good while: this is not a failure in a row
-        log.info("wallet subscription for %s ended (%s); subscribing again in %.1f s", member_id, why, retry)
+        log.info("%s subscription ended (%s); subscribing again in %.1f s", what, why, retry)
         await asyncio.sleep(retry)
         retry = min(retry * 2, max_retry)
         try:
-            data = await gateway.query(token, gateway.WALLET_QUERY, url=url)
+            data = await catch_up()
         except gateway.GatewayError as error:
             if error.code in REFUSED_CODES:
                 raise SignedOut(str(error)) from error
@@ -66,3 +67,23 @@ async def follow_wallet(token: str, member_id: str, *, on_update: Apply, on_refr
         if data["me"] is None:
             raise SignedOut("this sign-in is not a member")
         await on_refresh(data["me"])
+
+
+async def follow_wallet(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
+                        url: str | None = None, first_retry: float = FIRST_RETRY_SECONDS,
+                        max_retry: float = MAX_RETRY_SECONDS) -> None:
+    """Every `walletUpdated` event; `on_refresh` gets the member as WALLET_QUERY reads them."""
+    await follow(lambda: gateway.wallet_updates(token, member_id, url=url),
+                 lambda: gateway.query(token, gateway.WALLET_QUERY, url=url),
+                 on_update=on_update, on_refresh=on_refresh, what=f"wallet of {member_id}",
+                 first_retry=first_retry, max_retry=max_retry)
+
+
+async def follow_reservations(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
+                              url: str | None = None, first_retry: float = FIRST_RETRY_SECONDS,
+                              max_retry: float = MAX_RETRY_SECONDS) -> None:
+    """Every `reservationUpdated` event; `on_refresh` gets the member with their reservations."""
+    await follow(lambda: gateway.reservation_updates(token, member_id, url=url),
+                 lambda: gateway.query(token, gateway.RESERVATIONS_QUERY, url=url),
+                 on_update=on_update, on_refresh=on_refresh, what=f"reservations of {member_id}",
+                 first_retry=first_retry, max_retry=max_retry)

@@ -1,5 +1,5 @@
-"""The wallet's state: one signed-in member per browser session, kept live by
-one graphql-transport-ws subscription to the gateway."""
+"""The wallet's state: one signed-in member per browser session, kept live by two
+graphql-transport-ws subscriptions to the gateway (the balance and the reservations)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,12 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+import segno
 
-from . import gateway, live
+from . import gateway, live, words
 
 log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 2.0
+ACTIVITY_PAGE = 10
+
 
 # Set by the app module: is this browser (client token) still connected? Reflex keeps
 # background tasks running after a tab closes, so the wallet's follower checks.
@@ -36,9 +39,13 @@ def _entry_row(entry: dict[str, Any]) -> dict[str, str]:
     return {
         "id": entry["id"],
         "kind": entry["kind"],
+        "kind_words": words.ENTRY_KIND.get(entry["kind"], entry["kind"].title()),
         "points": f"+{points}" if points > 0 else str(points),
+        "points_words": words.signed_points(points),
+        "tone": "plus" if points > 0 else "minus" if points < 0 else "zero",
         "description": entry["description"],
         "date": str(entry["occurredAt"])[:10],
+        "when": words.day(str(entry["occurredAt"])),
     }
 
 
@@ -50,13 +57,49 @@ def with_entry(activity: list[dict[str, str]], entry: dict[str, Any], limit: int
     return [_entry_row(entry), *activity][:limit]
 
 
+def reservation_row(reservation: dict[str, Any]) -> dict[str, str]:
+    status = reservation["status"]
+    store = reservation.get("store") or {}
+    return {
+        "id": reservation["id"],
+        "status": status,
+        "status_words": words.RESERVATION_STATUS.get(status, status.title()),
+        "product": (reservation.get("product") or {}).get("name") or "",
+        "size": reservation.get("size") or "",
+        "store": store.get("name") or "",
+        "hold_until": words.day(reservation.get("holdUntil")),
+        "held": "yes" if status == "HELD" else "",
+    }
+
+
+def with_reservation(rows: list[dict[str, str]], reservation: dict[str, Any]) -> list[dict[str, str]]:
+    """The reservations after a live update: a known one changes in place, a new one goes on top."""
+    row = reservation_row(reservation)
+    if any(r["id"] == row["id"] for r in rows):
+        return [row if r["id"] == row["id"] else r for r in rows]
+    return [row, *rows]
+
+
+def card_qr(code: str) -> str:
+    """The member card's QR code (segno) as an SVG data URI. It encodes the member id,
+    which the till's lookup takes as a code (wallet_ui/till.py: find_member)."""
+    if not code:
+        return ""
+    return segno.make(code, error="m").svg_data_uri(scale=8, border=2, dark="#0f172a", light="#ffffff")
+
+
 class WalletState(rx.State):
     token: str = rx.LocalStorage("", name="loyalty_wallet_token")
     member_id: str = ""
     given_name: str = ""
+    family_name: str = ""
     tier_name: str = ""
+    tier_multiplier: str = ""
+    tier_benefits: list[str] = []
     next_tier: str = ""
+    next_benefits: list[str] = []
     points_to_next: int = 0
+    qualifying: int = 0
     progress: int = 0  # percent toward the next tier
     available: int = 0
     pending: int = 0
@@ -64,6 +107,13 @@ class WalletState(rx.State):
     expiring_points: int = 0
     expiring_on: str = ""
     activity: list[dict[str, str]] = []
+    activity_cursor: str = ""
+    activity_more: bool = False
+    loading_more: bool = False
+    reservations: list[dict[str, str]] = []
+    viewed: list[dict[str, str]] = []
+    qr: str = ""
+    show_card: bool = False
     live: bool = False
     error: str = ""
     busy: bool = False
@@ -73,13 +123,58 @@ class WalletState(rx.State):
     def signed_in(self) -> bool:
         return bool(self.token) and bool(self.member_id)
 
+    @rx.var
+    def available_words(self) -> str:
+        return words.points(self.available)
+
+    @rx.var
+    def pending_words(self) -> str:
+        return words.points(self.pending)
+
+    @rx.var
+    def lifetime_words(self) -> str:
+        return words.points(self.lifetime)
+
+    @rx.var
+    def qualifying_words(self) -> str:
+        return words.points(self.qualifying)
+
+    @rx.var
+    def to_next_words(self) -> str:
+        if not self.next_tier:
+            return f"You're at our top tier: enjoy every {self.tier_name} benefit"
+        return f"{words.points(self.points_to_next)} points to {self.next_tier}"
+
+    @rx.var
+    def expiring_words(self) -> str:
+        if self.expiring_points <= 0:
+            return ""
+        return f"{words.points(self.expiring_points)} points expire on {words.day(self.expiring_on)}"
+
+    @rx.var
+    def card_number(self) -> str:
+        """The member id as printed under the QR code, in groups a cashier can type."""
+        code = self.member_id.removeprefix("mbr_")
+        return "mbr_" + " ".join(code[i:i + 4] for i in range(0, len(code), 4)) if code else ""
+
+    @rx.var
+    def held_count(self) -> int:
+        return sum(1 for r in self.reservations if r["status"] == "HELD")
+
     def _apply_member(self, member: dict[str, Any]) -> None:
         self.member_id = member["id"]
         self.given_name = member.get("givenName") or ""
+        self.family_name = member.get("familyName") or ""
         tier = member["tier"]
-        self.tier_name = tier["current"]["name"]
-        self.next_tier = (tier.get("next") or {}).get("name") or ""
+        current = tier["current"]
+        self.tier_name = current["name"]
+        self.tier_multiplier = f"{float(current.get('multiplier') or 1):g}x"
+        self.tier_benefits = list(current.get("benefits") or [])
+        following = tier.get("next") or {}
+        self.next_tier = following.get("name") or ""
+        self.next_benefits = [b for b in following.get("benefits") or [] if b not in self.tier_benefits]
         self.points_to_next = tier.get("pointsToNext") or 0
+        self.qualifying = tier.get("qualifyingPoints") or 0
         self.progress = round(float(tier["progress"]) * 100)
         points = member["points"]
         self.available = points["available"]
@@ -88,6 +183,25 @@ class WalletState(rx.State):
         expiring = points.get("expiringNext") or {}
         self.expiring_points = expiring.get("points") or 0
         self.expiring_on = expiring.get("on") or ""
+        if not self.qr:
+            self.qr = card_qr(self.member_id)
+
+    def _apply_activity(self, connection: dict[str, Any], *, append: bool = False) -> None:
+        rows = [_entry_row(edge["node"]) for edge in connection["edges"]]
+        if append:
+            known = {row["id"] for row in self.activity}
+            rows = self.activity + [row for row in rows if row["id"] not in known]
+        self.activity = rows
+        self.activity_cursor = connection["pageInfo"].get("endCursor") or ""
+        self.activity_more = bool(connection["pageInfo"]["hasNextPage"])
+
+    def _apply_extras(self, member: dict[str, Any]) -> None:
+        self.reservations = [reservation_row(r) for r in member.get("reservations") or []]
+        self.viewed = [
+            {"sku": v["product"]["sku"], "name": v["product"]["name"], "price": words.money(v["product"]["price"]),
+             "category": v["product"]["category"], "views": str(v["views"]), "when": words.when(v["lastViewedAt"])}
+            for v in member.get("recentlyViewed") or []
+        ]
 
     @rx.event
     async def sign_in(self, form: dict[str, Any]):
@@ -101,7 +215,7 @@ class WalletState(rx.State):
         try:
             _, self.token = await gateway.dev_sign_in(email)
         except gateway.GatewayError as error:
-            self.error = str(error)
+            self.error = error.words
             self.busy = False
             return
         self.busy = False
@@ -118,6 +232,14 @@ class WalletState(rx.State):
         self.token = ""
 
     @rx.event
+    def toggle_card(self):
+        self.show_card = not self.show_card
+
+    @rx.event
+    def set_show_card(self, value: bool):
+        self.show_card = value
+
+    @rx.event
     async def load(self):
         """On page load: the wallet as it is now, then follow it live."""
         if not self.token:
@@ -127,25 +249,58 @@ class WalletState(rx.State):
         except gateway.GatewayError as error:
             if error.code in ("UNAUTHENTICATED", "FORBIDDEN"):
                 self.token = ""  # expired or revoked: sign in again
-            self.error = str(error)
+                self.error = "Your session has ended: sign in again."
+            else:
+                self.error = error.words
             return
         member = data["me"]
         if member is None:
             self.token = ""
             self.error = "This sign-in is not a member."
             return
+        self.qr = ""
         self._apply_member(member)
-        self.activity = [_entry_row(edge["node"]) for edge in member["activity"]["edges"]]
+        self._apply_activity(member["activity"])
         self.error = ""
+        yield WalletState.load_extras
         yield WalletState.follow
+
+    @rx.event
+    async def load_extras(self):
+        """Reservations and recently viewed products (inventory): a failure here leaves
+        the balance and activity as they are and says so."""
+        if not self.token:
+            return
+        try:
+            data = await gateway.query(self.token, gateway.WALLET_EXTRAS)
+        except gateway.GatewayError as error:
+            self.error = error.words
+            return
+        if data["me"] is not None:
+            self._apply_extras(data["me"])
+
+    @rx.event
+    async def more_activity(self):
+        if not self.token or not self.activity_more:
+            return
+        self.loading_more = True
+        yield
+        try:
+            data = await gateway.query(self.token, gateway.ACTIVITY_PAGE, {"after": self.activity_cursor})
+        except gateway.GatewayError as error:
+            self.error = error.words
+        else:
+            if data["me"] is not None:
+                self._apply_activity(data["me"]["activity"], append=True)
+        self.loading_more = False
 
     @rx.event(background=True)
     async def follow(self):
-        """Follow the wallet live while this page is open (wallet_ui/live.py: it subscribes
-        again when a subscription ends); every change of the balance lands here and goes to
-        the browser at once. It ends when the browser goes away, the member signs out, a
-        newer page load takes over, or the token is no longer accepted (then the member
-        is signed out and asked to sign in again)."""
+        """Follow the wallet live while this page is open (wallet_ui/live.py: each
+        subscription starts again when it ends): every change of the balance and of the
+        reservations lands here and goes to the browser at once. It ends when the browser
+        goes away, the member signs out, a newer page load takes over, or the token is no
+        longer accepted (then the member is signed out and asked to sign in again)."""
         async with self:
             if not self.token:
                 return
@@ -157,36 +312,52 @@ class WalletState(rx.State):
         async def on_update(update: dict[str, Any]) -> None:
             async with self:
                 self._apply_member(update["member"])
-                self.activity = with_entry(self.activity, update["entry"])
+                self.activity = with_entry(self.activity, update["entry"], limit=max(ACTIVITY_PAGE,
+                                                                                      len(self.activity) + 1))
 
         async def on_refresh(member: dict[str, Any]) -> None:
             async with self:
                 self._apply_member(member)
-                self.activity = [_entry_row(edge["node"]) for edge in member["activity"]["edges"]]
+                self._apply_activity(member["activity"])
 
-        updates = asyncio.create_task(live.follow_wallet(token, member_id, on_update=on_update,
-                                                         on_refresh=on_refresh))
+        async def on_reservation(reservation: dict[str, Any]) -> None:
+            async with self:
+                self.reservations = with_reservation(self.reservations, reservation)
+
+        async def on_reservations(member: dict[str, Any]) -> None:
+            async with self:
+                self.reservations = [reservation_row(r) for r in member.get("reservations") or []]
+
+        followers = {
+            asyncio.create_task(live.follow_wallet(token, member_id, on_update=on_update, on_refresh=on_refresh)),
+            asyncio.create_task(live.follow_reservations(token, member_id, on_update=on_reservation,
+                                                         on_refresh=on_reservations)),
+        }
         try:
-            while not updates.done():
-                await asyncio.wait({updates}, timeout=WATCH_SECONDS)
-                if updates.done():
+            while all(not task.done() for task in followers):
+                await asyncio.wait(followers, timeout=WATCH_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                if any(task.done() for task in followers):
                     break
                 async with self:
                     current = self._follower == mine and self.member_id == member_id
                 if not current or not client_connected(client):
-                    updates.cancel()
-            if not updates.cancelled() and isinstance(updates.exception(), live.SignedOut):
-                log.info("wallet of %s signed out: %s", member_id, updates.exception())
+                    break
+            failures = [task.exception() for task in followers if task.done() and not task.cancelled()]
+            if any(isinstance(failure, live.SignedOut) for failure in failures):
+                log.info("wallet of %s signed out", member_id)
                 async with self:
                     if self._follower == mine:
                         self.reset()
                         self._follower = mine  # still counting: an older follower must never match a newer one
                         self.token = ""
                         self.error = "Your session has expired: sign in again."
-            elif not updates.cancelled() and updates.exception() is not None:
-                log.warning("following the wallet of %s failed: %r", member_id, updates.exception())
+            for failure in failures:
+                if failure is not None and not isinstance(failure, live.SignedOut):
+                    log.warning("following the wallet of %s failed: %r", member_id, failure)
         finally:
-            updates.cancel()
+            for task in followers:
+                task.cancel()
+            await asyncio.gather(*followers, return_exceptions=True)
             async with self:
                 if self._follower == mine:
                     self.live = False

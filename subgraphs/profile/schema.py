@@ -15,6 +15,7 @@ from . import domain, handlers
 
 MemberStatus = strawberry.enum(domain.members.MemberStatus)
 ConsentPurpose = strawberry.enum(domain.consents.Purpose, name="ConsentPurpose")
+StaffRole = strawberry.enum(domain.staff.StaffRole, name="StaffRole")
 
 
 def _viewed_members(info: LoyaltyInfo) -> DataLoader[str, domain.members.Member | None]:
@@ -301,8 +302,28 @@ class DevSignIn:
     member: Member
 
 
+@strawberry.type(description="A staff member signed in at the till; `token` carries their role and store.")
+class StaffSession:
+    token: str
+    staff_id: str
+    name: str
+    role: StaffRole
+    store: Store | None
+    expires_at: datetime
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="The till's sign-in: a staff token for a staff id and its PIN. An unknown id and "
+                                     "a wrong PIN get the same UNAUTHENTICATED error; after 5 wrong PINs in a row "
+                                     "the id is locked for a while (FORBIDDEN, extensions.lockedUntil).")
+    async def staff_sign_in(self, info: LoyaltyInfo, staff_id: str, pin: str) -> StaffSession:
+        session = await handlers.staff.sign_in(info.context.runtime, staff_id, pin)
+        account = session.account
+        return StaffSession(token=session.token, staff_id=account.id, name=account.name, role=account.role,
+                            store=Store(id=strawberry.ID(account.store_id)) if account.store_id else None,
+                            expires_at=session.expires_at)
+
     @strawberry.mutation(description="Dev profile only (refused in prod): a member token for a demo member's email, "
                                      "so that no client holds a signing secret.")
     async def dev_sign_in(self, info: LoyaltyInfo, email: str) -> DevSignIn:

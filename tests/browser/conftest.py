@@ -1,11 +1,21 @@
-"""Debian's Chromium driven by Playwright, shared by the browser tests (never `playwright install`)."""
+"""Debian's Chromium driven by Playwright, shared by the browser tests (never `playwright install`),
+and `loyalty up` itself (subgraphs, gateway, the Reflex wallet and till) for the screens' tests."""
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, Route, async_playwright
+
+from core.settings import SUBGRAPHS
+from tests.support.net import wait_http_ok
+from tests.support.stack import Stack, make_settings
 
 CHROMIUM = "/usr/bin/chromium"
 HAS_CHROMIUM = Path(CHROMIUM).exists()
@@ -20,3 +30,64 @@ async def browser() -> AsyncIterator[Browser]:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
+
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"  # not committed: look at them after a run
+
+
+@pytest.fixture(scope="session")
+async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """`loyalty up` itself (subgraphs, gateway, Reflex wallet and till) on free ports, once
+    for every screen test: the Reflex build is the slow part."""
+    data_dir: Path = tmp_path_factory.mktemp("browser")
+    stack = Stack(make_settings(data_dir))
+    settings = stack.settings
+    env = {
+        **os.environ,
+        "LOYALTY_DATA_DIR": str(data_dir),
+        "LOYALTY_GATEWAY_PORT": str(settings.gateway_port),
+        "LOYALTY_WALLET_PORT": str(settings.wallet_port),
+        "LOYALTY_SUBGRAPH_PORTS": "{" + ", ".join(f'"{n}": {settings.subgraph_ports[n]}' for n in SUBGRAPHS) + "}",
+        "LOYALTY_SEED_MEMBERS": "0",
+        "LOYALTY_LOG_LEVEL": "warning",
+    }
+    up = await asyncio.create_subprocess_exec(sys.executable, "-m", "loyalty", "up", env=env,
+                                              start_new_session=True)
+    try:
+        await wait_http_ok(f"http://127.0.0.1:{settings.wallet_port}/ping", timeout=900)
+        yield stack
+    finally:
+        os.killpg(up.pid, signal.SIGINT)
+        try:
+            await asyncio.wait_for(up.wait(), 30)
+        except TimeoutError:
+            os.killpg(up.pid, signal.SIGKILL)
+            await up.wait()
+
+
+class Offline:
+    """A browser context that reaches 127.0.0.1 and nothing else: the screens fetch nothing
+    from the internet at run time (no CDN, no font, no telemetry); what they tried is kept."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.outside: list[str] = []
+
+    async def refuse_outside(self, route: Route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            await route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            await route.abort()
+
+
+async def offline_context(browser: Browser, **options: object) -> Offline:
+    context = await browser.new_context(**options)
+    offline = Offline(context)
+    await context.route("**/*", offline.refuse_outside)
+    return offline
+
+
+async def screenshot(page, name: str) -> None:  # noqa: ANN001
+    SCREENSHOTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -214,3 +214,31 @@ staff_access = sa.Table(
     sa.Index("ix_staff_access_member", "member_id", "at"),
     sa.Index("ix_staff_access_at", "at"),
 )
+
+# --- staff (the till's sign-in: domain/staff.py) -------------------------------------------------
+# A PIN is only ever kept as its Argon2id hash.
+staff_accounts = sa.Table(
+    "staff_accounts",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("store_id", sa.String(40)),
+    sa.Column("pin_hash", sa.String(255), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("last_signed_in_at", UtcDateTime()),
+)
+
+# The guessing count per staff id tried, known or not (an unknown id is counted like a known one).
+# Rows left alone past domain.staff.FORGET_AFTER are deleted by the next sign-in (by last_attempt_at).
+staff_sign_in_attempts = sa.Table(
+    "staff_sign_in_attempts",
+    metadata,
+    sa.Column("staff_id", sa.String(40), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("lockouts", sa.Integer, nullable=False),
+    sa.Column("last_attempt_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("locked_until", UtcDateTime()),
+)

@@ -7,7 +7,8 @@
   monetary and lapse risk as of a moment.
 - `segments`: CEL conditions over traits and profile, the variables they read, who is in.
 - `privacy`: erasure (pseudonymisation, the completion rule), export and the staff access log.
+- `staff`: staff at the till: roles, store, PIN rules (Argon2id hashes only), bounded guessing.
 """
-from . import consents, members, merges, privacy, segments, traits
+from . import consents, members, merges, privacy, segments, staff, traits
 
-__all__ = ["consents", "members", "merges", "privacy", "segments", "traits"]
+__all__ = ["consents", "members", "merges", "privacy", "segments", "staff", "traits"]

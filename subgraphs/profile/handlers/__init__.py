@@ -7,7 +7,8 @@
 - `segments`: saving segments, evaluating members against them (on every change of a member, for
   every member when a segment changes, daily for time passing), who is in.
 - `privacy`: erasure requests and their completion, the data export, the staff access log.
+- `staff`: the till's sign-in (staff id and PIN, bounded guessing), staff accounts.
 """
-from . import members, merges, privacy, segments, traits
+from . import members, merges, privacy, segments, staff, traits
 
-__all__ = ["members", "merges", "privacy", "segments", "traits"]
+__all__ = ["members", "merges", "privacy", "segments", "staff", "traits"]

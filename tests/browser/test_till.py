@@ -1,0 +1,263 @@
+"""The cashier's till (/till) and the member wallet (/) in real headless Chromium,
+against `loyalty up` itself: a cashier signs in, finds Julia by the code on her
+wallet card and by phone, builds a basket and watches the engine's preview, checks
+out, and Julia's wallet (another page) shows the points without a reload; a return
+takes points back; a wrong PIN is refused and the staff id locks; a reservation
+handed over at the till changes status live in the wallet; a supervisor adjusts
+points; a new member is enrolled. Every page reaches 127.0.0.1 only."""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from seed.staff import DEMO_STAFF
+from subgraphs.profile.domain.staff import MAX_FAILED_ATTEMPTS, StaffRole
+from tests.browser.conftest import Offline, offline_context, screenshot
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.browser
+
+CASHIER = DEMO_STAFF[0]
+OTHER_CASHIER = DEMO_STAFF[1]
+SUPERVISOR = next(s for s in DEMO_STAFF if s.role is StaffRole.SUPERVISOR)
+TABLET = {"viewport": {"width": 1180, "height": 820}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}
+WAIT = 30_000
+
+
+@dataclass
+class Screens:
+    till: Page
+    wallet: Page
+    contexts: tuple[Offline, Offline]
+
+
+def url(stack: Stack, path: str) -> str:
+    return f"http://127.0.0.1:{stack.settings.wallet_port}{path}"
+
+
+def number(text: str) -> int:
+    return int(re.sub(r"[^\d-]", "", text))
+
+
+@pytest.fixture
+async def screens(running: Stack, browser: Browser) -> AsyncIterator[Screens]:
+    """A till on a tablet and a wallet on a phone, each its own browser (storage apart)."""
+    tablet, phone = await offline_context(browser, **TABLET), await offline_context(browser, **PHONE)
+    till, wallet = await tablet.context.new_page(), await phone.context.new_page()
+    try:
+        yield Screens(till, wallet, (tablet, phone))
+    finally:
+        await tablet.context.close()
+        await phone.context.close()
+    assert tablet.outside == [] and phone.outside == [], "a screen fetched something from the internet"
+
+
+async def sign_in_till(stack: Stack, page: Page, staff_id: str, pin: str) -> None:
+    await page.goto(url(stack, "/till"))
+    await page.fill("#staff-id", staff_id, timeout=WAIT)
+    await page.fill("#pin", pin)
+    await page.click("#staff-sign-in")
+    await page.wait_for_selector("#find-value", timeout=WAIT)
+
+
+async def open_wallet(stack: Stack, page: Page, email: str = "julia@example.com") -> int:
+    """Signs the member in on the wallet and waits until it follows live; returns the balance."""
+    await page.goto(url(stack, "/"))
+    await page.fill("#email", email, timeout=WAIT)
+    await page.click("#sign-in")
+    await page.wait_for_selector("#live", timeout=WAIT)
+    return number(await page.inner_text("#balance-available"))
+
+
+async def find(page: Page, value: str, kind: str | None = None) -> None:
+    if kind:
+        await page.click(f"#find-kind-{kind}")
+    await page.fill("#find-value", value)
+    await page.click("#find")
+    await page.wait_for_selector("#member-name", timeout=WAIT)
+
+
+async def add_product(page: Page, search: str, sku: str) -> None:
+    lines = await page.locator(".basket-line").count()
+    await page.fill("#product-search", search)
+    await page.click(f"#add-{sku}", timeout=WAIT)
+    await page.wait_for_function(f"document.querySelectorAll('.basket-line').length >= {lines}", timeout=WAIT)
+
+
+async def preview_points(page: Page, expected: int) -> None:
+    await page.wait_for_function(
+        f"(document.querySelector('#preview-points') || {{}}).innerText == '{expected}'", timeout=WAIT)
+
+
+async def test_a_cashier_sells_to_julia_and_her_wallet_updates_live(running: Stack, screens: Screens) -> None:
+    till, wallet = screens.till, screens.wallet
+    balance = await open_wallet(running, wallet)
+    await wallet.click("#show-card")
+    card_code = await wallet.inner_text("#card-number", timeout=WAIT)  # as printed under the QR code
+    await screenshot(wallet, "wallet-card")
+    await wallet.keyboard.press("Escape")
+    navigations: list[str] = []
+    wallet.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    await sign_in_till(running, till, CASHIER.staff_id, CASHIER.pin)
+    assert await till.inner_text("#till-staff") == CASHIER.name
+    assert await till.inner_text("#till-store") == "Portland Pearl District"
+    await find(till, card_code, "code")  # the wallet card's code, typed
+    assert await till.inner_text("#member-name") == "Julia Meyer"
+    assert number(await till.inner_text("#member-available")) == balance
+    await till.click("#clear-member")
+    await till.wait_for_selector("#member-name", state="detached", timeout=WAIT)
+    await find(till, "503 555 0142", "phone")
+    assert await till.inner_text("#member-name") == "Julia Meyer"
+
+    # The basket: the preview follows every change (1 point per 1.00 in the demo program).
+    await add_product(till, "sock", "SOK-CREW-3PK")
+    await preview_points(till, 24)
+    await till.locator(".basket-line .line-more").first.click()
+    await preview_points(till, 48)
+    await add_product(till, "ridge", "SHO-RIDGE-TR")
+    await preview_points(till, 48 + 139)
+    assert await till.inner_text("#preview-total") == "$187.95"
+    await till.fill("#coupon", "nope10")
+    await till.click("#apply-coupon")
+    rejected = till.locator("#effects .effect", has_text="NOPE10")
+    await rejected.wait_for(timeout=WAIT)
+    assert "is not valid" in await rejected.inner_text()  # the coupon, refused, with why
+    await screenshot(till, "till-basket")
+
+    started = time.perf_counter()
+    await till.click("#charge")
+    await till.wait_for_selector("#receipt", timeout=WAIT)
+    assert number(await till.inner_text("#receipt-points")) == 187
+    await wallet.wait_for_function(
+        f"document.querySelector('#balance-available').innerText == '{balance + 187:,}'", timeout=10_000)
+    print(f"\nwallet showed the sale {1000 * (time.perf_counter() - started):.0f} ms after the cashier charged it")
+    assert navigations == []  # live, no reload
+    assert number(await till.inner_text("#member-available")) == balance + 187
+    await wallet.wait_for_selector("#activity >> text=+187", timeout=WAIT)
+    await screenshot(till, "till-receipt")
+    await screenshot(wallet, "wallet")
+
+    # A return of one pair of socks takes back what that pair earned, and the wallet follows.
+    receipt = (await till.inner_text("#receipt-id")).removeprefix("Receipt ").strip()
+    await till.click("#till-mode >> text=Return")
+    await till.fill("#return-purchase", receipt)
+    await till.click("#return-more-SOK-CREW-3PK", timeout=WAIT)
+    await till.click("#record-return")
+    await till.wait_for_selector("#return-result", timeout=WAIT)
+    assert "24 points taken back" in await till.inner_text("#return-result")
+    await wallet.wait_for_function(
+        f"document.querySelector('#balance-available').innerText == '{balance + 187 - 24:,}'", timeout=10_000)
+    await screenshot(till, "till-return")
+
+
+async def test_a_wrong_pin_is_refused_and_the_id_locks(running: Stack, screens: Screens) -> None:
+    till = screens.till
+    await till.goto(url(running, "/till"))
+    await till.fill("#staff-id", OTHER_CASHIER.staff_id, timeout=WAIT)
+    for attempt in range(1, MAX_FAILED_ATTEMPTS):
+        await till.fill("#pin", "000000")
+        await till.click("#staff-sign-in")
+        left = MAX_FAILED_ATTEMPTS - attempt
+        await till.wait_for_function(
+            f"(document.querySelector('#till-error') || {{}}).innerText?.includes('{left} attempt')", timeout=WAIT)
+        assert "The staff id or the PIN is not right." in await till.inner_text("#till-error")
+        assert await till.input_value("#pin") == ""  # the wrong PIN is not left in the field
+    await screenshot(till, "till-sign-in-refused")
+    await till.fill("#pin", "000000")
+    await till.click("#staff-sign-in")
+    await till.wait_for_function(
+        "(document.querySelector('#till-error') || {}).innerText?.includes('Too many')", timeout=WAIT)
+    assert "Too many wrong PINs: this staff id is locked for 15 more minutes." in await till.inner_text("#till-error")
+    await till.fill("#pin", OTHER_CASHIER.pin)  # the right PIN does not open a locked id
+    await till.click("#staff-sign-in")
+    await till.wait_for_timeout(1000)
+    assert await till.query_selector("#find-value") is None
+    assert "Too many wrong PINs" in await till.inner_text("#till-error")
+    await screenshot(till, "till-locked")
+
+
+async def test_a_reservation_handed_over_at_the_till_changes_live_in_the_wallet(running: Stack,
+                                                                             screens: Screens) -> None:
+    till, wallet = screens.till, screens.wallet
+    await open_wallet(running, wallet)
+    julia = (await running.gql('{ lookupMember(kind: EMAIL, value: "julia@example.com") { id } }',
+                               token=running.cashier)).ok()["lookupMember"]["id"]
+    held = (await running.gql(
+        "mutation($input: ReserveInput!) { reserve(input: $input) { id status } }",
+        {"input": {"memberId": julia, "storeId": "st_portland", "sku": "JKT-TRAIL-SHELL", "size": "M",
+                   "idempotencyKey": f"browser-{time.time_ns()}"}}, running.cashier)).ok()["reserve"]
+    row = wallet.locator(f"#reservation-{held['id']}")
+    await row.wait_for(timeout=WAIT)  # it arrived live
+    assert "Ready to pick up" in await row.inner_text()
+    assert "Trail Shell Jacket" in await row.inner_text()
+
+    await sign_in_till(running, till, CASHIER.staff_id, CASHIER.pin)
+    await find(till, "julia@example.com", "email")
+    await till.wait_for_selector(f"#till-reservation-{held['id']}", timeout=WAIT)
+    await screenshot(till, "till-reservations")
+    await till.click(f"#fulfil-{held['id']}")
+    await till.wait_for_selector("#till-notice >> text=Handed over", timeout=WAIT)
+    await wallet.wait_for_function(
+        f"document.querySelector('#reservation-{held['id']}').innerText.includes('Picked up')", timeout=10_000)
+    assert "Ready to pick up" not in await row.inner_text()
+    await screenshot(wallet, "wallet-reservation-picked-up")
+
+
+async def test_a_supervisor_adjusts_points_and_a_cashier_cannot(running: Stack, screens: Screens) -> None:
+    till, wallet = screens.till, screens.wallet
+    balance = await open_wallet(running, wallet)
+    await sign_in_till(running, till, CASHIER.staff_id, CASHIER.pin)
+    await find(till, "julia@example.com", "email")
+    assert await till.query_selector("#adjust") is None  # a cashier has no adjustment
+    await till.click("#till-sign-out")
+    await till.wait_for_selector("#till-notice >> text=Signed out", timeout=WAIT)
+    await sign_in_till(running, till, SUPERVISOR.staff_id, SUPERVISOR.pin)
+    assert await till.inner_text("#till-role") == "Supervisor"
+    await find(till, "julia@example.com", "email")
+    await till.fill("#adjust-points", "abc")
+    await till.click("#adjust")
+    await till.wait_for_selector("#adjust-error >> text=whole number", timeout=WAIT)
+    await till.fill("#adjust-points", "25")
+    await till.fill("#adjust-note", "jacket zip replaced")
+    await till.click("#adjust")
+    await till.wait_for_selector("#adjust-result", timeout=WAIT)
+    assert f"balance {balance + 25:,}" in await till.inner_text("#adjust-result")
+    assert await till.inner_text("#member-available") == f"{balance + 25:,}"
+    await wallet.wait_for_function(
+        f"document.querySelector('#balance-available').innerText == '{balance + 25:,}'", timeout=10_000)
+    await wallet.wait_for_selector("#activity >> text=Service recovery: jacket zip replaced", timeout=WAIT)
+    await screenshot(till, "till-supervisor")
+
+
+async def test_a_new_member_is_enrolled_at_the_till(running: Stack, screens: Screens) -> None:
+    till = screens.till
+    await sign_in_till(running, till, CASHIER.staff_id, CASHIER.pin)
+    email = f"new.{time.time_ns()}@example.org"
+    await till.click("#find-kind-email")
+    await till.fill("#find-value", email)
+    await till.click("#find")
+    await till.wait_for_selector("#not-found", timeout=WAIT)
+    await till.click("#enrol-cta")
+    assert await till.input_value("#enrol-email", timeout=WAIT) == email  # what was searched for, ready
+    await till.fill("#enrol-given-name", "Noor")
+    await till.fill("#enrol-family-name", "Haddad")
+    await till.fill("#enrol-phone", "not a phone")
+    await till.click("#enrol")
+    await till.wait_for_selector("#enrol-error", timeout=WAIT)  # refused in words, nothing enrolled
+    assert "phone" in (await till.inner_text("#enrol-error")).lower()
+    await screenshot(till, "till-enrol")
+    await till.fill("#enrol-phone", "")
+    await till.click("#enrol")
+    await till.wait_for_selector("#member-name", timeout=WAIT)
+    assert await till.inner_text("#member-name") == "Noor Haddad"
+    assert await till.inner_text("#member-available") == "0"
+    found = (await running.gql("query($v: String!) { lookupMember(kind: EMAIL, value: $v) { givenName homeStore { id } } }",
+                               {"v": email}, running.cashier)).ok()["lookupMember"]
+    assert found == {"givenName": "Noor", "homeStore": {"id": "st_portland"}}

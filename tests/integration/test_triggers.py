@@ -210,3 +210,39 @@ async def test_accepting_a_gift_gives_its_coupon_once_and_only_the_member_decide
     assert (await handlers.offers.offers_of(engine, ADMIN, "mbr_5", OfferStatus.EXPIRED))[0][0].id == newest.id
     with pytest.raises(Conflict, match="expired"):
         await handlers.offers.accept(engine, Principal("mbr_5", Role.MEMBER), newest.id)
+
+
+def merge(kind: str, absorbed: str, survivor: str) -> Event:
+    return Event(type=kind, source="profile", member_id=survivor, occurred_at=NOW, payload={
+        "merge_id": f"mrg_{absorbed}", "absorbed_id": absorbed, "survivor_id": survivor, "at": NOW.isoformat()})
+
+
+async def test_a_merge_does_not_reopen_a_per_member_cap_and_an_unmerge_gives_each_their_own(engine: Runtime
+                                                                                          ) -> None:
+    for member in ("mbr_card", "mbr_web", "mbr_fresh"):
+        await enrol(engine, member)
+    await start(engine, "cmp_twice", "milestone", "true", '{"type": "add_points", "points": 5}', per_member_cap=2)
+
+    async def milestone(member: str) -> None:
+        await handlers.triggers.on_milestone(engine, Event(type="MilestoneReached", source="ledger", member_id=member,
+                                                           payload={"threshold": 1000, "lifetime_earned": 1000}))
+
+    async def bonuses() -> list[str]:
+        return [e.member_id for e in await outbox(engine, "BonusPointsAwarded")]
+
+    await milestone("mbr_card")  # one person's store card and web account, one use each
+    await milestone("mbr_web")
+    await handlers.on_members_merged(engine, merge("MembersMerged", "mbr_card", "mbr_web"))
+    await milestone("mbr_web")  # the merged member has used the campaign twice: its cap
+    await milestone("mbr_card")  # an event about the absorbed id is the survivor's
+    assert await bonuses() == ["mbr_card", "mbr_web"]
+    await milestone("mbr_fresh")
+    await milestone("mbr_fresh")
+    await milestone("mbr_fresh")
+    assert await bonuses() == ["mbr_card", "mbr_web", "mbr_fresh", "mbr_fresh"]
+
+    await handlers.on_members_unmerged(engine, merge("MembersUnmerged", "mbr_card", "mbr_web"))
+    await milestone("mbr_web")  # apart again: each has used it once
+    await milestone("mbr_card")
+    await milestone("mbr_card")
+    assert await bonuses() == ["mbr_card", "mbr_web", "mbr_fresh", "mbr_fresh", "mbr_web", "mbr_card"]

@@ -367,5 +367,6 @@ async def unposted_returns(connection: AsyncConnection, now: datetime, limit: in
 
 
 # Rows that follow merges (kernel/aliases.py). Per-member campaign use stays with the id it was
-# counted for (a survivor's cap counts its own uses; its key would collide otherwise).
+# counted for (its key would collide otherwise); a cap counts the uses of every id merged into
+# the member (adapters/campaigns.py: usage, add_use).
 MEMBER_TABLES = (purchases, returns, coupons, redemptions, offers)

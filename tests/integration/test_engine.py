@@ -301,3 +301,131 @@ async def test_a_return_takes_back_the_gold_multiplied_points_of_each_line(engin
                                            e=purchase))["lines"]
     assert [(ln["sku"], ln["points"]) for ln in lines] == [("BOOTS", 67), ("LACES", 49)]
     assert Decimal(bought["evaluation"]["total"]) == Decimal("78.00")
+
+
+# --- bad input: the right code, nothing stored ----------------------------------------------------------
+
+DRY_RUN = """query($c: CampaignInput!, $m: ID!, $e: String) { dryRunCampaign(input: $c, memberId: $m, event: $e)
+  { kind points campaignId } }"""
+ALL_CAMPAIGNS = "{ campaigns { id status version effects condition } }"
+ALL_REWARDS = "{ rewards { id name pointsCost stock active } }"
+
+
+def draft(campaign_id: str, **fields: Any) -> dict[str, Any]:
+    return {"id": campaign_id, "name": "Bad input", "trigger": "basket", "condition": "true",
+            "effects": ['{"type": "add_points", "points": 1}'], **fields}
+
+
+async def stored(stack: Stack) -> tuple[Any, ...]:
+    """Everything an admin mutation could have written, through the API and in the tables."""
+    campaigns = (await stack.gql(ALL_CAMPAIGNS, token=admin(stack))).ok()["campaigns"]
+    rewards = (await stack.gql(ALL_REWARDS, token=admin(stack))).ok()["rewards"]
+    counts = [await stack.scalar("rewards", f"SELECT count(*) FROM {table}") for table in (
+        "campaigns", "campaign_versions", "campaign_budgets", "rewards_catalogue", "coupons", "redemptions")]
+    return campaigns, rewards, counts
+
+
+async def test_a_condition_that_is_not_cel_is_refused_with_its_position(engine: Stack) -> None:
+    before = await stored(engine)
+    for condition, line_number in (("basket.subtotal >", 1), ("basket.subtotal > 10 &&\n  basket.skus[", 2)):
+        refused = await engine.gql(UPSERT, {"c": draft("cmp_bad_cel", condition=condition)}, admin(engine))
+        assert refused.codes == ["BAD_USER_INPUT"] and refused.data is None
+        where = refused.errors[0]["extensions"]
+        assert (where["field"], where["line"]) == ("condition", line_number)
+        assert 1 <= where["column"] <= len(condition.splitlines()[-1]) + 1
+    for condition in ("shoe_size > 42", "basket.skus.map(s, s == 'X').size() > 0", "x" * 2001):
+        refused = await engine.gql(UPSERT, {"c": draft("cmp_bad_cel", condition=condition)}, admin(engine))
+        assert refused.codes == ["BAD_USER_INPUT"], condition  # unknown variable, a macro, too long
+    dry = await engine.gql(DRY_RUN, {"c": draft("cmp_bad_cel", condition="basket.subtotal >"), "m": "mbr_x"},
+                           admin(engine))
+    assert dry.codes == ["BAD_USER_INPUT"]
+    assert await stored(engine) == before
+    assert (await engine.gql(CAMPAIGN, {"id": "cmp_bad_cel"}, admin(engine))).ok()["campaign"] is None
+
+
+async def test_an_effect_spec_that_does_not_hold_is_refused(engine: Stack) -> None:
+    before = await stored(engine)
+    bad_specs = [
+        "not json",
+        '{"type": "teleport"}',
+        '{"type": "discount"}',  # neither percent nor amount
+        '{"type": "discount", "percent": 150}',
+        '{"type": "discount", "percent": 10, "amount": "5.00"}',
+        '{"type": "discount", "amount": "-5.00"}',
+        '{"type": "add_points", "points": 0}',
+        '{"type": "add_points", "points": 2147483648}',
+        '{"type": "issue_coupon", "amount": "10.00", "valid_days": 0}',
+        '{"type": "free_shipping", "surprise": true}',
+        '["a list"]',
+    ]
+    for spec in bad_specs:
+        refused = await engine.gql(UPSERT, {"c": draft("cmp_bad_effect", effects=[spec])}, admin(engine))
+        assert refused.codes == ["BAD_USER_INPUT"], spec
+        assert refused.errors[0]["extensions"]["field"] == "effects", spec
+    # Discounts need a basket; an event campaign cannot have one.
+    on_event = draft("cmp_bad_effect", trigger="purchase", effects=['{"type": "discount", "percent": 10}'])
+    assert (await engine.gql(UPSERT, {"c": on_event}, admin(engine))).codes == ["BAD_USER_INPUT"]
+    variants = draft("cmp_bad_effect", variants=[{"name": "A", "weight": 1, "effects": ['{"type": "nope"}']},
+                                                 {"name": "B", "weight": 1, "effects": []}])
+    assert (await engine.gql(UPSERT, {"c": variants}, admin(engine))).codes == ["BAD_USER_INPUT"]
+    budget = draft("cmp_bad_effect", budget={"limit": 10, "unit": "euros"})
+    assert (await engine.gql(UPSERT, {"c": budget}, admin(engine))).codes == ["BAD_USER_INPUT"]
+    assert await stored(engine) == before
+
+
+async def test_an_unknown_campaign_is_not_found_and_nothing_is_made(engine: Stack) -> None:
+    before = await stored(engine)
+    for status in ("ACTIVE", "PAUSED", "ENDED"):
+        refused = await engine.gql(SET_STATUS, {"id": "cmp_nowhere", "s": status}, admin(engine))
+        assert refused.codes == ["NOT_FOUND"] and refused.data is None
+    assert (await engine.gql(CAMPAIGN, {"id": "cmp_nowhere"}, admin(engine))).ok()["campaign"] is None
+    dry = await engine.gql(DRY_RUN, {"c": draft("cmp_dry"), "m": "mbr_nobody_at_all"}, admin(engine))
+    assert dry.codes == ["NOT_FOUND"]
+    redeem = await engine.gql(REDEEM, {"m": await engine.enroll("NoSuchReward"), "r": "rwd_nowhere", "k": "nowhere-1"},
+                              admin(engine))
+    assert redeem.codes == ["NOT_FOUND"]
+    assert await stored(engine) == before
+
+
+async def test_an_ended_campaign_cannot_run_or_change_again(engine: Stack) -> None:
+    await start_campaign(engine, draft("cmp_ended", condition="'ENDED-SKU' in basket.skus"))
+    (await engine.gql(SET_STATUS, {"id": "cmp_ended", "s": "ENDED"}, admin(engine))).ok()
+    before = await stored(engine)
+    assert (await engine.gql(SET_STATUS, {"id": "cmp_ended", "s": "ACTIVE"}, admin(engine))).codes == ["CONFLICT"]
+    assert (await engine.gql(UPSERT, {"c": draft("cmp_ended", name="Revived")}, admin(engine))).codes == [
+        "CONFLICT"]
+    assert await stored(engine) == before
+
+
+async def test_only_admins_run_campaigns_and_the_catalogue(engine: Stack) -> None:
+    member = await engine.enroll("Meddler")
+    await start_campaign(engine, draft("cmp_guarded", condition="'GUARDED-SKU' in basket.skus"))
+    (await engine.gql(UPSERT_REWARD, {"r": {"id": "rwd_guarded", "name": "Guarded", "pointsCost": 500,
+                                            "description": "as the admin set it", "stock": 3}}, admin(engine))).ok()
+    before = await stored(engine)
+    new_campaign = draft("cmp_sneaky", effects=['{"type": "add_points", "points": 100000}'])
+    changed_campaign = draft("cmp_guarded", effects=['{"type": "add_points", "points": 100000}'])
+    reward = {"id": "rwd_guarded", "name": "Guarded", "pointsCost": 1, "description": "free now", "stock": 1000}
+    new_reward = {"id": "rwd_sneaky", "name": "Sneaky", "pointsCost": 1, "description": "free"}
+    attempts = [
+        (UPSERT, {"c": new_campaign}),
+        (UPSERT, {"c": changed_campaign}),
+        (SET_STATUS, {"id": "cmp_guarded", "s": "ENDED"}),
+        (UPSERT_REWARD, {"r": reward}),
+        (UPSERT_REWARD, {"r": new_reward}),
+        (DRY_RUN, {"c": new_campaign, "m": member, "e": '{"lines": [{"sku": "X", "quantity": 1, "unitPrice": "1"}]}'}),
+    ]
+    tokens = {"member": engine.token(Role.MEMBER, member), "cashier": engine.cashier,
+              "supervisor": engine.token(Role.SUPERVISOR)}
+    for who, token in tokens.items():
+        for query, variables in attempts:
+            refused = await engine.gql(query, variables, token)
+            assert refused.codes == ["FORBIDDEN"], (who, query, refused.errors)
+            assert refused.data is None, (who, query)
+    for query, variables in attempts:
+        assert (await engine.gql(query, variables)).codes == ["UNAUTHENTICATED"], query
+    assert await stored(engine) == before
+    still = (await engine.gql(CAMPAIGN, {"id": "cmp_guarded"}, admin(engine))).ok()["campaign"]
+    assert (still["status"], still["version"]) == ("ACTIVE", 1)
+    shop = basket(member, line("GUARDED-SKU", 1, "10.00"))
+    assert [e["points"] for e in of_campaign((await evaluate(engine, shop))["effects"], "cmp_guarded")] == [1]

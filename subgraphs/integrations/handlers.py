@@ -326,7 +326,7 @@ async def _retry_later(runtime: Runtime, row: Any, lease: str, detail: str, *, c
             .values(attempts=attempts, next_attempt_at=runtime.clock.now() + timedelta(seconds=delay),
                     lease_owner=None, lease_until=None, last_error=detail[:MAX_ERROR_CHARS]))
         await uow.commit()
-    log.warning("webhook %s: event %s not delivered (%s); attempt %d again in %.0f s", row.webhook_id,
+    log.warning("webhook %s: event %s not delivered (%s); attempt %d again in %.1f s", row.webhook_id,
                 row.event_id, detail, attempts + 1, delay)
 
 

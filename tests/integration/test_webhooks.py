@@ -46,6 +46,10 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str, tim
         await asyncio.sleep(0.05)
 
 
+async def _at_least(count: Callable[[], Awaitable[int]], minimum: int) -> bool:
+    return await count() >= minimum
+
+
 def fast_retries(data_dir: Path, **overrides: Any) -> Stack:
     settings = make_settings(data_dir, webhook_retry_seconds=0.1, webhook_retry_max_seconds=0.5,
                              **{"webhook_max_attempts": 1000, **overrides})
@@ -123,3 +127,129 @@ async def test_each_event_arrives_as_the_documents_result_signed(hooks: Stack) -
     finally:
         (await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))).ok()
         await receiver.stop()
+
+
+async def test_a_receiver_that_is_down_gets_every_event_once_it_is_back_in_order(hooks: Stack) -> None:
+    receiver = Receiver()
+    saved = await register(hooks, receiver.url)  # registered while nothing listens on its port
+    try:
+        members = [await hooks.enroll(f"Down{n}") for n in range(3)]
+        expected = await purchases(hooks, members, 4, "down")
+
+        async def refused_lines() -> int:
+            return await hooks.scalar("integrations", "SELECT count(DISTINCT member_id) FROM webhook_deliveries "
+                                      "WHERE webhook_id = :w AND state = 'pending' AND attempts >= 2", w=saved["id"])
+
+        await eventually(lambda: _at_least(refused_lines, 3),
+                         "each member's first delivery to be tried and refused twice")
+        pending = await hooks.scalar("integrations", "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = :w "
+                                     "AND state = 'pending'", w=saved["id"])
+        assert pending == 12  # recorded, nothing lost while the receiver is down
+        receiver.status = 503  # up, but refusing: still retried
+        await receiver.start()
+        await eventually(lambda: receiver.refused >= 3, "attempts against a 503")
+        assert receiver.received == []
+        receiver.status = 200
+        await eventually(lambda: sum(map(len, arrived_in_order(receiver, saved["id"]).values())) >= 12,
+                         "twelve deliveries")
+        assert arrived_in_order(receiver, saved["id"]) == expected
+        assert all(d.signed_by(SECRET) for d in receiver.received)
+        after = await webhook(hooks, saved["id"])
+        assert after["failures"] == 0 and after["lastDeliveryAt"] is not None
+        print(f"\nreceiver down then up: 12 events, {len(receiver.received)} POSTs accepted")
+    finally:
+        (await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))).ok()
+        await receiver.stop()
+
+
+async def test_a_webhook_for_one_member_and_on_another_field_gets_only_its_events(hooks: Stack) -> None:
+    receiver = Receiver()
+    await receiver.start()
+    julia, marcus = await hooks.enroll("Only"), await hooks.enroll("Other")
+    document = f'subscription {{ walletUpdated(memberId: "{julia}") {{ entry {{ reference }} }} }}'
+    tiers = 'subscription { tierChanged(memberId: "*") { member { id } to { name } } }'
+    only_julia = await register(hooks, receiver.url, document)
+    tier_changes = await register(hooks, receiver.url, tiers)
+    try:
+        await purchases(hooks, [marcus, julia], 1, "only")
+        await eventually(lambda: len(receiver.received) >= 1, "julia's delivery")
+        await hooks.checkout(marcus, "only-late", [SOCKS])
+        await asyncio.sleep(1.0)  # marcus's events must not arrive: give them every chance to
+        assert [d.headers["loyalty-webhook-id"] for d in receiver.received] == [only_julia["id"]]
+        assert receiver.received[0].json == {"data": {"walletUpdated": {"entry": {"reference": f"only-{julia[-6:]}-0"}}}}
+        # Socks earn no tier change: the tier webhook recorded nothing (ledger events it does not follow are
+        # never queued), and julia's other ledger events (none change the balance) were skipped, not sent.
+        assert await hooks.scalar("integrations", "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = :w",
+                                  w=tier_changes["id"]) == 0
+    finally:
+        for saved in (only_julia, tier_changes):
+            (await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))).ok()
+        await receiver.stop()
+
+
+@pytest.mark.parametrize(("fields", "code", "says"), [
+    ({"subscription": "subscription { walletUpdated(memberId: \"*\") { nope } }"}, "BAD_USER_INPUT",
+     "Cannot query field 'nope'"),
+    ({"subscription": "subscription { walletUpdated(memberId: \"*\") { at } tierChanged(memberId: \"*\") { at } }"},
+     "BAD_USER_INPUT", "only one top level field"),
+    ({"subscription": "query { tiers { name } }"}, "BAD_USER_INPUT", "needs a subscription"),
+    ({"subscription": "subscription($m: ID!) { walletUpdated(memberId: $m) { at } }"}, "BAD_USER_INPUT",
+     "takes no variables"),
+    ({"subscription": "subscription { walletUpdated(memberId: \"*\") { at }"}, "BAD_USER_INPUT", "does not parse"),
+    ({"subscription": "subscription { offerIssued(memberId: 7) { id } }"}, "BAD_USER_INPUT", "as a string"),
+    ({"url": "ftp://example.com/hook"}, "BAD_USER_INPUT", "http:// or https://"),
+    ({"url": "https://user:pw@example.com/hook"}, "BAD_USER_INPUT", "credentials"),
+    ({"url": "not a url"}, "BAD_USER_INPUT", "http:// or https://"),
+    ({"secret": "short"}, "BAD_USER_INPUT", "secret"),
+    ({"id": "whk_missing"}, "NOT_FOUND", "no webhook"),
+])
+async def test_bad_registrations_are_refused_and_store_nothing(hooks: Stack, fields: dict[str, str], code: str,
+                                                               says: str) -> None:
+    before = await hooks.scalar("integrations", "SELECT count(*) FROM webhooks")
+    changed = await hooks.scalar("integrations", "SELECT max(updated_at) FROM webhooks")
+    payload = {"url": "http://127.0.0.1:9/hook", "subscription": WALLET_DOCUMENT, "secret": SECRET, **fields}
+    response = await hooks.gql(UPSERT, {"input": payload}, hooks.token(Role.ADMIN))
+    assert response.errors and response.errors[0]["extensions"]["code"] == code, response.errors
+    assert says in response.errors[0]["message"]
+    assert await hooks.scalar("integrations", "SELECT count(*) FROM webhooks") == before
+    assert await hooks.scalar("integrations", "SELECT max(updated_at) FROM webhooks") == changed
+
+
+@pytest.mark.parametrize(("role", "code"), [(None, "UNAUTHENTICATED"), (Role.MEMBER, "FORBIDDEN"),
+                                            (Role.CASHIER, "FORBIDDEN"), (Role.SUPERVISOR, "FORBIDDEN")])
+async def test_only_admins_see_and_change_webhooks(hooks: Stack, role: Role | None, code: str) -> None:
+    token = None if role is None else hooks.token(role, store="st_portland" if role is Role.CASHIER else None)
+    payload = {"url": "http://127.0.0.1:9/hook", "subscription": WALLET_DOCUMENT, "secret": SECRET}
+    for query, variables in ((UPSERT, {"input": payload}), (WEBHOOKS, None), (DELETE, {"id": "whk_x"})):
+        response = await hooks.gql(query, variables, token)
+        assert response.errors and response.errors[0]["extensions"]["code"] == code, (query, response.errors)
+    assert await hooks.scalar("integrations", "SELECT count(*) FROM webhooks") == 0
+
+
+async def test_an_admin_changes_pauses_and_deletes_a_webhook(hooks: Stack) -> None:
+    saved = await register(hooks, "http://127.0.0.1:9/first")
+    changed = await register(hooks, "https://hooks.example.com/loyalty", id=saved["id"], active=False)
+    assert changed["id"] == saved["id"] and changed["url"] == "https://hooks.example.com/loyalty"
+    assert changed["active"] is False
+    listed = (await hooks.gql(WEBHOOKS, token=hooks.token(Role.ADMIN))).ok()["webhooks"]
+    assert [w["id"] for w in listed] == [saved["id"]]
+    assert "secret" not in listed[0]
+    assert (await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))).ok() == {"deleteWebhook": True}
+    again = await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))
+    assert again.errors[0]["extensions"]["code"] == "NOT_FOUND"
+    assert await hooks.scalar("integrations", "SELECT count(*) FROM webhooks") == 0
+
+
+async def test_a_replay_is_for_services_only(hooks: Stack) -> None:
+    """The replay extension through the gateway: a member (or any non-service token) gets
+    FORBIDDEN from the subgraph, never someone else's event."""
+    from core import graphql_ws
+
+    member = await hooks.enroll("Replay")
+    token = hooks.token(Role.ADMIN)
+    event = {"id": "01JDREPLAY0000000000000000", "type": "PointsEarned", "version": 1,
+             "occurred_at": "2026-11-30T10:00:00+00:00", "member_id": member, "source": "ledger", "payload": {}}
+    results = [r async for r in graphql_ws.subscribe(
+        hooks.url, f'subscription {{ walletUpdated(memberId: "{member}") {{ at }} }}', None, f"Bearer {token}",
+        {graphql_ws.REPLAY_EXTENSION: event})]
+    assert results and results[0]["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -47,7 +47,8 @@ class Receiver:
     status: int = 200
     delay_seconds: float = 0.0  # each answer takes this long (a slow receiver)
     port: int = field(default_factory=free_port)
-    received: list[Delivery] = field(default_factory=list)  # every POST, repeats included
+    received: list[Delivery] = field(default_factory=list)  # every POST it took (2xx), repeats included
+    refused: int = 0  # POSTs it answered with another status
     _servers: ServerGroup | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -71,6 +72,8 @@ class Receiver:
             await asyncio.sleep(self.delay_seconds)
         if 200 <= self.status < 300:
             self.received.append(Delivery({k.lower(): v for k, v in request.headers.items()}, body))
+        else:
+            self.refused += 1
         return Response(status_code=self.status)
 
     async def start(self) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from core.auth import Role
+from core.errors import BadUserInput
+from core.settings import Settings
 from tests.support.receiver import Receiver
 from tests.support.stack import Stack, make_settings
 
@@ -253,3 +255,51 @@ async def test_a_replay_is_for_services_only(hooks: Stack) -> None:
         hooks.url, f'subscription {{ walletUpdated(memberId: "{member}") {{ at }} }}', None, f"Bearer {token}",
         {graphql_ws.REPLAY_EXTENSION: event})]
     assert results and results[0]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_deliveries_that_exhaust_their_retries_are_counted_and_the_line_moves_on(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Two attempts each here; with introspection off for clients (as in prod), the worker still
+    checks documents against the supergraph (services may introspect)."""
+    strict = fast_retries(tmp_path_factory.mktemp("webhooks-failures"), webhook_max_attempts=2,
+                          gateway_introspection=False)
+    await strict.start()
+    receiver = Receiver(status=500)
+    await receiver.start()
+    try:
+        refused = await strict.gql("{ __schema { queryType { name } } }", token=strict.token(Role.ADMIN))
+        assert refused.errors and refused.errors[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        saved = await register(strict, receiver.url)
+        member = await strict.enroll("Failing")
+        await purchases(strict, [member], 2, "failing")
+        await eventually(lambda: _failures(strict, saved["id"], 2), "two deliveries to fail")
+        assert receiver.refused == 4  # two events, two attempts each
+        assert await strict.scalar("integrations", "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = :w "
+                                   "AND state = 'failed' AND attempts = 2 AND last_error = 'HTTP 500'",
+                                   w=saved["id"]) == 2
+        assert (await webhook(strict, saved["id"]))["lastDeliveryAt"] is None
+        receiver.status = 200
+        (await strict.checkout(member, "failing-later", [SOCKS])).ok()
+        await eventually(lambda: len(receiver.received) == 1, "the next event, after the failed ones")
+        assert receiver.received[0].json["data"]["walletUpdated"]["entry"]["reference"] == "failing-later"
+        after = await webhook(strict, saved["id"])
+        assert after["failures"] == 2 and after["lastDeliveryAt"] is not None
+    finally:
+        await receiver.stop()
+        await strict.stop()
+
+
+async def _failures(stack: Stack, webhook_id: str, count: int) -> bool:
+    return (await webhook(stack, webhook_id))["failures"] >= count
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080/hook", "http://10.0.0.7/hook", "https://[::1]/hook",
+                                 "http://169.254.169.254/latest/meta-data"])
+async def test_receivers_on_our_own_network_are_refused_where_only_public_ones_are_allowed(url: str) -> None:
+    from subgraphs.integrations import domain
+    from subgraphs.integrations.adapters import receivers
+
+    with pytest.raises(BadUserInput, match="loopback, private or reserved"):
+        await receivers.require_public(domain.check_url(url))
+    assert Settings(env="prod").webhooks_may_reach_private_addresses is False
+    assert Settings(env="dev").webhooks_may_reach_private_addresses is True

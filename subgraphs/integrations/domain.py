@@ -12,11 +12,8 @@ whose body is the document's result for that event.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -45,8 +42,6 @@ MAX_SECRET_CHARS = 200
 MAX_MEMBER_ID_CHARS = 40
 EVERY_MEMBER = "*"
 MEMBER_ARGUMENT = "memberId"
-SIGNATURE_HEADER = "Loyalty-Signature"
-SIGNATURE_TOLERANCE_SECONDS = 300  # what we advise receivers: refuse signatures older than this
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,30 +207,7 @@ def check_secret(secret: str) -> str:
     return secret
 
 
-# --- signing and retries ----------------------------------------------------------------------
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The `Loyalty-Signature` header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`
-    keyed with the webhook's secret (the timestamp is signed too, so a receiver can refuse
-    an old delivery replayed at it)."""
-    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def verify_signature(secret: str, header: str, body: bytes, now: datetime,
-                     tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS) -> bool:
-    """What a receiver does (README "Webhooks"): recompute and compare in constant time, and
-    refuse a timestamp too far from now."""
-    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-    try:
-        timestamp = int(fields["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs(now.timestamp() - timestamp) > tolerance_seconds:
-        return False
-    expected = signature(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, fields.get("v1", ""))
+# --- retries ------------------------------------------------------------------------------------
 
 
 def retry_delay(attempts: int, first_seconds: float, max_seconds: float) -> float:

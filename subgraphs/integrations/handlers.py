@@ -4,7 +4,7 @@ queue, oldest first per webhook and member, with retries.
 
 Delivery is at least once: a worker that dies after the receiver took a POST but before
 it recorded the answer sends it again after a restart, with the same body and the same
-`Loyalty-Event-Id` (the receiver's idempotency key). Nothing recorded is lost: a row
+`X-Loyalty-Event-Id` (and `Idempotency-Key`: the receiver's dedupe key). Nothing recorded is lost: a row
 leaves the queue only when the receiver took it, the event gave the document no
 result, or every attempt failed (then `Webhook.failures` counts it).
 """
@@ -273,9 +273,10 @@ async def _attempt(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> N
                 await uow.execute(deliveries.update().where(deliveries.c.seq == row.seq,
                                                             deliveries.c.lease_owner == lease).values(payload=payload))
                 await uow.commit()
-        headers = {"Loyalty-Webhook-Id": hook.id, "Loyalty-Event-Id": row.event_id,
-                   "Loyalty-Event-Type": row.event_type, "Loyalty-Member-Id": row.member_id,
-                   "Loyalty-Delivery-Attempt": str(row.attempts + 1)}
+        # The event id is the receiver's idempotency key (at least once: a repeat carries the same id).
+        headers = {"Idempotency-Key": row.event_id, "X-Loyalty-Event-Id": row.event_id,
+                   "X-Loyalty-Webhook-Id": hook.id, "X-Loyalty-Event-Type": row.event_type,
+                   "X-Loyalty-Member-Id": row.member_id, "X-Loyalty-Delivery-Attempt": str(row.attempts + 1)}
         outcome = await receivers.send(worker.client, hook.url, hook.secret, payload, headers,
                                        public_only=not runtime.settings.webhooks_may_reach_private_addresses)
         if outcome.delivered:

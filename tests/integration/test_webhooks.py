@@ -2,7 +2,7 @@
 arrives as the subscription document's result, signed; a receiver that is down gets every
 event once it is back, in order per member; bad registrations are refused and store nothing.
 
-Delivery is at least once with an idempotency key (`Loyalty-Event-Id`): the receiver here
+Delivery is at least once with an idempotency key (`X-Loyalty-Event-Id`): the receiver here
 dedupes on it, as the README tells receivers to."""
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def arrived_in_order(receiver: Receiver, webhook_id: str) -> dict[str, list[str]
     """What the receiver kept (deduped by event id), per member, in arrival order."""
     seen: dict[str, list[str]] = {}
     for delivery in receiver.unique():
-        if delivery.headers["loyalty-webhook-id"] != webhook_id:
+        if delivery.headers["x-loyalty-webhook-id"] != webhook_id:
             continue
         event = delivery.json["data"]["walletUpdated"]
         seen.setdefault(event["member"]["id"], []).append(event["entry"]["reference"])
@@ -117,12 +117,12 @@ async def test_each_event_arrives_as_the_documents_result_signed(hooks: Stack) -
             assert delivery.signed_by(SECRET), delivery.headers
             assert not delivery.signed_by("another-secret-0123456789")
             assert delivery.headers["content-type"] == "application/json"
-            assert delivery.headers["loyalty-event-type"] == "PointsEarned"
+            assert delivery.headers["x-loyalty-event-type"] == "PointsEarned"
             event = delivery.json["data"]["walletUpdated"]
             # The root field's own part (the ledger's) and an entity fetched from profile by the gateway.
             assert event["entry"]["points"] == 24 and event["entry"]["kind"] == "EARN"
             assert event["member"]["givenName"] in ("Julia", "Marcus")
-            assert delivery.headers["loyalty-member-id"] == event["member"]["id"]
+            assert delivery.headers["x-loyalty-member-id"] == event["member"]["id"]
         assert len({d.event_id for d in receiver.received}) == 4
         after = await webhook(hooks, saved["id"])
         assert after["lastDeliveryAt"] is not None and after["failures"] == 0
@@ -177,7 +177,7 @@ async def test_a_webhook_for_one_member_and_on_another_field_gets_only_its_event
         await eventually(lambda: len(receiver.received) >= 1, "julia's delivery")
         await hooks.checkout(marcus, "only-late", [SOCKS])
         await asyncio.sleep(1.0)  # marcus's events must not arrive: give them every chance to
-        assert [d.headers["loyalty-webhook-id"] for d in receiver.received] == [only_julia["id"]]
+        assert [d.headers["x-loyalty-webhook-id"] for d in receiver.received] == [only_julia["id"]]
         assert receiver.received[0].json == {"data": {"walletUpdated": {"entry": {"reference": f"only-{julia[-6:]}-0"}}}}
         # Socks earn no tier change: the tier webhook recorded nothing (ledger events it does not follow are
         # never queued), and julia's other ledger events (none change the balance) were skipped, not sent.

@@ -2,7 +2,7 @@
 `loyalty up`: every event reaches the receiver, in order per member, none is lost.
 
 Delivery is at least once: a POST the receiver took just before the kill, whose answer the
-dead process never recorded, is sent again with the same `Loyalty-Event-Id` (and the same
+dead process never recorded, is sent again with the same `X-Loyalty-Event-Id` (and the same
 body). The receiver dedupes on that id, as the README tells receivers to; at most one
 delivery per member (a line's one in flight) can repeat, and the test holds it to that.
 
@@ -87,6 +87,6 @@ async def test_the_delivering_process_killed_mid_stream_loses_nothing(supervised
         assert repeats <= MEMBERS  # only a line's delivery in flight at the kill may come twice
         assert all(d.signed_by(SECRET) for d in receiver.received)
         print(f"\n{part} killed after {at_kill} of {total} events: all {total} arrived in order per member, "
-              f"{repeats} sent twice (deduped on Loyalty-Event-Id)")
+              f"{repeats} sent twice (deduped on X-Loyalty-Event-Id)")
     finally:
         await receiver.stop()

@@ -27,7 +27,7 @@ class Delivery:
 
     @property
     def event_id(self) -> str:
-        return self.headers["loyalty-event-id"]
+        return self.headers["x-loyalty-event-id"]
 
     @property
     def json(self) -> dict:
@@ -35,8 +35,8 @@ class Delivery:
 
     def signed_by(self, secret: str, tolerance_seconds: int = 300) -> bool:
         """The check the README tells receivers to make, written here from the README, not
-        imported: `Loyalty-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`."""
-        parts = dict(p.split("=", 1) for p in self.headers.get("loyalty-signature", "").split(","))
+        imported: `X-Loyalty-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`."""
+        parts = dict(p.split("=", 1) for p in self.headers.get("x-loyalty-signature", "").split(","))
         timestamp = int(parts["t"])
         expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + self.body, hashlib.sha256).hexdigest()
         return abs(time.time() - timestamp) <= tolerance_seconds and hmac.compare_digest(expected, parts["v1"])
@@ -57,7 +57,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hooks/loyalty"
 
     def unique(self) -> list[Delivery]:
-        """What a receiver that dedupes on Loyalty-Event-Id keeps: each event's first arrival, in order."""
+        """What a receiver that dedupes on X-Loyalty-Event-Id keeps: each event's first arrival, in order."""
         seen: set[str] = set()
         kept = []
         for delivery in self.received:

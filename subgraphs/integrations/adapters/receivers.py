@@ -1,4 +1,5 @@
-"""Sending a delivery to a receiver: one signed POST, never following redirects, never
+"""Sending a delivery to a receiver: one POST signed as every webhook we send is
+(kernel/signing.py: `X-Loyalty-Signature`), never following redirects, never
 reading more of the answer than its status. In prod the receiver's host must resolve to
 public addresses only (checked at registration and again before every POST: a name may
 change what it points to)."""
@@ -12,6 +13,7 @@ import httpx
 
 from core.clock import utcnow
 from core.errors import BadUserInput
+from subgraphs.kernel import signing
 
 from .. import domain
 
@@ -49,7 +51,7 @@ async def send(client: httpx.AsyncClient, url: str, secret: str, body: bytes, he
         **headers,
         "content-type": "application/json",
         "user-agent": USER_AGENT,
-        domain.SIGNATURE_HEADER: domain.signature(secret, int(utcnow().timestamp()), body),
+        signing.HEADER: signing.sign(secret, body, int(utcnow().timestamp())),
     }
     try:
         async with client.stream("POST", url, content=body, headers=signed) as response:

@@ -20,6 +20,10 @@ ACK_TIMEOUT_SECONDS = 10.0
 PING_SECONDS = 15.0
 
 
+# `extensions.replayEvent` of a subscribe message: the event envelope a subscription resolves
+# once instead of listening (service tokens only; kernel/websocket.py, subgraphs/integrations).
+REPLAY_EXTENSION = "replayEvent"
+
 CLIENT_MESSAGE_TYPES = frozenset({"connection_init", "ping", "pong", "subscribe", "complete"})
 
 
@@ -70,7 +74,8 @@ def ws_url(http_url: str) -> str:
 
 
 async def subscribe(url: str, document: str, variables: dict[str, Any] | None = None,
-                    authorization: str | None = None) -> AsyncIterator[dict[str, Any]]:
+                    authorization: str | None = None, extensions: dict[str, Any] | None = None,
+                    ) -> AsyncIterator[dict[str, Any]]:
     """Each `next` payload ({data, errors}); an `error` message is yielded as
     {errors} and ends the stream. Raises SubscriptionLost when the connection
     fails or closes before `complete`."""
@@ -85,9 +90,10 @@ async def subscribe(url: str, document: str, variables: dict[str, Any] | None = 
                     break
                 if message.get("type") == "ping":
                     await ws.send('{"type":"pong"}')
-            await ws.send(orjson.dumps(
-                {"id": "1", "type": "subscribe", "payload": {"query": document, "variables": variables or {}}}
-            ).decode())
+            payload: dict[str, Any] = {"query": document, "variables": variables or {}}
+            if extensions:
+                payload["extensions"] = extensions
+            await ws.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": payload}).decode())
             try:
                 async for raw in ws:
                     message = orjson.loads(raw)

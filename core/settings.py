@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SUBGRAPHS: tuple[str, ...] = ("profile", "ledger", "rewards", "inventory")
+SUBGRAPHS: tuple[str, ...] = ("profile", "ledger", "rewards", "inventory", "integrations")
 
 # Documented, deliberately obvious dev defaults. `LOYALTY_ENV=prod` refuses to start with them.
 DEV_JWT_SECRET = "loyalty-dev-secret-change-me-in-production"
@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     service_jwt_secret: str = DEV_SERVICE_JWT_SECRET  # HS256 key of subgraph-to-subgraph tokens only
     host: str = "127.0.0.1"
     gateway_port: int = 4000
-    subgraph_ports: dict[str, int] = {"profile": 4001, "ledger": 4002, "rewards": 4003, "inventory": 4004}
+    subgraph_ports: dict[str, int] = {"profile": 4001, "ledger": 4002, "rewards": 4003, "inventory": 4004,
+                                      "integrations": 4005}
     subgraph_urls: dict[str, str] = {}
     wallet_port: int = 3000
     gateway_url: str | None = None
@@ -99,6 +100,15 @@ class Settings(BaseSettings):
     # websockets and event streams; enforced by the gateway and again by every subgraph.
     live_max_operations_per_connection: int = 50
     live_max_operations_per_principal: int = 100
+    # Outbound webhooks (subgraphs/integrations, README "Webhooks"): a failed delivery is tried again
+    # after webhook_retry_seconds, doubling up to webhook_retry_max_seconds, webhook_max_attempts times
+    # in all (the defaults keep trying for about a day), then counted in Webhook.failures.
+    webhook_retry_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_max_attempts: int = 30
+    webhook_timeout_seconds: float = 10.0  # one POST to a receiver, and one replay through the gateway
+    webhook_concurrency: int = 16  # deliveries in flight at once (one per member and webhook at most)
+    webhook_allow_private_urls: bool | None = None  # loopback and private receivers: default on in dev, off in prod
     # Privacy (README "Privacy"): how long published events and the staff access log are kept.
     outbox_retention_hours: float = 24.0  # published outbox rows (event bodies carry personal data) are then deleted
     bus_max_age_hours: float = 168.0  # NATS JetStream keeps events this long (a subgraph down longer misses them)
@@ -119,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def webhooks_may_reach_private_addresses(self) -> bool:
+        return self.is_dev if self.webhook_allow_private_urls is None else self.webhook_allow_private_urls
 
     @property
     def introspection(self) -> bool:
@@ -146,6 +160,10 @@ class Settings(BaseSettings):
                              "0 to 86400 (the ledger refuses earnings further from now)")
         if self.outbox_retention_hours < 0 or self.access_log_retention_days < 1:
             raise ValueError("LOYALTY_OUTBOX_RETENTION_HOURS is 0 or more, LOYALTY_ACCESS_LOG_RETENTION_DAYS 1 or more")
+        if not (0 < self.webhook_retry_seconds <= self.webhook_retry_max_seconds and 1 <= self.webhook_max_attempts
+                <= 1000 and 0 < self.webhook_timeout_seconds and 1 <= self.webhook_concurrency <= 1000):
+            raise ValueError("LOYALTY_WEBHOOK_RETRY_SECONDS is above 0 and at most LOYALTY_WEBHOOK_RETRY_MAX_SECONDS; "
+                             "LOYALTY_WEBHOOK_MAX_ATTEMPTS and LOYALTY_WEBHOOK_CONCURRENCY are 1 to 1000")
         if self.bus_max_age_hours < 1:
             raise ValueError("LOYALTY_BUS_MAX_AGE_HOURS is at least 1 (longer than the stream's 10-minute "
                              "publish dedup window)")

@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from core import graphiql
-from core.auth import Principal, bearer_token, verify_token
+from core.auth import Principal, Role, bearer_token, verify_token
 from core.errors import ErrorCode, LoyaltyError
 from core.live_limits import OperationQuota, principal_key, seconds_left, token_expired, too_many
 from core.settings import Settings
@@ -94,7 +94,10 @@ class GatewayApp:
                 body = await self._body(request)
                 incoming = http.from_post(request.headers, body)
             headers, principal = self._forwarded_headers(request)
-            prepared = gateway.prepare(incoming.request)
+            # Services (the webhooks' worker checks documents against the supergraph) may always
+            # introspect; everyone else as the profile says (off in prod).
+            prepared = gateway.prepare(incoming.request, introspection=self.settings.introspection or (
+                principal is not None and principal.role is Role.SERVICE))
             kind = prepared.plan.kind.value
             if incoming.from_get and prepared.plan.kind is OperationType.MUTATION:
                 raise http.BadRequest("mutations are never run from GET", status=405, headers={"allow": "POST"})

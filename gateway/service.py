@@ -98,10 +98,12 @@ class Gateway:
 
     # --- operation + plan -----------------------------------------------------------------
 
-    def prepare(self, request: GraphQLRequest) -> Prepared:
+    def prepare(self, request: GraphQLRequest, *, introspection: bool | None = None) -> Prepared:
+        """`introspection`: allowed for this request (None: as configured for every client)."""
         document = self.documents.get(request.query)  # tokens and validation work bounded there
         operation = select_operation(document, request.operation_name)
-        if not self.introspection and _asks_introspection(operation.selection_set, document):
+        allowed = self.introspection if introspection is None else introspection
+        if not allowed and _asks_introspection(operation.selection_set, document):
             raise RequestError([error("Introspection is disabled in this profile.",
                                       ErrorCode.GRAPHQL_VALIDATION_FAILED)])
         variables = coerce_variables(self.supergraph.api_schema, operation, request.variables)
@@ -177,17 +179,26 @@ class Gateway:
         if prepared.plan.kind is not OperationType.SUBSCRIPTION:
             yield await self.execute(request, headers, prepared)
             return
-        key = self.hub.key(request.query, request.operation_name, prepared.variables, headers.get("authorization"))
-        async for result in self.hub.subscribe(key, lambda: self._upstream(prepared, headers)):
+        # A replay (one recorded event resolved through this same pipeline: the outbound webhooks)
+        # goes to the subgraph that owns the root field, which allows it to services only; it is
+        # never shared with live subscribers (its key differs).
+        replay = (request.extensions or {}).get(graphql_ws.REPLAY_EXTENSION)
+        upstream_extensions = {graphql_ws.REPLAY_EXTENSION: replay} if replay is not None else None
+        key = self.hub.key(request.query, request.operation_name,
+                           prepared.variables if replay is None else {**prepared.variables, "$replay": replay},
+                           headers.get("authorization"))
+        async for result in self.hub.subscribe(key, lambda: self._upstream(prepared, headers, upstream_extensions)):
             yield result
 
-    async def _upstream(self, prepared: Prepared, headers: Mapping[str, str]) -> AsyncIterator[dict[str, Any]]:
+    async def _upstream(self, prepared: Prepared, headers: Mapping[str, str],
+                        extensions: dict[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
         plan = prepared.plan
         root = next(f for f in plan.steps[0] if not f.entity)
         variables = {n: prepared.variables[n] for n in root.variable_names if n in prepared.variables}
         url = self.client.urls[root.graph]
         try:
-            async for payload in graphql_ws.subscribe(url, root.document, variables, headers.get("authorization")):
+            async for payload in graphql_ws.subscribe(url, root.document, variables, headers.get("authorization"),
+                                                      extensions):
                 execution = Execution(self.client, prepared.variables, headers, self.metrics.observe_fetch)
                 if root.rewrites is not None:
                     root.rewrites.apply(payload.get("data"))

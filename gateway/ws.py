@@ -196,7 +196,7 @@ class _Session:
                              "payload": [too_many("operationsPerPrincipal", self.quota.per_principal)]})
             return
         request = GraphQLRequest(query=payload["query"], variables=payload.get("variables"),
-                                 operation_name=payload.get("operationName"))
+                                 operation_name=payload.get("operationName"), extensions=payload.get("extensions"))
         task = asyncio.create_task(self._stream(operation_id, request))
         self.operations[operation_id] = task
         # Done callbacks run even for a task cancelled before it started (a `complete` right

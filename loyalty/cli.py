@@ -41,6 +41,7 @@ class Part(StrEnum):
     ledger = "ledger"
     rewards = "rewards"
     inventory = "inventory"
+    integrations = "integrations"
     subgraphs = "subgraphs"
     gateway = "gateway"
     wallet = "wallet"

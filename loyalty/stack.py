@@ -78,7 +78,7 @@ def plan_parts(settings: Settings, *, wallet: bool) -> list[list[Part]]:
                      for name in SUBGRAPHS]
     else:
         subgraphs = [Part("subgraphs", ["serve", "subgraphs"],
-                          f"http://{host}:{settings.subgraph_ports['inventory']}/health", 60)]
+                          f"http://{host}:{settings.subgraph_ports[SUBGRAPHS[-1]]}/health", 60)]
     groups = [subgraphs, [Part("gateway", ["serve", "gateway"], f"http://{host}:{settings.gateway_port}/ready", 90)]]
     if wallet:
         groups.append([Part("wallet", ["serve", "wallet"], f"http://{host}:{settings.wallet_port}/ping", 600)])

@@ -5,19 +5,26 @@ thousand wallets cost one listener, not a thousand.
 Live listeners see every publish, and a relay may publish an event twice (two
 replicas racing, a crash before the row was marked): the hub remembers the
 last ids it passed on and drops a repeat, so a wallet never shows one change
-twice."""
+twice.
+
+A replay (`REPLAYED_EVENT`, set by the websocket handler for a service's
+subscription that carries `extensions.replayEvent`) makes a subscription
+resolve one given event instead of listening: the outbound webhooks
+(subgraphs/integrations) get the very result a live subscriber got, for an
+event they recorded earlier."""
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 
 from core.errors import Unavailable
 from core.mailbox import Mailbox
 
 from .bus import EventBus
-from .events import Event
+from .events import Event, subject_matches
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +32,10 @@ SUBSCRIBER_QUEUE_SIZE = 256
 RECENT_EVENT_IDS = 10_000
 _CLOSED = object()  # the bus closed: subscriptions end normally
 _FAILED = object()  # the listener failed: subscriptions end with an error
+
+# The event a replayed subscription resolves (None: a live one). A context variable, so that it
+# reaches the resolvers of that one operation and no other.
+REPLAYED_EVENT: ContextVar[Event | None] = ContextVar("replayed_event", default=None)
 
 
 class RecentIds:
@@ -60,6 +71,13 @@ class LiveHub:
         self._pump_task: asyncio.Task[None] | None = None
 
     async def subscribe(self, key: str) -> AsyncIterator[Event]:
+        replayed = REPLAYED_EVENT.get()
+        if replayed is not None:
+            # The resolver asked for the member's events on this subject: the replayed one is
+            # such an event when its subject matches (its member is the one the caller named).
+            if subject_matches(self.subject, replayed.subject):
+                yield replayed
+            return
         mailbox = Mailbox(SUBSCRIBER_QUEUE_SIZE)
         self._subscribers.setdefault(key, set()).add(mailbox)
         if self._pump_task is None or self._pump_task.done():

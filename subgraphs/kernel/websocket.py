@@ -8,7 +8,10 @@ on the network and must not trust that only the gateway talks to it.
   socket closes with 4403 when the token it was opened with expires;
 - a connection holds at most `live_max_operations_per_connection` operations
   and a principal at most `live_max_operations_per_principal` in this process;
-  one beyond gets an `error` message.
+  one beyond gets an `error` message;
+- a subscription whose `extensions.replayEvent` carries an event envelope
+  resolves that one event and completes (kernel/live.py): service tokens only
+  (the webhooks' worker), anyone else gets FORBIDDEN.
 """
 from __future__ import annotations
 
@@ -16,14 +19,18 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from core.errors import LoyaltyError
-from core.graphql_ws import invalid_message
+from core.auth import Role
+from core.errors import ErrorCode, LoyaltyError
+from core.graphql_ws import REPLAY_EXTENSION, invalid_message
 from core.live_limits import TOKEN_EXPIRED_CLOSE, OperationQuota, principal_key, seconds_left, too_many
 
+from .events import Event
 from .graphql import RequestContext
+from .live import REPLAYED_EVENT
 
 if TYPE_CHECKING:
     from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
@@ -103,7 +110,19 @@ class SubgraphTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
             await self.send_message({"id": operation_id, "type": "error",
                                      "payload": [too_many("operationsPerPrincipal", self.quota.per_principal)]})
             return
-        await super().handle_subscribe(message)
+        replay = (message["payload"].get("extensions") or {}).get(REPLAY_EXTENSION)
+        replayed: Event | None = None
+        if replay is not None:
+            replayed = await self._replayed_event(operation_id, replay)
+            if replayed is None:
+                self.quota.release(self._who)
+                return
+        # The operation's task copies this context when it is created: the replay reaches its resolvers only.
+        token = REPLAYED_EVENT.set(replayed)
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            REPLAYED_EVENT.reset(token)
         operation = self.operations.get(operation_id)
         if operation is None or operation.task is None:
             self.quota.release(self._who)
@@ -111,6 +130,22 @@ class SubgraphTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
         who = self._who
         # A done callback runs however the task ends, even cancelled before it started.
         operation.task.add_done_callback(lambda _: self.quota.release(who))
+
+    async def _replayed_event(self, operation_id: str, replay: object) -> Event | None:
+        """The event to replay, or None once the client was told why not."""
+        principal = self.context.principal
+        if principal is None or principal.role is not Role.SERVICE:
+            problem, code = "only a service may replay an event", ErrorCode.FORBIDDEN
+        else:
+            try:
+                if not isinstance(replay, dict):
+                    raise TypeError("not an object")
+                return Event.from_json(orjson.dumps(replay))
+            except (KeyError, TypeError, ValueError, orjson.JSONDecodeError):
+                problem, code = "extensions.replayEvent is not an event envelope", ErrorCode.BAD_USER_INPUT
+        await self.send_message({"id": operation_id, "type": "error",
+                                 "payload": [{"message": problem, "extensions": {"code": str(code)}}]})
+        return None
 
     def _stop_operations(self) -> None:
         """Before this side closes the socket: no operation may write to it any more

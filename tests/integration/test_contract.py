@@ -33,6 +33,7 @@ ONLY = [
     "OfferKind", "OfferStatus", "Offer", "Mutation.acceptOffer", "Mutation.declineOffer", "Subscription.offerIssued",
     "Member.offers",
     "ErasureRequest", "MemberExport", "StaffAccess",
+    "Webhook", "WebhookInput", "Query.webhooks", "Mutation.upsertWebhook", "Mutation.deleteWebhook",
     # fields served so far
     "Query.me", "Query.member", "Query.lookupMember", "Query.tiers", "Query.evaluateBasket",
     "Query.store", "Query.stores", "Query.product", "Query.products",

@@ -26,7 +26,7 @@ NATS = "nats://127.0.0.1:4222"
 class ProcessStack(Stack):
     def __init__(self, data_dir: Path, *, campaigns: bool = False) -> None:
         self.suffix = secrets.token_hex(4)
-        ports = free_ports(5)
+        ports = free_ports(len(SUBGRAPHS) + 1)
         self.env = {
             **os.environ,
             "LOYALTY_DATA_DIR": str(data_dir),

@@ -43,12 +43,12 @@ mutation Checkout($input: CheckoutInput!) {
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    ports = free_ports(6)
+    ports = free_ports(len(SUBGRAPHS) + 2)
     return Settings(
         data_dir=data_dir,
         gateway_port=ports[0],
-        subgraph_ports=dict(zip(SUBGRAPHS, ports[1:5], strict=True)),
-        wallet_port=ports[5],
+        subgraph_ports=dict(zip(SUBGRAPHS, ports[1:-1], strict=True)),
+        wallet_port=ports[-1],
         seed_members=0,
         **overrides,
     )

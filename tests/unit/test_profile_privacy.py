@@ -92,13 +92,13 @@ def _request() -> ErasureRequest:
     return ErasureRequest(id="era_1", member_id="mbr_julia", requested_at=NOW, requested_by="mbr_julia")
 
 
-def test_an_erasure_completes_with_the_fourth_confirmation_at_its_time():
+def test_an_erasure_completes_with_the_last_confirmation_at_its_time():
     request = _request()
-    for minutes, subgraph in enumerate(("profile", "rewards", "inventory"), start=1):
+    for minutes, subgraph in enumerate(("profile", "rewards", "inventory", "integrations"), start=1):
         request = confirm(request, subgraph, NOW + timedelta(minutes=minutes))
         assert request.completed_at is None
     done = confirm(request, "ledger", NOW + timedelta(minutes=9))
-    assert done.confirmed == {"profile", "ledger", "rewards", "inventory"}
+    assert done.confirmed == {"profile", "ledger", "rewards", "inventory", "integrations"}
     assert done.completed_at == NOW + timedelta(minutes=9)
 
 
@@ -106,7 +106,7 @@ def test_a_repeated_confirmation_changes_nothing():
     request = confirm(_request(), "ledger", NOW)
     assert confirm(request, "ledger", NOW + timedelta(hours=1)) is request
     done = request
-    for subgraph in ("profile", "rewards", "inventory"):
+    for subgraph in ("profile", "rewards", "inventory", "integrations"):
         done = confirm(done, subgraph, NOW + timedelta(minutes=5))
     assert confirm(done, "ledger", NOW + timedelta(days=1)) is done  # a late repeat moves no completion
 

@@ -302,3 +302,101 @@ def test_loyalty_up_runs_the_dev_mailbox_in_dev_without_an_smtp_server(tmp_path)
     own_relay = make_settings(tmp_path, smtp_host="mail.example.com")
     assert "mailbox" not in [p.name for group in plan_parts(own_relay, wallet=False) for p in group]
     assert dev_mailbox_environment(own_relay) == {}
+
+
+# --- the wallet's sign-in with a one-time code by email ----------------------------------------
+
+REQUEST_CODE = "mutation($e: String!) { requestSignInCode(email: $e) { expiresAt codeLength attemptsAllowed } }"
+SIGN_IN = "mutation($e: String!, $c: String!) { signInWithCode(email: $e, code: $c) { token expiresAt member { id } } }"
+ME = "{ me { id givenName } }"
+
+
+async def code_mailed_to(world: World, address: str, after: int = 0) -> str:
+    mail = await world.sink.wait_for(lambda m: address in m.to and m.headers.get("X-Loyalty-Kind") == "SIGN_IN_CODE"
+                                     and world.sink.to(address).index(m) >= after)
+    return mail.subject.rsplit(" ", 1)[1]
+
+
+async def test_a_code_by_email_signs_the_member_in_once(world: World) -> None:
+    world.clock.set(datetime(2026, 12, 2, 23, tzinfo=PORTLAND).astimezone(UTC))  # quiet hours: codes go all the same
+    member, address, _ = await enrol(world, "Olga", email=False)  # no marketing consent: codes need none
+    asked = (await world.stack.gql(REQUEST_CODE, {"e": address.upper()})).ok()["requestSignInCode"]
+    assert asked["codeLength"] == 6 and asked["attemptsAllowed"] == 5
+    assert datetime.fromisoformat(asked["expiresAt"]) == world.clock.now() + timedelta(minutes=10)
+    await world.log(member, 1)
+    await world.deliver()
+    code = await code_mailed_to(world, address)
+    assert len(code) == 6 and code.isdigit()
+    mail = world.sink.to(address)[0]
+    assert "Hi Olga," in mail.body and "10 minutes" in mail.body
+    session = (await world.stack.gql(SIGN_IN, {"e": address, "c": code})).ok()["signInWithCode"]
+    assert session["member"]["id"] == member
+    assert (await world.stack.gql(ME, token=session["token"])).ok()["me"] == {"id": member, "givenName": "Olga"}
+    again = await world.stack.gql(SIGN_IN, {"e": address, "c": code})
+    assert again.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert again.errors[0]["extensions"]["reason"] == "NO_CODE"
+    [logged] = await world.log(member, 1)
+    assert logged["kind"] == "SIGN_IN_CODE" and logged["status"] == "SENT"
+    kept = await world.stack.scalar("rewards", "SELECT facts FROM messages WHERE member_id = :m", m=member)
+    assert code not in str(kept)  # the code is not kept once it was sent
+
+
+async def test_unknown_and_known_addresses_get_the_same_answers(world: World) -> None:
+    _, known, _ = await enrol(world, "Karl", email=True)
+    unknown = f"nobody.{next(external_ids)}@example.org"
+    answers = [(await world.stack.gql(REQUEST_CODE, {"e": e})).ok()["requestSignInCode"] for e in (known, unknown)]
+    assert answers[0] == answers[1]
+    guesses = [(await world.stack.gql(SIGN_IN, {"e": e, "c": "000000"})).errors[0] for e in (known, unknown)]
+    assert [g["extensions"] for g in guesses] == [{"code": "UNAUTHENTICATED", "reason": "WRONG_CODE",
+                                                  "attemptsLeft": 4, "serviceName": "profile"}] * 2
+    assert guesses[0]["message"] == guesses[1]["message"]
+    await world.deliver()
+    assert world.sink.to(unknown) == []
+
+
+async def test_wrong_codes_are_bounded_and_the_last_burns_the_code(world: World) -> None:
+    member, address, _ = await enrol(world, "Gus")
+    (await world.stack.gql(REQUEST_CODE, {"e": address})).ok()
+    await world.log(member, 1)
+    await world.deliver()
+    code = await code_mailed_to(world, address)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    left = [(await world.stack.gql(SIGN_IN, {"e": address, "c": wrong})).errors[0]["extensions"]["attemptsLeft"]
+            for _ in range(5)]
+    assert left == [4, 3, 2, 1, 0]
+    burnt = (await world.stack.gql(SIGN_IN, {"e": address, "c": code})).errors[0]["extensions"]
+    assert burnt["code"] == "UNAUTHENTICATED" and burnt["reason"] == "NO_ATTEMPTS_LEFT"
+    # A new code starts over (and the old one is gone).
+    (await world.stack.gql(REQUEST_CODE, {"e": address})).ok()
+    await world.log(member, 2)
+    await world.deliver()
+    fresh = await code_mailed_to(world, address, after=1)
+    if fresh != code:
+        assert (await world.stack.gql(SIGN_IN, {"e": address, "c": code})).errors[0]["extensions"]["attemptsLeft"] == 4
+    assert (await world.stack.gql(SIGN_IN, {"e": address, "c": fresh})).ok()["signInWithCode"]["member"]["id"] == member
+    bad = await world.stack.gql(SIGN_IN, {"e": address, "c": "12ab56"})
+    assert bad.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (await world.stack.gql(REQUEST_CODE, {"e": "not an email"})).errors[0]["extensions"]["code"] == \
+        "BAD_USER_INPUT"
+
+
+async def test_a_code_expires_and_an_address_asks_a_few_times_an_hour(world: World) -> None:
+    member, address, _ = await enrol(world, "Eve")
+    (await world.stack.gql(REQUEST_CODE, {"e": address})).ok()
+    await world.log(member, 1)
+    world.clock.advance(timedelta(minutes=10))  # the code expired before the job came to it
+    await world.deliver()
+    [logged] = await world.log(member, 1)
+    assert logged["status"] == "EXPIRED" and world.sink.to(address) == []
+    expired = (await world.stack.gql(SIGN_IN, {"e": address, "c": "123456"})).errors[0]["extensions"]
+    assert expired["reason"] == "EXPIRED"
+    for _ in range(4):  # five in the hour with the first
+        (await world.stack.gql(REQUEST_CODE, {"e": address})).ok()
+    for who in (address, f"nobody.{next(external_ids)}@example.org"):
+        if who != address:
+            for _ in range(5):
+                (await world.stack.gql(REQUEST_CODE, {"e": who})).ok()
+        refused = (await world.stack.gql(REQUEST_CODE, {"e": who})).errors[0]["extensions"]
+        assert refused["code"] == "FORBIDDEN" and refused["reason"] == "TOO_MANY_CODES" and refused["retryAt"]
+    world.clock.advance(timedelta(hours=1))
+    (await world.stack.gql(REQUEST_CODE, {"e": address})).ok()

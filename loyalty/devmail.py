@@ -130,7 +130,12 @@ async def serve(host: str, smtp_port: int, page_port: int, quiet: str) -> None:
     from core.serving import ServerGroup
 
     sink = MailSink()
-    await sink.start(host, smtp_port)
+    try:
+        await sink.start(host, smtp_port)
+    except OSError as error:
+        raise SystemExit(f"the dev mailbox cannot listen on {host}:{smtp_port} ({error.strerror}): another mail sink "
+                         "(Mailpit, MailHog) may hold it. Set LOYALTY_DEV_MAIL_SMTP_PORT and LOYALTY_DEV_MAIL_PORT, "
+                         "or LOYALTY_SMTP_HOST/LOYALTY_SMTP_PORT to mail through yours.") from error
     group = ServerGroup()
     group.add(mailbox_app(sink, smtp=f"{host}:{smtp_port}", quiet=quiet), host, page_port)
     try:

@@ -298,7 +298,8 @@ def test_loyalty_up_runs_the_dev_mailbox_in_dev_without_an_smtp_server(tmp_path)
 
     dev = make_settings(tmp_path)
     assert [p.name for p in plan_parts(dev, wallet=False)[0]] == ["mailbox"]
-    assert dev_mailbox_environment(dev) == {"LOYALTY_SMTP_HOST": "127.0.0.1", "LOYALTY_SMTP_PORT": "1025"}
+    assert dev_mailbox_environment(dev) == {"LOYALTY_SMTP_HOST": "127.0.0.1",
+                                            "LOYALTY_SMTP_PORT": str(dev.dev_mail_smtp_port)}
     own_relay = make_settings(tmp_path, smtp_host="mail.example.com")
     assert "mailbox" not in [p.name for group in plan_parts(own_relay, wallet=False) for p in group]
     assert dev_mailbox_environment(own_relay) == {}

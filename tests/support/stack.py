@@ -43,12 +43,14 @@ mutation Checkout($input: CheckoutInput!) {
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    ports = free_ports(6)
+    ports = free_ports(8)
     return Settings(
         data_dir=data_dir,
         gateway_port=ports[0],
         subgraph_ports=dict(zip(SUBGRAPHS, ports[1:5], strict=True)),
         wallet_port=ports[5],
+        dev_mail_port=ports[6],  # `loyalty up` in dev starts the dev mailbox: never on a developer's 8025/1025
+        dev_mail_smtp_port=ports[7],
         seed_members=0,
         **overrides,
     )

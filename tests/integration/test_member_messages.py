@@ -401,3 +401,20 @@ async def test_a_code_expires_and_an_address_asks_a_few_times_an_hour(world: Wor
         assert refused["code"] == "FORBIDDEN" and refused["reason"] == "TOO_MANY_CODES" and refused["retryAt"]
     world.clock.advance(timedelta(hours=1))
     (await world.stack.gql(REQUEST_CODE, {"e": address})).ok()
+
+
+async def test_an_erasure_takes_the_contacts_and_the_messages_and_nothing_is_sent_after(world: World) -> None:
+    member, address, _ = await enrol(world, "Erin", email=True)
+    await world.buy(member)
+    await world.log(member, 3)  # queued, not sent yet
+    erase = "mutation($id: ID!) { requestErasure(memberId: $id) { completedAt } }"
+    (await world.stack.gql(erase, {"id": member}, world.stack.token(Role.SUPERVISOR))).ok()
+
+    async def gone() -> None:
+        for table in ("member_contacts", "messages"):
+            assert await world.stack.scalar("rewards", f"SELECT count(*) FROM {table} WHERE member_id = :m",
+                                            m=member) == 0
+
+    await eventually(gone)
+    await world.deliver()
+    assert world.sink.to(address) == []

@@ -113,9 +113,9 @@ async def deliver(runtime: Runtime) -> int:
                 for message in queue:  # one member and channel: in order, so the cap sees each send
                     try:
                         await _deliver_one(runtime, client, message)
-                    except Exception:  # noqa: BLE001 - one message's trouble leaves the others flowing
-                        log.exception("message %s could not be handled; its lease runs out and it is retried",
-                                      message.id)
+                    except Exception as error:  # noqa: BLE001 - one message's trouble leaves the others flowing
+                        log.exception("message %s could not be handled", message.id)
+                        await _failed(runtime, message, DeliveryFailed(f"internal error: {error!r}", transient=True))
 
         await asyncio.gather(*(serve(queue) for queue in claimed.values()))
     return sum(len(queue) for queue in claimed.values())
@@ -150,27 +150,35 @@ async def _deliver_one(runtime: Runtime, client: httpx.AsyncClient, message: Mes
                             settings.program_name, given_name=contacts.given_name if contacts else None)
     outgoing = Outgoing(message.id, str(message.kind), message.member_id, address, rendered.subject, rendered.body,
                         _app_data(message))
-    attempts = message.attempts + 1
     try:
         await _send(runtime, client, message.channel, outgoing)
     except DeliveryFailed as failure:
-        delay = rules.retry_delay(attempts, timedelta(seconds=settings.message_retry_seconds),
-                                  settings.message_max_attempts) if failure.transient else None
-        async with runtime.unit_of_work() as uow:
-            if delay is None:
-                await store.record(uow, message.id, status=MessageStatus.FAILED, now=now, reason=failure.reason,
-                                   attempts=attempts, facts=_spent(message))
-            else:
-                await store.record(uow, message.id, status=MessageStatus.RETRYING, now=now, reason=failure.reason,
-                                   attempts=attempts, next_attempt_at=runtime.clock.now() + delay)
-            await uow.commit()
-        log.warning("%s %s to member %s: %s (%s)", message.channel, message.kind, message.member_id, failure.reason,
-                    "retried later" if delay else "failed")
+        await _failed(runtime, message, failure)
         return
     async with runtime.unit_of_work() as uow:
-        await store.record(uow, message.id, status=MessageStatus.SENT, now=runtime.clock.now(), attempts=attempts,
-                           facts=_spent(message))
+        await store.record(uow, message.id, status=MessageStatus.SENT, now=runtime.clock.now(),
+                           attempts=message.attempts + 1, facts=_spent(message))
         await uow.commit()
+
+
+async def _failed(runtime: Runtime, message: Message, failure: DeliveryFailed) -> None:
+    """A transient failure is tried again after a while, until the attempts run out; a refusal
+    fails the message at once."""
+    settings = runtime.settings
+    attempts = message.attempts + 1
+    delay = rules.retry_delay(attempts, timedelta(seconds=settings.message_retry_seconds),
+                              settings.message_max_attempts) if failure.transient else None
+    now = runtime.clock.now()
+    async with runtime.unit_of_work() as uow:
+        if delay is None:
+            await store.record(uow, message.id, status=MessageStatus.FAILED, now=now, reason=failure.reason,
+                               attempts=attempts, facts=_spent(message))
+        else:
+            await store.record(uow, message.id, status=MessageStatus.RETRYING, now=now, reason=failure.reason,
+                               attempts=attempts, next_attempt_at=now + delay)
+        await uow.commit()
+    log.warning("%s %s to member %s: %s (%s)", message.channel, message.kind, message.member_id, failure.reason,
+                "retried later" if delay else "failed")
 
 
 async def _send(runtime: Runtime, client: httpx.AsyncClient, channel: MessageChannel, outgoing: Outgoing) -> None:

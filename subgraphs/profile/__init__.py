@@ -29,5 +29,6 @@ SPEC = SubgraphSpec(
         # Time passing (recency, the windows): once a day, resumed every minute until done.
         Job("segments-daily", 60.0, handlers.segments.run_daily_pass),
         Job("access-log-retention", 3600.0, privacy.prune_access_log),
+        Job("sign-in-codes", 3600.0, handlers.sign_in_codes.prune),  # rows with nothing left to count
     ),
 )

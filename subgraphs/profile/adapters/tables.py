@@ -242,3 +242,19 @@ staff_sign_in_attempts = sa.Table(
     sa.Column("last_attempt_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("locked_until", UtcDateTime()),
 )
+
+# One-time sign-in codes by email (domain/sign_in_codes.py): one row per address asked for, keyed
+# by the address's keyed hash (never the address), with the code's keyed hash and its counters;
+# a row whether or not a member holds the address, so that nobody can tell.
+sign_in_codes = sa.Table(
+    "sign_in_codes",
+    metadata,
+    sa.Column("email_key", sa.String(64), primary_key=True),
+    sa.Column("member_id", sa.String(40), index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("requests", sa.Integer, nullable=False),
+    sa.Column("window_started_at", UtcDateTime(), nullable=False),
+)

@@ -8,7 +8,8 @@
   every member when a segment changes, daily for time passing), who is in.
 - `privacy`: erasure requests and their completion, the data export, the staff access log.
 - `staff`: the till's sign-in (staff id and PIN, bounded guessing), staff accounts.
+- `sign_in_codes`: members' sign-in with a one-time code by email (bounded guessing, no enumeration).
 """
-from . import members, merges, privacy, segments, staff, traits
+from . import members, merges, privacy, segments, sign_in_codes, staff, traits
 
-__all__ = ["members", "merges", "privacy", "segments", "staff", "traits"]
+__all__ = ["members", "merges", "privacy", "segments", "sign_in_codes", "staff", "traits"]

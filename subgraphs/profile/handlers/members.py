@@ -48,9 +48,12 @@ def enrolled_event(member: Member, channel: Channel) -> Event:
 
 
 def consents_changed_event(member: Member, changes: Sequence[ConsentChange], *, actor: str) -> Event:
-    """The member's consents now, and what changed (the engine honours a profiling opt-out)."""
+    """The member's consents now, and what changed (the engine honours a profiling opt-out). It
+    happened when the changes were recorded (the runtime's clock, like the enrolment it follows:
+    consumers keep the newer of two facts)."""
     consents = member.consents
-    return Event(type="ConsentsChanged", source=SOURCE, member_id=member.id, payload={
+    at = {"occurred_at": max(c.at for c in changes)} if changes else {}
+    return Event(type="ConsentsChanged", source=SOURCE, member_id=member.id, **at, payload={
         "email_marketing": consents.email_marketing, "sms_marketing": consents.sms_marketing,
         "push_marketing": consents.push_marketing, "profiling": consents.profiling, "changed_by": actor,
         "changes": [{"purpose": str(c.purpose), "granted": c.granted, "source": str(c.source)} for c in changes],

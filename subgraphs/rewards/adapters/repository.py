@@ -20,6 +20,7 @@ from .tables import (
     member_segments,
     member_tiers,
     members,
+    messages,
     offers,
     purchases,
     redemptions,
@@ -75,6 +76,10 @@ async def known_member(connection: AsyncConnection, member_id: str) -> KnownMemb
     if row is None or row.status is None:
         return None
     return KnownMember(row.member_id, row.status, _consents(row), row.birthday, row.home_store_id, row.enrolled_at)
+
+
+async def is_erased(connection: AsyncConnection, member_id: str) -> bool:
+    return await connection.scalar(sa.select(members.c.status).where(members.c.member_id == member_id)) == ERASED
 
 
 def _consents(row: sa.Row) -> Consents:
@@ -369,4 +374,4 @@ async def unposted_returns(connection: AsyncConnection, now: datetime, limit: in
 # Rows that follow merges (kernel/aliases.py). Per-member campaign use stays with the id it was
 # counted for (its key would collide otherwise); a cap counts the uses of every id merged into
 # the member (adapters/campaigns.py: usage, add_use).
-MEMBER_TABLES = (purchases, returns, coupons, redemptions, offers)
+MEMBER_TABLES = (purchases, returns, coupons, redemptions, offers, messages)

@@ -99,7 +99,12 @@ def check_template(text: str, field: str) -> str:
 
 def render(template: str, values: Mapping[str, Any]) -> str:
     """Placeholders filled from nested maps (never attributes or calls); a missing value is
-    left out, so a reason never shows 'None'."""
+    left out, so a reason never shows 'None'. One line of at most MAX_TEXT characters."""
+    return " ".join(fill(template, values).split())[:MAX_TEXT]
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """`render` without its one-line shape: messages (domain/messages.py) keep their lines."""
     def value(match: re.Match[str]) -> str:
         found: Any = values
         for part in match.group(1).split("."):
@@ -112,7 +117,7 @@ def render(template: str, values: Mapping[str, Any]) -> str:
             return "yes" if found else "no"
         return str(found)
 
-    return " ".join(PLACEHOLDER.sub(value, template).split())[:MAX_TEXT]
+    return PLACEHOLDER.sub(value, template)
 
 
 def new(spec: OfferSpec, *, offer_id: str, member_id: str, campaign_id: str, values: Mapping[str, Any],

@@ -17,7 +17,9 @@ from subgraphs.kernel.events import Event
 from subgraphs.kernel.identifiers import normalize_identifier
 from subgraphs.kernel.runtime import Runtime
 
+from ..adapters import messages as message_store
 from ..adapters import repository
+from ..adapters.messages import Contacts
 from ..adapters.repository import Consents, KnownMember
 from ..domain.members import MemberFacts, Traits
 
@@ -121,6 +123,9 @@ async def _remember(runtime: Runtime, event: Event, *, consumer: str) -> None:
             return
         await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in facts["identities"]],
                                          as_of=event.occurred_at)
+        if not await repository.is_erased(uow.connection, known.member_id):  # erased: nothing personal comes back
+            await message_store.remember_contacts(uow, known.member_id, Contacts(
+                facts.get("given_name"), facts.get("email"), facts.get("phone")), as_of=event.occurred_at)
         await uow.commit()
 
 

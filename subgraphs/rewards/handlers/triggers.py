@@ -163,9 +163,10 @@ async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], me
             converted.append((campaign.id, variant.name))
         offered += [(_expected_value(spec, member), lc, spec) for spec in offers]
         for n, spec in enumerate((s for s in specs if isinstance(s, IssueCoupon)), start=1):
-            await coupons.issue(uow, issued_for=f"{event.id}:{campaign.id}:{n}", member_id=member.member_id,
-                                description=spec.description, now=now, valid_days=spec.valid_days,
-                                amount=spec.amount, percent=spec.percent, campaign_id=campaign.id)
+            coupon = await coupons.issue(uow, issued_for=f"{event.id}:{campaign.id}:{n}", member_id=member.member_id,
+                                         description=spec.description, now=now, valid_days=spec.valid_days,
+                                         amount=spec.amount, percent=spec.percent, campaign_id=campaign.id)
+            uow.publish(coupons.issued_event(coupon))
         if points:
             uow.publish(Event(type="BonusPointsAwarded", source=SOURCE, member_id=member.member_id, payload={
                 "member_id": member.member_id, "points": points, "reference": f"{campaign.id}:{event.id}"[:128],

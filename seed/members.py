@@ -98,8 +98,85 @@ def _phone(area_code: str, n: int) -> str:
     return f"+1 {area_code} {exchange:03d} {line:04d}"
 
 
+# How generated members buy (seed 001's churn): a purchase rate per member, constant for the
+# steady ones, decaying for the lapsing ones until it stops; histories reach back HISTORY_DAYS,
+# long enough for a year of behaviour before a cut-off 90 days ago (`loyalty train`).
+HISTORY_DAYS = 540
+BEHAVIOURS = (("steady", 0.40), ("lapsing", 0.30), ("lapsed", 0.10), ("never", 0.20))
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How one generated member buys over the last HISTORY_DAYS days. Days count backwards
+    from the seed's now (days_ago); `rate` is purchases a day at the start of the history."""
+
+    kind: str  # steady, lapsing, lapsed (one or two purchases long ago), never
+    rate: float = 0.0
+    decay_from: int = 0  # lapsing: the rate halves every `half_life` days after this day (days_ago)...
+    half_life: float = 0.0
+    stops_at: int = 0  # ...and no purchase after this day (days_ago); 0: still buying
+
+
+def _behaviour(rng: random.Random) -> Behaviour:
+    roll, kind = rng.random(), "never"
+    for name, share in BEHAVIOURS:
+        if roll < share:
+            kind = name
+            break
+        roll -= share
+    rate = rng.lognormvariate(-4.8, 0.6)  # a median of a purchase every 120 days, some much more often
+    if kind == "steady":
+        return Behaviour(kind, rate)
+    if kind == "lapsing":
+        decay_from = rng.randint(60, HISTORY_DAYS - 60)
+        stops_at = max(0, decay_from - rng.randint(60, 300))
+        return Behaviour(kind, rate, decay_from, rng.uniform(20, 90), stops_at)
+    if kind == "lapsed":
+        return Behaviour(kind, rate, stops_at=rng.randint(200, HISTORY_DAYS - 30))
+    return Behaviour(kind)
+
+
+def purchase_days(rng: random.Random, behaviour: Behaviour) -> list[int]:
+    """The days (days_ago, oldest first) a member with this behaviour bought on: a Poisson
+    process walked forward in time, its rate read at each step (a lapsing member's halves
+    every half-life from the day it starts to decay). Same rng state, same days."""
+    if behaviour.kind == "never":
+        return []
+    if behaviour.kind == "lapsed":
+        first = rng.randint(behaviour.stops_at, HISTORY_DAYS)
+        return sorted({first, *([rng.randint(behaviour.stops_at, first)] if rng.random() < 0.4 else [])},
+                      reverse=True)
+    days: list[int] = []
+    day = float(HISTORY_DAYS)
+    while True:
+        rate = behaviour.rate
+        if behaviour.kind == "lapsing" and day < behaviour.decay_from:
+            rate *= 0.5 ** ((behaviour.decay_from - day) / behaviour.half_life)
+        day -= rng.expovariate(max(rate, 1e-6))
+        if day < max(behaviour.stops_at, 1) or len(days) >= 40:
+            return days
+        if not days or int(day) != days[-1]:  # one purchase a day at most
+            days.append(int(day))
+
+
+def _generated_history(rng: random.Random, prefix: str, home_store: str, behaviour: Behaviour
+                       ) -> tuple[SeedPurchase, ...]:
+    purchases = []
+    for i, days_ago in enumerate(purchase_days(rng, behaviour)):
+        online = rng.random() < 0.3
+        purchases.append(SeedPurchase(
+            external_id=f"{prefix}-{i + 1}",
+            channel=Channel.ECOMMERCE if online else Channel.POS,
+            store_id=None if online else home_store,
+            days_ago=days_ago,
+            lines=_basket(rng, rng.randint(1, 3)),
+        ))
+    return tuple(purchases)
+
+
 def generated_members(count: int, seed: int = 2026) -> Iterator[SeedMember]:
-    """The same `count` members every time for the same seed."""
+    """The same `count` members every time for the same seed; their histories follow their
+    `Behaviour` (steady, lapsing, lapsed, never bought)."""
     rng = random.Random(seed)
     for n in range(1, count + 1):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
@@ -116,7 +193,7 @@ def generated_members(count: int, seed: int = 2026) -> Iterator[SeedMember]:
             channel=rng.choice([Channel.POS, Channel.POS, Channel.ECOMMERCE, Channel.APP]),
             profiling=rng.random() > 0.1,
             email_marketing=rng.random() < 0.5,
-            purchases=_history(rng, f"seed-{n}", home, rng.choice([0, 1, 1, 2, 3, 5])),
+            purchases=_generated_history(rng, f"seed-{n}", home, _behaviour(rng)),
         )
 
 

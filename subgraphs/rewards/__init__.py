@@ -28,6 +28,8 @@ SPEC = SubgraphSpec(
         Consumer("view-triggers", subject_for("inventory", "ProductViewed"), handlers.triggers.on_product_viewed),
         Consumer("segment-triggers", subject_for("profile", "SegmentEntered"), handlers.triggers.on_segment_entered),
         Consumer("redemption-triggers", subject_for("rewards", "RewardRedeemed"), handlers.triggers.on_redemption),
+        # Profile's churn scores: the engine's copy (next best offer, conditions), then the lapse_risk campaigns.
+        Consumer("lapse-risk", subject_for("profile", "LapseRiskScored"), handlers.triggers.on_lapse_risk),
         privacy.CONSUMER,  # erasure: identifiers go, a tombstone stays, the books stay
     ),
     jobs=(

@@ -12,6 +12,7 @@ Column by column:
   `repository.remember_member` leaves an erased member alone.
 - `purchases`, `returns`: the books (amounts, SKUs, stores, channels, the
   channels' transaction ids), nothing that names the person. Kept.
+- `member_lapse_risk` (the churn model's score): deleted.
 - The outbox: the member's events are deleted by the kernel with the rest.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.runtime import Runtime
 
 from .adapters import repository
-from .adapters.tables import member_identifiers, members, purchases, returns
+from .adapters.tables import member_identifiers, member_lapse_risk, members, purchases, returns
 
 
 async def erase(runtime: Runtime, uow: UnitOfWork, member_ids: Sequence[str]) -> None:
@@ -38,6 +39,7 @@ async def erase(runtime: Runtime, uow: UnitOfWork, member_ids: Sequence[str]) ->
     for member_id in member_ids:
         await repository.forget_member(uow, member_id, as_of=runtime.clock.now())
     await uow.execute(member_identifiers.delete().where(member_identifiers.c.member_id.in_(member_ids)))
+    await uow.execute(member_lapse_risk.delete().where(member_lapse_risk.c.member_id.in_(member_ids)))
 
 
 CONSUMER = privacy.erasure_consumer(erase)

@@ -59,5 +59,7 @@ async def export(runtime: Runtime, principal: Principal | None, member_id: str) 
                                                     [purchases.c.occurred_at.desc()]),
             "returns": await privacy.export_table(connection, returns, returns.c.member_id.in_(member_ids),
                                                   [returns.c.recorded_at.desc()]),
+            "member_lapse_risk": await privacy.export_table(connection, member_lapse_risk,
+                                                            member_lapse_risk.c.member_id.in_(member_ids)),
         }
     return orjson.dumps(part, default=str).decode()

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from seed.members import HISTORY_DAYS
 from subgraphs.ledger.domain import Tier, tier_for
 from subgraphs.profile.domain.churn import FEATURES, ChurnFeatures, feature_vector, features_as_of, lapsed_after
 from subgraphs.profile.domain.traits import PurchaseRecord, money
@@ -197,7 +198,7 @@ their traits and tier (`Member.traits.lapseRisk`); the engine reads the score fo
 
 ## Data
 
-- Source: {d["source"]}. Histories reach back 540 days; the generator mixes steady buyers,
+- Source: {d["source"]}. Histories reach back {HISTORY_DAYS} days; the generator mixes steady buyers,
   lapsing ones (their purchase rate halves every 20 to 90 days, then stops), lapsed ones (a
   purchase or two long ago) and members who never bought (`seed/members.py`).
 - Cut-off: {d["horizon_days"]} days before training. One example per member with a purchase before the cut-off:

@@ -99,9 +99,10 @@ def _phone(area_code: str, n: int) -> str:
 
 
 # How generated members buy (seed 001's churn): a purchase rate per member, constant for the
-# steady ones, decaying for the lapsing ones until it stops; histories reach back HISTORY_DAYS,
-# long enough for a year of behaviour before a cut-off 90 days ago (`loyalty train`).
-HISTORY_DAYS = 540
+# steady ones, decaying for the lapsing ones until it stops; histories reach back HISTORY_DAYS:
+# within the checkout's default age limit (LOYALTY_CHECKOUT_MAX_AGE_DAYS, 400), and 300 days of
+# behaviour before a cut-off 90 days ago (`loyalty train`).
+HISTORY_DAYS = 390
 BEHAVIOURS = (("steady", 0.40), ("lapsing", 0.30), ("lapsed", 0.10), ("never", 0.20))
 
 
@@ -124,22 +125,23 @@ def _behaviour(rng: random.Random) -> Behaviour:
             kind = name
             break
         roll -= share
-    rate = rng.lognormvariate(-4.8, 0.6)  # a median of a purchase every 120 days, some much more often
+    rate = rng.lognormvariate(-4.3, 0.5)  # a median of a purchase every 74 days, some much more often
     if kind == "steady":
         return Behaviour(kind, rate)
     if kind == "lapsing":
-        decay_from = rng.randint(60, HISTORY_DAYS - 60)
-        stops_at = max(0, decay_from - rng.randint(60, 300))
+        decay_from = rng.randint(30, HISTORY_DAYS - 30)
+        stops_at = max(0, decay_from - rng.randint(30, 240))
         return Behaviour(kind, rate, decay_from, rng.uniform(20, 90), stops_at)
     if kind == "lapsed":
-        return Behaviour(kind, rate, stops_at=rng.randint(200, HISTORY_DAYS - 30))
+        return Behaviour(kind, rate, stops_at=rng.randint(150, HISTORY_DAYS - 30))
     return Behaviour(kind)
 
 
 def purchase_days(rng: random.Random, behaviour: Behaviour) -> list[int]:
     """The days (days_ago, oldest first) a member with this behaviour bought on: a Poisson
-    process walked forward in time, its rate read at each step (a lapsing member's halves
-    every half-life from the day it starts to decay). Same rng state, same days."""
+    process walked forward in time; a lapsing member's rate halves every half-life from the day
+    it starts to decay (exact, by thinning: candidates at the full rate, each kept with the
+    chance the rate has fallen to). Same rng state, same days."""
     if behaviour.kind == "never":
         return []
     if behaviour.kind == "lapsed":
@@ -148,15 +150,16 @@ def purchase_days(rng: random.Random, behaviour: Behaviour) -> list[int]:
                       reverse=True)
     days: list[int] = []
     day = float(HISTORY_DAYS)
-    while True:
-        rate = behaviour.rate
-        if behaviour.kind == "lapsing" and day < behaviour.decay_from:
-            rate *= 0.5 ** ((behaviour.decay_from - day) / behaviour.half_life)
-        day -= rng.expovariate(max(rate, 1e-6))
-        if day < max(behaviour.stops_at, 1) or len(days) >= 40:
-            return days
+    while len(days) < 40:
+        day -= rng.expovariate(max(behaviour.rate, 1e-6))
+        if day < max(behaviour.stops_at, 1):
+            break
+        decayed = behaviour.kind == "lapsing" and day < behaviour.decay_from
+        if decayed and rng.random() >= 0.5 ** ((behaviour.decay_from - day) / behaviour.half_life):
+            continue
         if not days or int(day) != days[-1]:  # one purchase a day at most
             days.append(int(day))
+    return days
 
 
 def _generated_history(rng: random.Random, prefix: str, home_store: str, behaviour: Behaviour

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = 1_000_000
     gateway_introspection: bool | None = None  # default: on in dev, off in prod
     seed_members: int = 1000
+    # Profile's `lapse-scores` job: the churn model `loyalty train` wrote (default: the project's models/churn.json).
+    churn_model: Path | None = None
     # The engine: coupons one basket may redeem (an exclusive coupon stands alone).
     coupons_per_basket: int = 3
     # Inventory: open reservations per member; product interest's window, repeat interval, "bought lately".

@@ -138,6 +138,37 @@ def seed(members: int = typer.Option(None, help="How many members to generate (d
     typer.echo(f"seeded {report.members} members and {report.purchases} purchases in {report.seconds:.1f} s")
 
 
+@app.command()
+def train(
+    members: int = typer.Option(20_000, help="Members of the seed generator to learn from."),
+    seed_value: int = typer.Option(2026, "--seed", help="The generator's seed (and the holdout split's)."),
+    horizon: int = typer.Option(90, help="Days after the cut-off a member must buy in not to count as lapsed."),
+    output: Path = typer.Option(None, help="Where to write churn.json and CARD.md (default: the project's models/)."),
+) -> None:
+    """Fit the churn model (scikit-learn logistic regression on recency, frequency, monetary and
+    tier), report its holdout AUC, write models/churn.json and the model card models/CARD.md."""
+    from .churn import AUC_FLOOR, MODELS_DIR, train_on_seed, write
+
+    if members < 100 or not 7 <= horizon <= 365:
+        typer.echo("error: --members 100 or more, --horizon 7 to 365 days", err=True)
+        raise typer.Exit(2)
+    try:
+        report = train_on_seed(members, seed_value, horizon_days=horizon)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"{report.examples} members who bought before the cut-off ({report.lapse_rate:.1%} lapsed after it); "
+               f"fitted on {report.train_size}, held out {report.holdout_size}")
+    typer.echo(f"holdout AUC {report.auc:.4f} (floor {AUC_FLOOR:.2f}), log loss {report.metrics['log_loss']:.4f}, "
+               f"Brier {report.metrics['brier']:.4f}")
+    if not report.passes:
+        typer.echo("error: the model is below the AUC floor; nothing written", err=True)
+        raise typer.Exit(1)
+    command = f"loyalty train --members {members} --seed {seed_value} --horizon {horizon}"
+    model_path, card_path = write(report, output or MODELS_DIR, command)
+    typer.echo(f"model {report.document['version']}: {model_path}; card: {card_path}")
+
+
 def _refusing_a_second_writer(work: Callable[[], T]) -> T:
     """Embedded databases have one writer process: a command started beside a running
     stack stops at once with the reason (kernel/db.py: claim_sqlite_writer)."""

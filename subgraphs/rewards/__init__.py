@@ -33,6 +33,8 @@ SPEC = SubgraphSpec(
         Consumer("coupon-messages", subject_for("rewards", "CouponIssued"), handlers.messages.on_coupon_issued),
         Consumer("sign-in-code-messages", subject_for("profile", "SignInCodeRequested"),
                  handlers.messages.on_sign_in_code_requested),
+        # Profile's churn scores: the engine's copy (next best offer, conditions), then the lapse_risk campaigns.
+        Consumer("lapse-risk", subject_for("profile", "LapseRiskScored"), handlers.triggers.on_lapse_risk),
         privacy.CONSUMER,  # erasure: identifiers go, a tombstone stays, the books stay
     ),
     jobs=(

@@ -123,8 +123,8 @@ member_traits = sa.Table(
     sa.Index("ix_member_traits_last_purchase", "last_purchase_at", "member_id"),
 )
 
-# The churn model's output, read as MemberTraits.lapseRisk: the model job (a later issue) writes
-# it through handlers.traits.record_lapse_scores. No row, no score: lapseRisk is null.
+# The churn model's output, read as MemberTraits.lapseRisk: the `lapse-scores` job (handlers/churn.py)
+# writes it through handlers.traits.record_lapse_scores. No row, no score: lapseRisk is null.
 lapse_scores = sa.Table(
     "lapse_scores",
     metadata,
@@ -132,6 +132,17 @@ lapse_scores = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("model", sa.String(64), nullable=False),  # which model and version scored it
     sa.Column("scored_at", UtcDateTime(), nullable=False),
+)
+
+# The ledger's word on each member's tier (TierChanged), for the churn model's tier feature:
+# only a newer word replaces an older one.
+member_tiers = sa.Table(
+    "member_tiers",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("tier_id", sa.String(40), nullable=False),
+    sa.Column("threshold", sa.Integer, nullable=False),  # the tier's qualifying points
+    sa.Column("as_of", UtcDateTime(), nullable=False),
 )
 
 # Segments: `version` goes up when the condition changes; the evaluation job brings every

@@ -17,6 +17,7 @@ from .tables import (
     catalogue,
     coupons,
     member_identifiers,
+    member_lapse_risk,
     member_segments,
     member_tiers,
     members,
@@ -145,6 +146,32 @@ async def remember_tier(uow: UnitOfWork, member_id: str, tier_id: str, tier_name
     if not await uow.insert_ignoring_conflicts(member_tiers, {"member_id": member_id, **values}):
         await uow.execute(member_tiers.update().where(member_tiers.c.member_id == member_id,
                                                       member_tiers.c.as_of < as_of).values(**values))
+
+
+async def remember_lapse_risk(uow: UnitOfWork, member_id: str, score: float, model: str, horizon_days: int,
+                              as_of: datetime) -> bool:
+    """Profile's lapse-risk score for a member, kept only while the engine knows the member
+    consents to profiling (an opt-out that arrived first wins), and only over an older score."""
+    profiling = await uow.connection.scalar(sa.select(members.c.profiling).where(members.c.member_id == member_id))
+    if not profiling:
+        return False
+    values = {"score": score, "model": model, "horizon_days": horizon_days, "as_of": as_of}
+    if await uow.insert_ignoring_conflicts(member_lapse_risk, {"member_id": member_id, **values}):
+        return True
+    result = await uow.execute(member_lapse_risk.update().where(member_lapse_risk.c.member_id == member_id,
+                                                                member_lapse_risk.c.as_of < as_of).values(**values))
+    return result.rowcount > 0
+
+
+async def forget_lapse_risk(uow: UnitOfWork, member_id: str) -> None:
+    await uow.execute(member_lapse_risk.delete().where(member_lapse_risk.c.member_id == member_id))
+
+
+async def lapse_risk_of(connection: AsyncConnection, member_id: str) -> tuple[float, int] | None:
+    """The member's lapse-risk score and its horizon in days, or None."""
+    row = (await connection.execute(sa.select(member_lapse_risk.c.score, member_lapse_risk.c.horizon_days)
+                                    .where(member_lapse_risk.c.member_id == member_id))).first()
+    return (row.score, row.horizon_days) if row else None
 
 
 async def remember_segment(uow: UnitOfWork, member_id: str, segment_id: str, inside: bool, as_of: datetime) -> None:

@@ -181,6 +181,18 @@ member_segments = sa.Table(
     sa.Column("inside", sa.Boolean, nullable=False),  # False: left (kept, so an older "entered" cannot revive it)
 )
 
+# The engine's copy of profile's lapse-risk scores (LapseRiskScored): the `lapse_risk` trigger and
+# the next best offer read it. Kept only while the member consents to profiling; a newer score wins.
+member_lapse_risk = sa.Table(
+    "member_lapse_risk",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("horizon_days", sa.Integer, nullable=False),  # the score is P(no purchase within these days)
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+)
+
 # The engine's copy of the ledger's tiers per member (TierChanged): the multiplier it applies.
 member_tiers = sa.Table(
     "member_tiers",

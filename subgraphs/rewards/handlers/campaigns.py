@@ -127,8 +127,10 @@ def _with_budget(live: LiveCampaign, used: dict[str, int]) -> LiveCampaign:
 
 
 def reads_traits(campaigns: Sequence[LiveCampaign]) -> bool:
-    """Traits cost a query: read them only when a running condition mentions them."""
-    return any("traits" in lc.campaign.condition for lc in campaigns)
+    """Traits cost a query: read them only when a running condition mentions them, or an offer's
+    message or reason does ("It has been {member.traits.recency_days} days since your last visit")."""
+    return any("traits" in lc.campaign.condition or any("member.traits" in e for e in lc.campaign.effects)
+               for lc in campaigns)
 
 
 async def context_for(runtime: Runtime, basket: Basket, member: MemberFacts | None, now: datetime) -> Context:

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # messages one round of the job takes on
 SENDING_AT_ONCE = 8  # members served side by side
-LEASE = timedelta(minutes=2)  # a sender that died lets go of its messages after this
+LEASE = timedelta(minutes=10)  # a sender that died lets go of its messages after this (a round takes far less)
 MAX_LISTED = 100
 
 
@@ -122,7 +122,10 @@ async def deliver(runtime: Runtime) -> int:
                         await _failed(runtime, message, DeliveryFailed(f"internal error: {error!r}", transient=True))
 
         try:
-            await asyncio.gather(*(serve(queue) for queue in claimed.values()))
+            outcomes = await asyncio.gather(*(serve(queue) for queue in claimed.values()), return_exceptions=True)
+            for outcome in outcomes:  # the log could not be written (the database away): the lease runs out
+                if isinstance(outcome, Exception):
+                    log.error("a message's outcome could not be recorded: %r; it is looked at again later", outcome)
         finally:
             if mailer is not None:
                 await mailer.close()

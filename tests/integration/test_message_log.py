@@ -97,3 +97,23 @@ async def test_the_cap_counts_what_was_sent_and_contacts_follow_the_newest_fact(
     assert statuses == ["CAPPED", "SENT"]
     [mail] = engine.sink.mails
     assert mail.to == ("new@example.org",) and mail.body.startswith("Hi Cleo,")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_an_smtp_server_away_is_retried_then_the_message_fails(backend: str, tmp_path: Path) -> None:
+    clock = ManualClock(NOW)
+    async with runtime_on("rewards", backend, tmp_path, clock=clock, smtp_host="127.0.0.1", smtp_port=free_port(),
+                          message_quiet_hours="", message_retry_seconds=30, message_max_attempts=2) as runtime:
+        await handlers.on_member_enrolled(runtime, enrolled("mbr_away", "Ada", "ada@example.org", at=NOW))
+        await handlers.messages.on_offer_issued(runtime, await offer_for(runtime, "mbr_away", 1))
+        await handlers.messages.deliver(runtime)
+        [message] = await log_of(runtime, "mbr_away")
+        assert message.status is MessageStatus.RETRYING and message.attempts == 1
+        assert message.reason and message.reason.startswith("SMTP server unreachable")
+        assert message.next_attempt_at == NOW + timedelta(seconds=30)
+        clock.advance(timedelta(seconds=29))
+        assert await handlers.messages.deliver(runtime) == 0  # not due yet
+        clock.advance(timedelta(seconds=1))
+        await handlers.messages.deliver(runtime)
+        [message] = await log_of(runtime, "mbr_away")
+        assert message.status is MessageStatus.FAILED and message.attempts == 2

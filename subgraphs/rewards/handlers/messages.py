@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # messages one round of the job takes on
 SENDING_AT_ONCE = 8  # members served side by side
-LEASE = timedelta(minutes=2)  # a sender that died lets go of its messages after this
+LEASE = timedelta(minutes=10)  # a sender that died lets go of its messages after this (a round takes far less)
 MAX_LISTED = 100
 
 
@@ -107,21 +108,39 @@ async def deliver(runtime: Runtime) -> int:
                 claimed[(message.member_id, str(message.channel))].append(message)
         await uow.commit()
     gate = asyncio.Semaphore(SENDING_AT_ONCE)
+    mailer = email.Mailer(runtime.settings) if runtime.settings.smtp_host else None
     async with httpx.AsyncClient() as client:
+        outlets = Outlets(client, mailer)
+
         async def serve(queue: list[Message]) -> None:
             async with gate:
                 for message in queue:  # one member and channel: in order, so the cap sees each send
                     try:
-                        await _deliver_one(runtime, client, message)
+                        await _deliver_one(runtime, outlets, message)
                     except Exception as error:  # noqa: BLE001 - one message's trouble leaves the others flowing
                         log.exception("message %s could not be handled", message.id)
                         await _failed(runtime, message, DeliveryFailed(f"internal error: {error!r}", transient=True))
 
-        await asyncio.gather(*(serve(queue) for queue in claimed.values()))
+        try:
+            outcomes = await asyncio.gather(*(serve(queue) for queue in claimed.values()), return_exceptions=True)
+            for outcome in outcomes:  # the log could not be written (the database away): the lease runs out
+                if isinstance(outcome, Exception):
+                    log.error("a message's outcome could not be recorded: %r; it is looked at again later", outcome)
+        finally:
+            if mailer is not None:
+                await mailer.close()
     return sum(len(queue) for queue in claimed.values())
 
 
-async def _deliver_one(runtime: Runtime, client: httpx.AsyncClient, message: Message) -> None:
+@dataclass(frozen=True, slots=True)
+class Outlets:
+    """The channels' connections for one round: an HTTP client for the providers, a mailer."""
+
+    http: httpx.AsyncClient
+    mailer: email.Mailer | None
+
+
+async def _deliver_one(runtime: Runtime, outlets: Outlets, message: Message) -> None:
     settings = runtime.settings
     now = runtime.clock.now()
     async with runtime.db.reading() as connection:
@@ -151,7 +170,7 @@ async def _deliver_one(runtime: Runtime, client: httpx.AsyncClient, message: Mes
     outgoing = Outgoing(message.id, str(message.kind), message.member_id, address, rendered.subject, rendered.body,
                         _app_data(message))
     try:
-        await _send(runtime, client, message.channel, outgoing)
+        await _send(runtime, outlets, message.channel, outgoing)
     except DeliveryFailed as failure:
         await _failed(runtime, message, failure)
         return
@@ -181,17 +200,15 @@ async def _failed(runtime: Runtime, message: Message, failure: DeliveryFailed) -
                 "retried later" if delay else "failed")
 
 
-async def _send(runtime: Runtime, client: httpx.AsyncClient, channel: MessageChannel, outgoing: Outgoing) -> None:
-    """Through the channel, or a stand-in a composition root put in `runtime.adapters`."""
-    sender = runtime.adapters.get(f"channel:{channel}")
-    if sender is not None:
-        await sender(outgoing)  # type: ignore[operator]
-    elif channel is MessageChannel.EMAIL:
-        await email.send(runtime.settings, outgoing)
+async def _send(runtime: Runtime, outlets: Outlets, channel: MessageChannel, outgoing: Outgoing) -> None:
+    if channel is MessageChannel.EMAIL:
+        if outlets.mailer is None:  # the setting went away between queueing and now
+            raise DeliveryFailed("email is off (no LOYALTY_SMTP_HOST)", transient=False)
+        await outlets.mailer.send(outgoing)
     elif channel is MessageChannel.SMS:
-        await sms.send(runtime.settings, client, outgoing)
+        await sms.send(runtime.settings, outlets.http, outgoing)
     else:
-        await push.send(runtime.settings, client, outgoing)
+        await push.send(runtime.settings, outlets.http, outgoing)
 
 
 def _address(message: Message, contacts: Contacts | None) -> str | None:

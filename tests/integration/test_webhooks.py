@@ -109,9 +109,19 @@ async def test_each_event_arrives_as_the_documents_result_signed(hooks: Stack) -
         assert saved["active"] is True and saved["failures"] == 0 and saved["lastDeliveryAt"] is None
         assert saved["subscription"] == WALLET_DOCUMENT
         julia, marcus = await hooks.enroll("Julia"), await hooks.enroll("Marcus")
-        expected = await purchases(hooks, [julia, marcus], 2, "signed")
+        bought_at: dict[str, float] = {}
+        expected: dict[str, list[str]] = {julia: [], marcus: []}
+        for n in range(2):
+            for member in (julia, marcus):
+                reference = f"signed-{member[-6:]}-{n}"
+                (await hooks.checkout(member, reference, [SOCKS])).ok()
+                bought_at[reference] = time.monotonic()
+                expected[member].append(reference)
         await eventually(lambda: sum(map(len, arrived_in_order(receiver, saved["id"]).values())) >= 4,
                          "four deliveries")
+        latencies = sorted(d.arrived_at - bought_at[d.json["data"]["walletUpdated"]["entry"]["reference"]]
+                           for d in receiver.received)
+        print(f"\ncheckout answered -> webhook received: {', '.join(f'{x * 1000:.0f}' for x in latencies)} ms")
         assert arrived_in_order(receiver, saved["id"]) == expected
         for delivery in receiver.received:
             assert delivery.signed_by(SECRET), delivery.headers

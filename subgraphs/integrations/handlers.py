@@ -214,6 +214,7 @@ async def _claim_heads(runtime: Runtime) -> list[tuple[Any, str]]:
         sa.select(deliveries)
         .where(deliveries.c.state == pending, deliveries.c.next_attempt_at <= now,
                sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+               deliveries.c.webhook_id.in_(sa.select(webhooks.c.id).where(webhooks.c.active.is_(True))),
                ~sa.exists().where(earlier.c.webhook_id == deliveries.c.webhook_id,
                                   earlier.c.member_id == deliveries.c.member_id,
                                   earlier.c.state == pending, earlier.c.seq < deliveries.c.seq))
@@ -253,7 +254,7 @@ async def _attempt(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> N
         async with runtime.db.reading() as connection:
             hook = (await connection.execute(sa.select(webhooks).where(webhooks.c.id == row.webhook_id))).first()
         if hook is None or not hook.active:
-            await _release(runtime, row.seq, lease)  # deleted (its rows go with it) or paused: it waits
+            await _release(runtime, row.seq, lease)  # deleted or paused since the claim: it waits
             return
         payload = row.payload
         if payload is None:

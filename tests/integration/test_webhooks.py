@@ -109,9 +109,19 @@ async def test_each_event_arrives_as_the_documents_result_signed(hooks: Stack) -
         assert saved["active"] is True and saved["failures"] == 0 and saved["lastDeliveryAt"] is None
         assert saved["subscription"] == WALLET_DOCUMENT
         julia, marcus = await hooks.enroll("Julia"), await hooks.enroll("Marcus")
-        expected = await purchases(hooks, [julia, marcus], 2, "signed")
+        bought_at: dict[str, float] = {}
+        expected: dict[str, list[str]] = {julia: [], marcus: []}
+        for n in range(2):
+            for member in (julia, marcus):
+                reference = f"signed-{member[-6:]}-{n}"
+                (await hooks.checkout(member, reference, [SOCKS])).ok()
+                bought_at[reference] = time.monotonic()
+                expected[member].append(reference)
         await eventually(lambda: sum(map(len, arrived_in_order(receiver, saved["id"]).values())) >= 4,
                          "four deliveries")
+        latencies = sorted(d.arrived_at - bought_at[d.json["data"]["walletUpdated"]["entry"]["reference"]]
+                           for d in receiver.received)
+        print(f"\ncheckout answered -> webhook received: {', '.join(f'{x * 1000:.0f}' for x in latencies)} ms")
         assert arrived_in_order(receiver, saved["id"]) == expected
         for delivery in receiver.received:
             assert delivery.signed_by(SECRET), delivery.headers
@@ -303,3 +313,27 @@ async def test_receivers_on_our_own_network_are_refused_where_only_public_ones_a
         await receivers.require_public(domain.check_url(url))
     assert Settings(env="prod").webhooks_may_reach_private_addresses is False
     assert Settings(env="dev").webhooks_may_reach_private_addresses is True
+
+
+async def test_a_paused_webhook_holds_its_queue_and_records_nothing_new_until_resumed(hooks: Stack) -> None:
+    receiver = Receiver()
+    saved = await register(hooks, receiver.url)
+    try:
+        member = await hooks.enroll("Paused")
+        await purchases(hooks, [member], 2, "paused")
+        await eventually(lambda: _at_least(lambda: hooks.scalar(
+            "integrations", "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = :w", w=saved["id"]), 2),
+            "two queued deliveries")
+        await register(hooks, receiver.url, id=saved["id"], active=False)
+        await receiver.start()
+        (await hooks.checkout(member, "paused-while", [SOCKS])).ok()
+        await asyncio.sleep(1.0)  # a paused webhook sends nothing: give it every chance to
+        assert receiver.received == []
+        await register(hooks, receiver.url, id=saved["id"], active=True)
+        await eventually(lambda: len(receiver.received) >= 2, "the queued deliveries")
+        await asyncio.sleep(0.5)
+        assert [d.json["data"]["walletUpdated"]["entry"]["reference"] for d in receiver.unique()] == [
+            f"paused-{member[-6:]}-0", f"paused-{member[-6:]}-1"]
+    finally:
+        (await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))).ok()
+        await receiver.stop()

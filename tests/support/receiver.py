@@ -24,6 +24,7 @@ from .net import free_port
 class Delivery:
     headers: dict[str, str]
     body: bytes
+    arrived_at: float = field(default_factory=time.monotonic)
 
     @property
     def event_id(self) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from core.cel import CelEvaluationError
+from core.cel import Bindings, CelEvaluationError, bind
 from core.ids import new_id
 from subgraphs.kernel import aliases
 from subgraphs.kernel.db import UnitOfWork
@@ -159,6 +159,10 @@ async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], me
                  facts: dict[str, Any], now: datetime) -> int:
     values = {"member": condition_values(member, now), "basket": None, "event": facts,
               "now": {"day_of_week": now.isoweekday(), "hour": now.hour, "date": now.date().isoformat()}}
+    try:  # converted once for every campaign's condition
+        bound: Bindings | None = bind(values)
+    except CelEvaluationError:
+        bound = None  # facts CEL cannot hold: no condition can be evaluated on them
     holding = await offer_store.open_offer_campaigns(uow.connection, member.member_id,
                                                      [lc.campaign.id for lc in live], now)
     capped = [lc.campaign.id for lc in live if lc.campaign.per_member_cap is not None]
@@ -173,7 +177,7 @@ async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], me
         if variant is not None:
             exposed.append((campaign.id, variant.name))
         try:
-            holds = lc.condition.evaluate(values) is True
+            holds = bound is not None and lc.condition.evaluate(bound) is True
         except CelEvaluationError:
             holds = False
         if not holds:

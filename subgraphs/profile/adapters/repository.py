@@ -65,36 +65,32 @@ async def member_id_by_identifier(connection: AsyncConnection, kind: IdentifierK
     )
 
 
+def member_row(member: Member) -> dict[str, Any]:
+    """The members row of a new member, as enrolment writes it (bench/lookup.py bulk-loads with it)."""
+    return {
+        "id": member.id, "status": str(member.status), "given_name": member.given_name,
+        "family_name": member.family_name, "email": member.email, "phone": member.phone,
+        "birthday": member.birthday, "home_store_id": member.home_store_id, "enrolled_at": member.enrolled_at,
+        "email_marketing": member.consents.email_marketing, "sms_marketing": member.consents.sms_marketing,
+        "push_marketing": member.consents.push_marketing, "profiling": member.consents.profiling,
+        "consents_updated_at": member.consents.updated_at, "field_sources": _sources_json(member),
+        "absorbed_count": member.absorbed_count,
+    }
+
+
+def identity_rows(member_id: str, linked: Iterable[Identity]) -> list[dict[str, Any]]:
+    return [{"kind": str(i.kind), "value": i.value, "member_id": member_id, "source": str(i.source),
+             "linked_at": i.linked_at} for i in linked]
+
+
+def consent_change_rows(member_id: str, changes: Iterable[ConsentChange]) -> list[dict[str, Any]]:
+    return [{"member_id": member_id, "purpose": str(c.purpose), "granted": c.granted, "at": c.at,
+             "source": str(c.source), "actor": c.actor} for c in changes]
+
+
 async def add_member(uow: UnitOfWork, member: Member) -> None:
-    await uow.execute(
-        members.insert().values(
-            id=member.id,
-            status=str(member.status),
-            given_name=member.given_name,
-            family_name=member.family_name,
-            email=member.email,
-            phone=member.phone,
-            birthday=member.birthday,
-            home_store_id=member.home_store_id,
-            enrolled_at=member.enrolled_at,
-            email_marketing=member.consents.email_marketing,
-            sms_marketing=member.consents.sms_marketing,
-            push_marketing=member.consents.push_marketing,
-            profiling=member.consents.profiling,
-            consents_updated_at=member.consents.updated_at,
-            field_sources=_sources_json(member),
-            absorbed_count=member.absorbed_count,
-        )
-    )
-    if member.identities:
-        await uow.execute(
-            identities.insert(),
-            [
-                {"kind": str(i.kind), "value": i.value, "member_id": member.id, "source": str(i.source),
-                 "linked_at": i.linked_at}
-                for i in member.identities
-            ],
-        )
+    await uow.execute(members.insert().values(member_row(member)))
+    await add_identities(uow, member.id, member.identities)
 
 
 async def save_consents(uow: UnitOfWork, member_id: str, consents: Consents) -> None:
@@ -146,8 +142,7 @@ async def holders_of(connection: AsyncConnection, pairs: Iterable[tuple[str, str
 
 
 async def add_identities(uow: UnitOfWork, member_id: str, linked: Iterable[Identity]) -> None:
-    rows = [{"kind": str(i.kind), "value": i.value, "member_id": member_id, "source": str(i.source),
-             "linked_at": i.linked_at} for i in linked]
+    rows = identity_rows(member_id, linked)
     if rows:
         await uow.execute(identities.insert(), rows)
 
@@ -160,8 +155,7 @@ async def move_identities(uow: UnitOfWork, pairs: Iterable[tuple[str, str]], to_
 
 
 async def add_consent_changes(uow: UnitOfWork, member_id: str, changes: Iterable[ConsentChange]) -> None:
-    rows = [{"member_id": member_id, "purpose": str(c.purpose), "granted": c.granted, "at": c.at,
-             "source": str(c.source), "actor": c.actor} for c in changes]
+    rows = consent_change_rows(member_id, changes)
     if rows:
         await uow.execute(consent_changes.insert(), rows)
 

@@ -12,7 +12,8 @@ after), each in turn:
    (`repository.member_row`, `identity_rows`, `consent_change_rows`: members, their normalised
    email and phone identities, the consents given at enrolment); one member in 1,000 is checked
    against `domain.members.enroll` fed the raw values a till would type. The SQLite file is kept
-   under var/bench/ (never committed) and copied for each run: runs write to it.
+   under var/bench/ (never committed) and copied for each run (runs write to it); PostgreSQL is
+   loaded from it with COPY.
 2. One client, one request at a time (the till's case), `--requests` of each, for members picked
    at random, by phone (typed as '(503) 555-0142') and by email (typed with capitals and spaces):
    - raw: the indexed SELECT (identities by (kind, value) joined to members) with the driver alone
@@ -33,7 +34,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
 import datetime as dt
+import io
 import os
 import platform
 import pstats
@@ -223,29 +226,32 @@ def load_sqlite(path: Path, members: int, seed: int, log: Callable[[str], None])
     engine.dispose()
 
 
-async def load_postgres(dsn: str, members: int, seed: int, log: Callable[[str], None]) -> None:
+async def load_postgres(dsn: str, sqlite_path: Path, log: Callable[[str], None]) -> None:
+    """The same rows as the SQLite file (its text, through COPY ... CSV): generating a million
+    members again would cost more than the copy. SQLite keeps booleans as 0/1 and times as
+    UTC text without a zone; PostgreSQL reads both, the session being in UTC."""
     connection = await asyncpg.connect(dsn)
+    source = sqlite3.connect(sqlite_path)
     try:
+        await connection.execute("SET TIME ZONE 'UTC'")
         for name in SECONDARY:
             await connection.execute(f"DROP INDEX IF EXISTS {name}")
-        columns = {t.name: [c.name for c in t.columns] for t in (tables.members, tables.identities)}
-        columns["consent_changes"] = [c.name for c in tables.consent_changes.columns if c.name != "id"]
-
-        def records(name: str, rows: list[dict]) -> list[tuple]:
-            return [tuple(orjson.dumps(r[c]).decode() if c == "field_sources" else r[c] for c in columns[name])
-                    for r in rows]
-
-        for done, (member_rows, identity_rows, consent_rows) in enumerate(batches(members, seed), start=1):
-            for name, rows in (("members", member_rows), ("identities", identity_rows),
-                               ("consent_changes", consent_rows)):
-                if rows:
-                    await connection.copy_records_to_table(name, records=records(name, rows), columns=columns[name])
-            if done * 20_000 % 200_000 == 0:
-                log(f"    {done * 20_000:,} members loaded")
-        for name, (table, cols) in SECONDARY.items():
-            await connection.execute(f"CREATE INDEX {name} ON {table} ({cols})")
+        for table in (tables.members, tables.identities, tables.consent_changes):
+            columns = [c.name for c in table.columns if not (table is tables.consent_changes and c.name == "id")]
+            cursor = source.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
+            copied = 0
+            while rows := cursor.fetchmany(100_000):
+                buffer = io.StringIO()
+                csv.writer(buffer).writerows(rows)
+                await connection.copy_to_table(table.name, source=io.BytesIO(buffer.getvalue().encode()),
+                                               columns=columns, format="csv")
+                copied += len(rows)
+            log(f"    {table.name}: {copied:,} rows")
+        for name, (table_name, cols) in SECONDARY.items():
+            await connection.execute(f"CREATE INDEX {name} ON {table_name} ({cols})")
         await connection.execute("ANALYZE")
     finally:
+        source.close()
         await connection.close()
 
 
@@ -511,7 +517,8 @@ def keep(building: Path, cached: Path) -> None:
     building.rename(cached)
 
 
-async def prepare_sqlite(args: argparse.Namespace, workdir: Path, log: Callable[[str], None]) -> str:
+async def cached_sqlite(args: argparse.Namespace, workdir: Path, log: Callable[[str], None]) -> Path:
+    """The loaded SQLite file of this population and schema, built on first use."""
     CACHE.mkdir(parents=True, exist_ok=True)
     cached = CACHE / f"profile-{args.members}-s{args.seed}-v{LOADER_VERSION}-{alembic_head()}.db"
     if not cached.exists() or args.reload:
@@ -523,9 +530,7 @@ async def prepare_sqlite(args: argparse.Namespace, workdir: Path, log: Callable[
         await asyncio.to_thread(load_sqlite, building, args.members, args.seed, log)
         await asyncio.to_thread(keep, building, cached)
         log(f"  loaded in {time.perf_counter() - started:.0f} s")
-    target = workdir / "profile.db"
-    await asyncio.to_thread(shutil.copyfile, cached, target)
-    return f"sqlite+aiosqlite:///{target}"
+    return cached
 
 
 async def main() -> None:
@@ -547,9 +552,11 @@ async def main() -> None:
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-lookup-{backend}-"))
         log(f"{backend}:")
         try:
+            cached = await cached_sqlite(args, workdir, log)
             if backend == "sqlite":
-                url = await prepare_sqlite(args, workdir, log)
-                results[backend] = await run_backend(backend, url, args, workdir, log)
+                target = workdir / "profile.db"
+                await asyncio.to_thread(shutil.copyfile, cached, target)  # the runs write: a copy each time
+                results[backend] = await run_backend(backend, f"sqlite+aiosqlite:///{target}", args, workdir, log)
             else:
                 admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
                 await admin.execute(f'CREATE DATABASE "{database}"')
@@ -559,7 +566,7 @@ async def main() -> None:
                     await migrate(url, workdir)
                     log(f"  loading {args.members:,} members into PostgreSQL...")
                     started = time.perf_counter()
-                    await load_postgres(url.replace("+asyncpg", ""), args.members, args.seed, log)
+                    await load_postgres(url.replace("+asyncpg", ""), cached, log)
                     loads[backend] = time.perf_counter() - started
                     log(f"  loaded in {loads[backend]:.0f} s")
                     results[backend] = await run_backend(backend, url, args, workdir, log)

@@ -53,9 +53,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import aiosqlite
 import asyncpg
-import httpx
 import orjson
 import phonenumbers
 import sqlalchemy as sa
@@ -317,11 +317,12 @@ async def process(args: list[str], env: dict[str, str], health: str) -> AsyncIte
     proc = await asyncio.create_subprocess_exec(*args, cwd=ROOT, env={**os.environ, **env},
                                                 start_new_session=True)
     try:
-        async with httpx.AsyncClient() as client:
+        async with aiohttp.ClientSession() as client:
             for _ in range(300):
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(health)).status_code == 200:
-                        break
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with client.get(health) as response:
+                        if response.status == 200:
+                            break
                 if proc.returncode is not None:
                     raise SystemExit(f"{args} exited with {proc.returncode}")
                 await asyncio.sleep(0.2)
@@ -437,7 +438,8 @@ async def run_backend(name: str, url: str, args: argparse.Namespace, workdir: Pa
                 profile_url.replace("/graphql", "/health")) as profile_pid,
         process(serve_command("gateway", profiles.get("gateway")) + ["--supergraph", str(supergraph)], env,
                 gateway_url.replace("/graphql", "/ready")) as gateway_pid,
-        httpx.AsyncClient(timeout=30) as client,
+        # aiohttp (the gateway's own client): it costs the shared CPUs less per request than httpx.
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client,
     ):
         pids = {"client": None, "gateway": gateway_pid, "profile": profile_pid}
 
@@ -445,9 +447,9 @@ async def run_backend(name: str, url: str, args: argparse.Namespace, workdir: Pa
             return await timed(calls, warmup, pids)
 
         async def post(target: str, query: str, variables: dict | None = None) -> dict:
-            response = await client.post(target, content=orjson.dumps({"query": query, "variables": variables}),
-                                         headers=headers)
-            body = response.json()
+            async with client.post(target, data=orjson.dumps({"query": query, "variables": variables}),
+                                   headers=headers) as response:
+                body = orjson.loads(await response.read())
             if body.get("errors"):
                 raise SystemExit(f"{target}: {body['errors']}")
             return body["data"]

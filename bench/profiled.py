@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import cProfile
 import sys
+import time
 
 from loyalty.cli import app
 
 
 def main() -> None:
     target, *command = sys.argv[1:]
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the event loop waiting is not work
     profiler.enable()
     try:
         app(command, standalone_mode=False)

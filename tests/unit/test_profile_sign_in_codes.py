@@ -26,13 +26,16 @@ def test_codes_are_six_digits_with_leading_zeros() -> None:
     assert rules.new_code(lambda n: n - 1) == "999999"
     assert rules.check_code(" 042 917 ") == "042917"
     for wrong in ("42917", "0429170", "04291a", "٠٤٢٩١٧", ""):
-        with pytest.raises(BadUserInput):
+        with pytest.raises(BadUserInput, match="a sign-in code has 6 digits"):
             rules.check_code(wrong)
 
 
 def test_hashes_are_keyed_and_never_the_address_or_the_code() -> None:
     email = rules.email_key(KEY, "julia@example.com")
     assert "julia" not in email and len(email) == 64
+    assert email != rules.email_key(KEY, "marcus@example.com")  # one row per address
+    assert email == rules.email_key(rules.key_of("a-deployment-secret"), "julia@example.com")
+    assert asked().email_key == email and asked().member_id == "mbr_1"
     assert email != rules.email_key(rules.key_of("another-secret"), "julia@example.com")
     assert rules.code_hash(KEY, email, "042917") != rules.code_hash(KEY, email, "042918")
 
@@ -42,7 +45,9 @@ def test_expiry_to_the_second() -> None:
     assert rules.refusal(challenge, NOW + VALID - timedelta(seconds=1), 5) is None
     expired = rules.refusal(challenge, NOW + VALID, 5)
     assert expired is not None and expired.details["reason"] == "EXPIRED"
-    assert rules.refusal(None, NOW, 5).details["reason"] == "NO_CODE"  # type: ignore[union-attr]
+    none = rules.refusal(None, NOW, 5)
+    assert none is not None and none.details == {"reason": "NO_CODE"} and "ask for one" in none.message
+    assert "expired" in expired.message
 
 
 def test_the_fifth_wrong_code_burns_it() -> None:
@@ -51,7 +56,9 @@ def test_the_fifth_wrong_code_burns_it() -> None:
     for left in (4, 3, 2, 1, 0):
         assert rules.refusal(challenge, NOW, 5) is None
         challenge, right = rules.attempt(challenge, rules.code_hash(KEY, email, "111111"))
-        assert not right and rules.wrong(challenge, 5).details["attemptsLeft"] == left
+        refused = rules.wrong(challenge, 5)
+        assert not right and refused.details == {"reason": "WRONG_CODE", "attemptsLeft": left}
+        assert refused.message == "that code is not right" + ("; ask for a new one" if left == 0 else "")
     burnt = rules.refusal(challenge, NOW, 5)
     assert burnt is not None and burnt.details == {"reason": "NO_ATTEMPTS_LEFT", "attemptsLeft": 0}
 
@@ -70,6 +77,7 @@ def test_five_requests_an_hour_then_the_window_starts_again() -> None:
     assert challenge.requests == 5 and challenge.attempts == 0
     with pytest.raises(Forbidden) as refused:
         asked(challenge, now=NOW + timedelta(minutes=59, seconds=59))
-    assert refused.value.details["retryAt"] == (NOW + timedelta(hours=1)).isoformat()
+    assert refused.value.details == {"reason": "TOO_MANY_CODES", "retryAt": (NOW + timedelta(hours=1)).isoformat()}
+    assert "try again after 13:00 UTC" in refused.value.message
     fresh = asked(challenge, now=NOW + timedelta(hours=1))
     assert fresh.requests == 1 and fresh.window_started_at == NOW + timedelta(hours=1)

@@ -38,7 +38,8 @@ def at(hour: int, minute: int = 0, second: int = 0, day: int = 2) -> datetime:
     (at(12), None),
 ])
 def test_quiet_hours_across_midnight_to_the_second(moment: datetime, until: datetime | None) -> None:
-    assert rules.quiet_until(moment, NIGHT, PORTLAND) == until
+    found = rules.quiet_until(moment, NIGHT, PORTLAND)
+    assert found == until and (found is None or found.tzinfo is UTC)
 
 
 def test_quiet_hours_inside_one_day_and_none() -> None:
@@ -119,9 +120,14 @@ def decide(kind: MessageKind = MessageKind.OFFER_ISSUED, channel: MessageChannel
 
 def test_the_order_of_the_checks() -> None:
     # Expired first: nothing else matters for an offer that is gone.
-    assert decide(relevant=False, consents=None, address=False).status is MessageStatus.EXPIRED
-    assert decide(consents=MarketingConsents(), address=False).status is MessageStatus.SKIPPED_NO_CONSENT
-    assert decide(address=False, now=at(22)).status is MessageStatus.SKIPPED_NO_ADDRESS
+    assert decide(relevant=False, consents=None, address=False) == Decision(MessageStatus.EXPIRED,
+                                                                            reason="no longer open")
+    assert decide(consents=MarketingConsents(), address=False) == Decision(MessageStatus.SKIPPED_NO_CONSENT,
+                                                                           reason="no email_marketing opt-in")
+    assert decide(address=False, now=at(22)) == Decision(MessageStatus.SKIPPED_NO_ADDRESS,
+                                                         reason="no email address known")
+    assert decide(channel=MessageChannel.SMS, address=False).reason == "no phone number known"
+    assert decide(channel=MessageChannel.PUSH, address=False).reason == "no member id known"
     # Quiet hours before the cap: a deferred message is capped, or not, when it goes.
     deferred = decide(now=at(22), sent=1, cap=1)
     assert deferred == Decision(MessageStatus.DEFERRED, not_before=at(8, day=3), reason="quiet hours")
@@ -144,11 +150,12 @@ def test_templates_name_the_member_and_the_reason() -> None:
     email = rules.render(MessageKind.OFFER_ISSUED, MessageChannel.EMAIL, FACTS, given_name="Julia", program="Loyalty")
     assert email.subject == "Double points on hydration"
     assert email.body.startswith("Hi Julia,\n\nDouble points on hydration\n\nWhy you: You bought a bottle on Saturday")
-    assert "until Wed 2 Dec, 18:00 PST" in email.body and "marketing emails" in email.body
+    assert "until Wed 2 Dec, 18:00 PST" in email.body and "opted in to marketing emails from Loyalty" in email.body
     nameless = rules.render(MessageKind.OFFER_ISSUED, MessageChannel.EMAIL, FACTS, given_name=None, program="Loyalty")
     assert nameless.body.startswith("Hi there,")
     sms = rules.render(MessageKind.OFFER_ISSUED, MessageChannel.SMS, FACTS, given_name="Julia", program="Loyalty")
     assert sms.subject == "" and "You bought a bottle on Saturday" in sms.body and sms.body.endswith("opt out.")
+    assert sms.body.startswith("Loyalty: Double points on hydration")
     push = rules.render(MessageKind.COUPON_ISSUED, MessageChannel.PUSH, FACTS, given_name="Julia", program="Loyalty")
     assert push == rules.Rendered("A coupon for you", "10% off your next visit (code ABCD-EFGH)")
     code = rules.render(MessageKind.SIGN_IN_CODE, MessageChannel.EMAIL, {"code": "042917", "minutes": 10},
@@ -160,6 +167,10 @@ def test_templates_keep_to_the_channels_lengths() -> None:
     long = {"offer": {"message": "m" * 300, "reason": "r" * 300, "expires": "soon"}}
     sms = rules.render(MessageKind.OFFER_ISSUED, MessageChannel.SMS, long, given_name="J", program="Loyalty")
     assert len(sms.body) == rules.MAX_SMS and sms.body.endswith("…")
+    exact = {"offer": {"message": "m", "reason": "r", "expires": "soon"}}
+    fits = rules.render(MessageKind.OFFER_ISSUED, MessageChannel.PUSH, exact, given_name="J", program="Loyalty")
+    assert fits == rules.Rendered("m", "r")  # short enough: untouched
+    assert rules._clip("x" * 8 + " y", 10) == "x" * 8 + " y" and rules._clip("x" * 8 + "  yz", 10) == "x" * 8 + "…"
     push = rules.render(MessageKind.OFFER_ISSUED, MessageChannel.PUSH, long, given_name="J", program="Loyalty")
     assert len(push.subject) == rules.MAX_PUSH_TITLE and len(push.body) == rules.MAX_PUSH_BODY
     newline = {"offer": {"message": "line\nBcc: x@evil.example", "reason": "r", "expires": "soon"}}

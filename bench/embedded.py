@@ -31,15 +31,29 @@ ROOT = Path(__file__).resolve().parent.parent
 class Embedded:
     settings: Settings
     url: str
+    pids: tuple[int, ...] = ()  # the subgraphs' process and the gateway's
+
+    def cpu_seconds(self) -> float:
+        """CPU time the stack's processes have used so far (user + system): what a request
+        costs, whatever else shares the machine."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
 
     def token(self, role: Role, subject: str | None = None, store: str | None = None) -> str:
         return issue_token(self.settings, subject or f"bench-{role}", role, store=store, ttl=timedelta(hours=2))
 
 
 @contextlib.asynccontextmanager
-async def _process(args: list[str], env: dict[str, str], ready: str) -> AsyncIterator[None]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "loyalty", *args, cwd=ROOT, env=env,
-                                                start_new_session=True)
+async def _process(args: list[str], env: dict[str, str], ready: str, profile: Path | None = None
+                   ) -> AsyncIterator[int]:
+    """`profile`: run it under cProfile, written there when it stops (SIGTERM stops it cleanly)."""
+    profiling = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    proc = await asyncio.create_subprocess_exec(sys.executable, *profiling, "-m", "loyalty", *args, cwd=ROOT,
+                                                env=env, start_new_session=True)
     try:
         async with httpx.AsyncClient(timeout=2) as client:
             for _ in range(600):
@@ -51,7 +65,7 @@ async def _process(args: list[str], env: dict[str, str], ready: str) -> AsyncIte
                 await asyncio.sleep(0.2)
             else:
                 raise TimeoutError(f"loyalty {' '.join(args)} never got ready")
-        yield
+        yield proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -64,8 +78,10 @@ async def _process(args: list[str], env: dict[str, str], ready: str) -> AsyncIte
 
 @contextlib.asynccontextmanager
 async def embedded_stack(workdir: Path, *, campaigns: bool,
-                         prepare: Callable[[Settings], Awaitable[None]] | None = None) -> AsyncIterator[Embedded]:
-    """`prepare` writes in-process before the servers start (they then hold the databases)."""
+                         prepare: Callable[[Settings], Awaitable[None]] | None = None,
+                         profile: Path | None = None) -> AsyncIterator[Embedded]:
+    """`prepare` writes in-process before the servers start (they then hold the databases);
+    `profile`: a directory for cProfile files of the subgraphs' and the gateway's processes."""
     ports = free_ports(6)
     settings = Settings(data_dir=workdir, gateway_port=ports[0], wallet_port=ports[5], seed_members=0,
                         subgraph_ports=dict(zip(SUBGRAPHS, ports[1:5], strict=True)))
@@ -75,9 +91,12 @@ async def embedded_stack(workdir: Path, *, campaigns: bool,
     env = {**os.environ, "LOYALTY_DATA_DIR": str(workdir), "LOYALTY_GATEWAY_PORT": str(ports[0]),
            "LOYALTY_WALLET_PORT": str(ports[5]), "LOYALTY_SUBGRAPH_PORTS": orjson.dumps(settings.subgraph_ports).decode(),
            "LOYALTY_LOG_LEVEL": "warning"}
-    async with _process(["serve", "subgraphs"], env, f"http://127.0.0.1:{settings.subgraph_ports['inventory']}/health"):
-        async with _process(["serve", "gateway"], env, f"http://127.0.0.1:{ports[0]}/ready"):
-            yield Embedded(settings, settings.gateway_http_url())
+    subgraphs_ready = f"http://127.0.0.1:{settings.subgraph_ports['inventory']}/health"
+    async with _process(["serve", "subgraphs"], env, subgraphs_ready,
+                        profile / "subgraphs.prof" if profile else None) as subgraphs, \
+            _process(["serve", "gateway"], env, f"http://127.0.0.1:{ports[0]}/ready",
+                     profile / "gateway.prof" if profile else None) as gateway:
+        yield Embedded(settings, settings.gateway_http_url(), (subgraphs, gateway))
 
 
 def percentile(values: list[float], p: float) -> float:

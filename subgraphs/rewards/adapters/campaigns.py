@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from subgraphs.kernel import aliases
@@ -140,15 +142,16 @@ async def add_use(uow: UnitOfWork, campaign_id: str, member_id: str, cap: int | 
 
 async def count_variants(uow: UnitOfWork, exposed: Iterable[tuple[str, str]], converted: Iterable[tuple[str, str]]
                          ) -> None:
+    """One statement per exposure (an upsert): it runs in the writer's transaction of every checkout."""
+    insert = sqlite_insert if uow.db.is_sqlite else postgresql_insert
     converted = set(converted)
     for campaign_id, variant in exposed:
         won = 1 if (campaign_id, variant) in converted else 0
-        if not await uow.insert_ignoring_conflicts(campaign_variant_stats, {
-                "campaign_id": campaign_id, "variant": variant, "exposures": 1, "conversions": won}):
-            await uow.execute(campaign_variant_stats.update().where(
-                campaign_variant_stats.c.campaign_id == campaign_id, campaign_variant_stats.c.variant == variant,
-            ).values(exposures=campaign_variant_stats.c.exposures + 1,
-                     conversions=campaign_variant_stats.c.conversions + won))
+        await uow.execute(insert(campaign_variant_stats).values(
+            campaign_id=campaign_id, variant=variant, exposures=1, conversions=won,
+        ).on_conflict_do_update(index_elements=[campaign_variant_stats.c.campaign_id, campaign_variant_stats.c.variant],
+                                set_={"exposures": campaign_variant_stats.c.exposures + 1,
+                                      "conversions": campaign_variant_stats.c.conversions + won}))
 
 
 async def variant_counts(connection: AsyncConnection, campaign_ids: Sequence[str]

@@ -101,17 +101,20 @@ async def evaluate_basket(runtime: Runtime, principal: Principal | None, basket:
         who = require_role(principal, *CHECKOUT_ROLES)
     basket = _check_store(who, domain.validate_basket(basket))
     member = await find_member(runtime, ref) if ref.given else None
-    evaluation = await _evaluate(runtime, basket, member)
+    evaluation, _ = await _evaluate(runtime, basket, member)
     await _check_limits(runtime, who, evaluation)
     return evaluation
 
 
-async def _evaluate(runtime: Runtime, basket: Basket, member: KnownMember | None) -> Evaluation:
-    """The engine, on the engine's own tables: campaigns, the member's facts, coupons, categories."""
+async def _evaluate(runtime: Runtime, basket: Basket, member: KnownMember | None
+                    ) -> tuple[Evaluation, dict[str, domain.campaigns.Campaign]]:
+    """The engine, on the engine's own tables: campaigns, the member's facts, coupons, categories;
+    and the campaigns it evaluated, by id (what a checkout consumes of their budgets and caps)."""
     now = runtime.clock.now()
     live = await campaigns.running(runtime, domain.campaigns.Trigger.BASKET, now)
     facts = await member_facts(runtime, member, now, traits=campaigns.reads_traits(live)) if member else None
-    return domain.evaluate(basket, await campaigns.context_for(runtime, basket, facts, now, live))
+    evaluation = domain.evaluate(basket, await campaigns.context_for(runtime, basket, facts, now, live))
+    return evaluation, {lc.campaign.id: lc.campaign for lc in live}
 
 
 async def checkout(
@@ -142,14 +145,14 @@ async def checkout(
     if earlier is not None:
         return await _repeat(runtime, earlier, member.member_id, basket)
     for _ in range(COMMIT_ATTEMPTS):
-        evaluation = await _evaluate(runtime, basket, member)
+        evaluation, evaluated = await _evaluate(runtime, basket, member)
         await _check_limits(runtime, who, evaluation)
         purchase = Purchase(external_id, member.member_id, basket.channel, basket.store_id, occurred_at or now,
                             evaluation, RECORDED)
         try:
             async with runtime.unit_of_work() as uow:
                 await repository.record_purchase(uow, purchase, now, _first_retry(runtime, now))
-                await _commit_effects(uow, purchase, now)
+                await _commit_effects(uow, purchase, evaluated, now)
                 uow.publish(Event(
                     type="PurchaseCompleted", source=SOURCE, member_id=member.member_id,
                     occurred_at=purchase.occurred_at,
@@ -173,17 +176,21 @@ async def checkout(
     return CheckoutOutcome(external_id, member.member_id, evaluation, evaluation.points_to_earn, duplicate=False)
 
 
-async def _commit_effects(uow: UnitOfWork, purchase: Purchase, now: datetime) -> None:
+async def _commit_effects(uow: UnitOfWork, purchase: Purchase, evaluated: dict[str, domain.campaigns.Campaign],
+                          now: datetime) -> None:
     """What the evaluation counted on, taken for good in the purchase's transaction: budgets
     and caps (conditional updates), coupons (each redeemed once), the A/B counts, and the
-    coupons its campaigns give. _Taken when a concurrent checkout got there first."""
+    coupons its campaigns give. _Taken when a concurrent checkout got there first. The budget's
+    unit and the cap are those of the version the basket was evaluated with (`evaluated`): no
+    read inside the writer's transaction; the conditional updates guard what is left."""
     evaluation = purchase.evaluation
     for applied in evaluation.applied:
         if applied.offer_id is not None:  # the member's bonus offer: used now, once
             if not await offer_store.redeem_bonus_offer(uow, applied.offer_id, now):
                 raise _Taken
             continue
-        found = await campaign_store.campaign(uow.connection, applied.campaign_id)
+        found = evaluated.get(applied.campaign_id) or await campaign_store.campaign(uow.connection,
+                                                                                    applied.campaign_id)
         budget = found.budget if found else None
         if budget is not None:
             amount = {"points": applied.points, "discount_cents": applied.discount_cents,

@@ -147,22 +147,41 @@ async def run(runtime: Runtime, trigger: Trigger, event: Event, facts: dict[str,
                 await uow.commit()
         return 0
     member = await members.member_facts(runtime, known, now, traits=campaigns.reads_traits(live))
-    async with runtime.unit_of_work() as uow:
-        if not await uow.mark_handled(f"triggers:{trigger}", event.id):
-            return 0
-        applied = await _apply(runtime, uow, live, member, event, facts, now)
-        await uow.commit()
-    return applied
-
-
-async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], member: MemberFacts, event: Event,
-                 facts: dict[str, Any], now: datetime) -> int:
     values = {"member": condition_values(member, now), "basket": None, "event": facts,
               "now": {"day_of_week": now.isoweekday(), "hour": now.hour, "date": now.date().isoformat()}}
     try:  # converted once for every campaign's condition
         bound: Bindings | None = bind(values)
     except CelEvaluationError:
         bound = None  # facts CEL cannot hold: no condition can be evaluated on them
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled(f"triggers:{trigger}", event.id):
+            return 0
+        if not _might_apply(live, member, bound):  # most events: nothing more to read or write
+            await uow.commit()
+            return 0
+        applied = await _apply(runtime, uow, live, member, event, values, bound, now)
+        await uow.commit()
+    return applied
+
+
+def _might_apply(live: list[LiveCampaign], member: MemberFacts, bound: Bindings | None) -> bool:
+    """Whether a campaign could apply or an A/B exposure is to be counted, judged on what was
+    read before the transaction (caps and open offers are checked in it)."""
+    for lc in live:
+        if not _targets(lc.campaign, member, {}):
+            continue
+        if lc.campaign.variants:
+            return True
+        try:
+            if bound is not None and lc.condition.evaluate(bound) is True:
+                return True
+        except CelEvaluationError:
+            continue
+    return False
+
+
+async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], member: MemberFacts, event: Event,
+                 values: dict[str, Any], bound: Bindings | None, now: datetime) -> int:
     holding = await offer_store.open_offer_campaigns(uow.connection, member.member_id,
                                                      [lc.campaign.id for lc in live], now)
     capped = [lc.campaign.id for lc in live if lc.campaign.per_member_cap is not None]

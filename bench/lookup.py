@@ -586,7 +586,10 @@ async def main() -> None:
 
 def report(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
     backends = list(results)
-    labels = list(dict.fromkeys(label for r in results.values() for label in r))
+    order = ("raw", "in process", "profile over HTTP", "gateway alone", "gateway ->", "gateway: lookupMember",
+             "gateway: identify")
+    labels = sorted(dict.fromkeys(label for r in results.values() for label in r),
+                    key=lambda label: next(i for i, prefix in enumerate(order) if label.startswith(prefix)))
     lines = ["| p50 / p95, ms | " + " | ".join({"sqlite": "SQLite", "postgres": "PostgreSQL"}[b] for b in backends)
              + " |", "|---" * (len(backends) + 1) + "|"]
     for label in labels:
@@ -621,7 +624,8 @@ def record(args: argparse.Namespace, lines: list[str]) -> None:
         f"- Machine: {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         "PostgreSQL on 127.0.0.1; the profile subgraph, the gateway and the client share the machine.",
         f"- One client, one request at a time, {args.requests} lookups of each kind for members picked at random; "
-        f"{args.identify} identify calls.",
+        f"{args.identify} identify calls. Load average at the end: {os.getloadavg()[0]:.1f} "
+        "(other work on the machine queues before ours: compare the CPU table across runs, not the latencies).",
         "",
         *lines,
     ]

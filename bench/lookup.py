@@ -294,7 +294,7 @@ def cpu_seconds(pid: int | None) -> float:
 @dataclass
 class Timing:
     latencies: list[float]
-    cpu_ms: dict[str, float]  # CPU per call of each process: robust to the machine's load, unlike latencies
+    cpu_ms: dict[str, float]  # CPU per call of each process: far less disturbed by the machine's load than latencies
 
 
 async def timed(calls: list[Callable[[], Awaitable[object]]], warmup: int = 50,
@@ -595,7 +595,7 @@ def report(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
     for label in labels:
         cells = [f"{r[label]['p50']:.2f} / {r[label]['p95']:.2f}" if label in r else "" for r in results.values()]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "CPU ms per call (user + system, from /proc: robust to the machine's load, unlike latencies; "
+    lines += ["", "CPU ms per call (user + system, from /proc: far less disturbed by the machine's load than latencies; "
               "client = the bench process: the driver, the handler or the HTTP client):", "",
               "| CPU ms per call | " + " | ".join(f"{b} {part}" for b in backends
                                                   for part in ("client", "gateway", "profile")) + " |",

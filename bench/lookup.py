@@ -294,7 +294,7 @@ def cpu_seconds(pid: int | None) -> float:
 @dataclass
 class Timing:
     latencies: list[float]
-    cpu_ms: dict[str, float]  # CPU per call of each process: robust to the machine's load, unlike latencies
+    cpu_ms: dict[str, float]  # CPU per call of each process: far less disturbed by the machine's load than latencies
 
 
 async def timed(calls: list[Callable[[], Awaitable[object]]], warmup: int = 50,
@@ -586,13 +586,16 @@ async def main() -> None:
 
 def report(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
     backends = list(results)
-    labels = list(dict.fromkeys(label for r in results.values() for label in r))
+    order = ("raw", "in process", "profile over HTTP", "gateway alone", "gateway ->", "gateway: lookupMember",
+             "gateway: identify")
+    labels = sorted(dict.fromkeys(label for r in results.values() for label in r),
+                    key=lambda label: next(i for i, prefix in enumerate(order) if label.startswith(prefix)))
     lines = ["| p50 / p95, ms | " + " | ".join({"sqlite": "SQLite", "postgres": "PostgreSQL"}[b] for b in backends)
              + " |", "|---" * (len(backends) + 1) + "|"]
     for label in labels:
         cells = [f"{r[label]['p50']:.2f} / {r[label]['p95']:.2f}" if label in r else "" for r in results.values()]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "CPU ms per call (user + system, from /proc: robust to the machine's load, unlike latencies; "
+    lines += ["", "CPU ms per call (user + system, from /proc: far less disturbed by the machine's load than latencies; "
               "client = the bench process: the driver, the handler or the HTTP client):", "",
               "| CPU ms per call | " + " | ".join(f"{b} {part}" for b in backends
                                                   for part in ("client", "gateway", "profile")) + " |",
@@ -621,7 +624,8 @@ def record(args: argparse.Namespace, lines: list[str]) -> None:
         f"- Machine: {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         "PostgreSQL on 127.0.0.1; the profile subgraph, the gateway and the client share the machine.",
         f"- One client, one request at a time, {args.requests} lookups of each kind for members picked at random; "
-        f"{args.identify} identify calls.",
+        f"{args.identify} identify calls. Load average at the end: {os.getloadavg()[0]:.1f} "
+        "(other work on the machine queues before ours: compare the CPU table across runs, not the latencies).",
         "",
         *lines,
     ]

@@ -9,6 +9,8 @@ enforces field-level authorization itself: no trust in the network.
 """
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -83,7 +85,57 @@ def issue_token(
     return jwt.encode(claims, settings.jwt_private_key, algorithm=settings.jwt_algorithm)
 
 
+class VerifiedTokens:
+    """Tokens whose signature and claims checked out, by their exact text and the settings
+    that checked them. A till or a wallet sends the same token with every request, and
+    PyJWT's decoding costs about 0.1 ms of CPU each time, in the gateway and again in each
+    subgraph: measured in bench/lookup as 5 to 10 % of a lookup's CPU. Only verified tokens
+    enter (a forged or garbled one is decoded and refused every time, as before), each is
+    used only until its `exp` (then verified again, which says it has expired), and the
+    cache is bounded (least recently used dropped first)."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, tuple[object, ...]], Principal] = OrderedDict()
+
+    def get(self, token: str, checked_by: tuple[object, ...]) -> Principal | None:
+        key = (token, checked_by)
+        principal = self._entries.get(key)
+        if principal is None:
+            return None
+        if principal.expires_at is None or time.time() >= principal.expires_at:  # PyJWT: valid while now < exp
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return principal
+
+    def put(self, token: str, checked_by: tuple[object, ...], principal: Principal) -> None:
+        self._entries[(token, checked_by)] = principal
+        self._entries.move_to_end((token, checked_by))
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+_verified = VerifiedTokens()
+
+
+def _verifying_settings(settings: Settings) -> tuple[object, ...]:
+    """What decides whether a token verifies: a token checked under other keys, issuer or
+    audience (tests run several configurations in one process) is checked again."""
+    return (settings.jwt_secret, settings.service_jwt_secret, settings.jwt_algorithm, settings.jwt_public_key,
+            settings.jwt_issuer, settings.jwt_audience)
+
+
 def verify_token(settings: Settings, token: str) -> Principal:
+    checked_by = _verifying_settings(settings)
+    principal = _verified.get(token, checked_by)
+    if principal is None:
+        principal = _decode(settings, token)
+        _verified.put(token, checked_by, principal)
+    return principal
+
+
+def _decode(settings: Settings, token: str) -> Principal:
     try:
         service = jwt.get_unverified_header(token).get("kid") == SERVICE_KEY_ID
         if service:

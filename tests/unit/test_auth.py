@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -12,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from core.auth import SERVICE_KEY_ID, Principal, Role, issue_token, verify_token
+from core.auth import SERVICE_KEY_ID, Principal, Role, VerifiedTokens, issue_token, verify_token
 from core.errors import Unauthenticated
 from core.settings import DEV_JWT_SECRET, DEV_SERVICE_JWT_SECRET, Settings
 
@@ -157,3 +158,38 @@ def test_prod_starts_with_strong_distinct_secrets_or_an_identity_provider():
     # RS256: the HS256 secret is never used to verify, so its dev default does no harm
     Settings(env="prod", jwt_algorithm="RS256", jwt_public_key=PUBLIC, service_jwt_secret=STRONG).check()
     Settings().check()  # dev: the documented defaults
+
+
+# --- verified tokens are remembered (core.auth.VerifiedTokens) -----------------------------------
+
+
+def test_a_remembered_token_still_expires_at_its_exp():
+    token = jwt.encode(_claims(exp=int(time.time()) + 2), DEV_JWT_SECRET, algorithm="HS256")
+    assert verify_token(HS256, token).subject == "mbr_1"  # verified, and now remembered
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    while time.time() < expires_at + 0.05:
+        time.sleep(0.1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verify_token(HS256, token)
+
+
+def test_a_token_remembered_under_one_configuration_is_checked_again_under_another():
+    token = jwt.encode(_claims(), DEV_JWT_SECRET, algorithm="HS256")
+    assert verify_token(HS256, token).subject == "mbr_1"
+    for other in (Settings(jwt_issuer="https://idp.example.com"), Settings(jwt_audience="another-api"),
+                  Settings(jwt_secret=STRONG), RS256):
+        with pytest.raises(Unauthenticated):
+            verify_token(other, token)
+    assert verify_token(HS256, token).subject == "mbr_1"
+
+
+def test_remembered_tokens_are_bounded_least_recently_used_first():
+    remembered = VerifiedTokens(max_entries=2)
+    principals = {name: Principal(name, Role.MEMBER, expires_at=int(time.time()) + 60) for name in "abc"}
+    remembered.put("a", (), principals["a"])
+    remembered.put("b", (), principals["b"])
+    assert remembered.get("a", ()) == principals["a"]  # a is now the most recently used
+    remembered.put("c", (), principals["c"])
+    assert remembered.get("b", ()) is None
+    assert remembered.get("a", ()) == principals["a"] and remembered.get("c", ()) == principals["c"]
+    assert remembered.get("a", ("other settings",)) is None

@@ -146,6 +146,27 @@ def _syntax_error(error: Exception) -> CelSyntaxError:
     return CelSyntaxError(detail[:MAX_MESSAGE], int(found.group(1)), int(found.group(2)))
 
 
+class Bindings:
+    """Variables converted to CEL values once, for many expressions: converting a basket's
+    values is most of an evaluation's cost (measured: ~100 us to convert them, ~25 us to
+    evaluate a condition on them, ~750 us to convert a basket of 100 SKUs), so an engine
+    that checks many conditions on one basket binds its values once (`bind`)."""
+
+    __slots__ = ("_context",)
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+
+
+def bind(values: Mapping[str, Any]) -> Bindings:
+    """The values, converted once for any number of `Expression.evaluate` calls."""
+    try:
+        return Bindings(_cel.Context(dict(values)))
+    except Exception as error:  # noqa: BLE001 - a value CEL cannot hold
+        message = " ".join(str(error).split())[:MAX_MESSAGE] or type(error).__name__
+        raise CelEvaluationError(message) from error
+
+
 @dataclass(frozen=True)
 class Expression:
     """A compiled condition: evaluate it as often as needed."""
@@ -154,11 +175,12 @@ class Expression:
     variables: frozenset[str]  # the declared variables it reads
     _program: Any
 
-    def evaluate(self, values: Mapping[str, Any]) -> Any:
+    def evaluate(self, values: Mapping[str, Any] | Bindings) -> Any:
         """The expression's value for these variables (None, bool, int, float, Decimal (read as a
-        double), str, and lists and maps of them); CelEvaluationError when CEL cannot evaluate it."""
+        double), str, and lists and maps of them; or values bound once by `bind`);
+        CelEvaluationError when CEL cannot evaluate it."""
         try:
-            return self._program.execute(dict(values))
+            return self._program.execute(values._context if isinstance(values, Bindings) else dict(values))
         except Exception as error:  # noqa: BLE001 - whatever the engine raises is an evaluation error
             message = " ".join(str(error).split())[:MAX_MESSAGE] or type(error).__name__
             raise CelEvaluationError(message) from error

@@ -11,6 +11,14 @@ from typing import Any
 import uvicorn
 import uvloop
 
+# How long a pooled client connection may sit idle before the client drops it, and how long
+# our servers keep an idle one open. The server must wait longer than any of our clients
+# (the gateway's pool, the subgraphs' service client): a server that closes first races the
+# client's next request on that connection, which then fails with a reset (uvicorn's default
+# is 5 s, which the gateway's checkouts hit as SUBGRAPH_UNAVAILABLE after a burst).
+CLIENT_KEEP_ALIVE_SECONDS = 60
+SERVER_KEEP_ALIVE_SECONDS = 75
+
 
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
@@ -25,6 +33,7 @@ class ServerGroup:
 
     def add(self, app: Any, host: str, port: int, log_level: str = "warning", lifespan: str = "off",
             **options: Any) -> None:
+        options.setdefault("timeout_keep_alive", SERVER_KEEP_ALIVE_SECONDS)
         config = uvicorn.Config(
             app, host=host, port=port, log_level=log_level, lifespan=lifespan, ws="websockets-sansio", **options
         )

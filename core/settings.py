@@ -6,10 +6,12 @@ bus, every service on 127.0.0.1.
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +20,7 @@ SUBGRAPHS: tuple[str, ...] = ("profile", "ledger", "rewards", "inventory", "inte
 # Documented, deliberately obvious dev defaults. `LOYALTY_ENV=prod` refuses to start with them.
 DEV_JWT_SECRET = "loyalty-dev-secret-change-me-in-production"
 DEV_SERVICE_JWT_SECRET = "loyalty-dev-service-secret-change-me-in-production"
+QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d\s*-\s*([01]\d|2[0-3]):[0-5]\d")
 MIN_SECRET_LENGTH = 32  # HS256 keys shorter than its 256-bit output are guessable offline
 
 
@@ -56,6 +59,8 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = 1_000_000
     gateway_introspection: bool | None = None  # default: on in dev, off in prod
     seed_members: int = 1000
+    # Profile's `lapse-scores` job: the churn model `loyalty train` wrote (default: the project's models/churn.json).
+    churn_model: Path | None = None
     # The engine: coupons one basket may redeem (an exclusive coupon stands alone).
     coupons_per_basket: int = 3
     # Inventory: open reservations per member; product interest's window, repeat interval, "bought lately".
@@ -113,6 +118,34 @@ class Settings(BaseSettings):
     outbox_retention_hours: float = 24.0  # published outbox rows (event bodies carry personal data) are then deleted
     bus_max_age_hours: float = 168.0  # NATS JetStream keeps events this long (a subgraph down longer misses them)
     access_log_retention_days: int = 730  # entries of the staff access log are kept this long
+    # Messages to members (rewards: README "Messages"): email over SMTP, SMS and push as signed webhooks
+    # to a provider. A channel without its setting is off (nothing is queued for it).
+    program_name: str = "Loyalty"  # how messages sign
+    smtp_host: str | None = None  # unset: no email; `loyalty up` points it at its dev mailbox in dev
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False  # upgrade the connection with STARTTLS (a real relay on port 587)
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Loyalty <loyalty@example.com>"
+    sms_webhook_url: str | None = None  # the SMS provider's endpoint (JSON, signed: X-Loyalty-Signature)
+    sms_webhook_secret: str | None = None
+    push_webhook_url: str | None = None  # the push provider's endpoint (by member id), signed alike
+    push_webhook_secret: str | None = None
+    message_time_zone: str = "UTC"  # the program's time zone, for members whose home store has none below
+    message_store_time_zones: dict[str, str] = {}  # store id -> IANA zone, e.g. {"st_portland": "America/Los_Angeles"}
+    message_quiet_hours: str = "21:00-08:00"  # local time; marketing inside them waits until they end ("" = none)
+    message_caps: dict[str, int] = {"EMAIL": 3, "SMS": 1, "PUSH": 3}  # marketing messages per member, channel, window
+    message_cap_window_hours: float = 24.0
+    message_retry_seconds: float = 30.0  # first wait after a transient failure; doubles up to an hour
+    message_max_attempts: int = 6  # then the message fails with its last reason
+    # The dev mailbox (`loyalty up`, dev only): an SMTP sink and a page listing what it received.
+    dev_mail_port: int = 8025
+    dev_mail_smtp_port: int = 1025
+    # One-time sign-in codes by email (profile's requestSignInCode / signInWithCode).
+    sign_in_code_minutes: int = 10
+    sign_in_code_attempts: int = 5  # wrong codes before the code is burnt (a new one must be asked for)
+    sign_in_code_requests_per_hour: int = 5  # codes one email address may ask for in an hour
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_urls.get(subgraph, self.database_url)
@@ -167,8 +200,33 @@ class Settings(BaseSettings):
         if self.bus_max_age_hours < 1:
             raise ValueError("LOYALTY_BUS_MAX_AGE_HOURS is at least 1 (longer than the stream's 10-minute "
                              "publish dedup window)")
+        self._check_messages()
         if self.separate_processes and self.bus_url.startswith("memory"):
             raise ValueError("LOYALTY_SEPARATE_PROCESSES needs a shared bus (LOYALTY_BUS_URL=nats://...)")
+
+
+    def _check_messages(self) -> None:
+        for zone in (self.message_time_zone, *self.message_store_time_zones.values()):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ValueError(f"{zone!r} is not an IANA time zone (LOYALTY_MESSAGE_TIME_ZONE, "
+                                 "LOYALTY_MESSAGE_STORE_TIME_ZONES: e.g. America/Los_Angeles)") from error
+        if self.message_quiet_hours.strip() and not QUIET_HOURS.fullmatch(self.message_quiet_hours.strip()):
+            raise ValueError("LOYALTY_MESSAGE_QUIET_HOURS is HH:MM-HH:MM (e.g. 21:00-08:00) or empty")
+        if set(self.message_caps) - {"EMAIL", "SMS", "PUSH"} or any(n < 0 for n in self.message_caps.values()):
+            raise ValueError("LOYALTY_MESSAGE_CAPS maps EMAIL, SMS, PUSH to 0 or more")
+        if self.message_max_attempts < 1 or self.message_retry_seconds <= 0 or self.message_cap_window_hours <= 0:
+            raise ValueError("LOYALTY_MESSAGE_MAX_ATTEMPTS is 1 or more, the retry and cap window positive")
+        for name, url, secret in (("SMS", self.sms_webhook_url, self.sms_webhook_secret),
+                                  ("PUSH", self.push_webhook_url, self.push_webhook_secret)):
+            if url and (not secret or (self.env == "prod" and len(secret) < MIN_SECRET_LENGTH)):
+                raise ValueError(f"LOYALTY_{name}_WEBHOOK_URL needs LOYALTY_{name}_WEBHOOK_SECRET (the receiver "
+                                 f"checks the signature; prod: {MIN_SECRET_LENGTH}+ characters)")
+        if not (0 < self.sign_in_code_minutes <= 60 and 0 < self.sign_in_code_attempts <= 10
+                and 0 < self.sign_in_code_requests_per_hour <= 60):
+            raise ValueError("sign-in codes: LOYALTY_SIGN_IN_CODE_MINUTES 1 to 60, _ATTEMPTS 1 to 10, "
+                             "_REQUESTS_PER_HOUR 1 to 60")
 
 
 @lru_cache

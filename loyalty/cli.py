@@ -31,7 +31,7 @@ def _settings() -> Settings:
         typer.echo(f"configuration error: {error}", err=True)
         raise typer.Exit(2) from error
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("httpx", "alembic", "nats"):
+    for chatty in ("httpx", "alembic", "nats", "mail.log"):  # mail.log: aiosmtpd, a line per SMTP command
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     return settings
 
@@ -45,6 +45,7 @@ class Part(StrEnum):
     subgraphs = "subgraphs"
     gateway = "gateway"
     wallet = "wallet"
+    mailbox = "mailbox"
 
 
 @app.command()
@@ -57,9 +58,10 @@ def up(
     from seed.loader import seed as load_seed
     from seed.staff import ensure_demo_staff
 
-    from .stack import Supervisor, plan_parts
+    from .stack import Supervisor, dev_mailbox_environment, plan_parts
 
     settings = _settings()
+    mail_environment = dev_mailbox_environment(settings)
     count = settings.seed_members if members is None else members
 
     async def prepare() -> None:
@@ -77,11 +79,13 @@ def up(
     code = 0
     try:
         typer.echo("Starting the stack...")
-        for group in plan_parts(settings, wallet=wallet):
+        parts = plan_parts(settings, wallet=wallet)
+        os.environ.update(mail_environment)  # the parts started below mail through the dev mailbox
+        for group in parts:
             for part in group:
                 supervisor.start(part)
             supervisor.wait_ready(group)
-        typer.echo(_banner(settings, wallet=wallet))
+        typer.echo(_banner(settings, wallet=wallet, mailbox=bool(mail_environment)))
         code = supervisor.watch()
     except KeyboardInterrupt:
         typer.echo("\nStopping...")
@@ -98,7 +102,7 @@ def _stop_like_ctrl_c(_signal: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _banner(settings: Settings, *, wallet: bool) -> str:
+def _banner(settings: Settings, *, wallet: bool, mailbox: bool = False) -> str:
     lines = [
         "",
         "The loyalty platform is running:",
@@ -107,6 +111,9 @@ def _banner(settings: Settings, *, wallet: bool) -> str:
     if wallet:
         lines.append(f"  wallet    http://{settings.host}:{settings.wallet_port}/")
     lines += [f"  {name:<9} {settings.subgraph_url(name)}" for name in SUBGRAPHS]
+    if mailbox:
+        lines.append(f"  mailbox   http://{settings.host}:{settings.dev_mail_port}/   (dev: the mails members "
+                     f"would get; SMTP sink on {settings.host}:{settings.dev_mail_smtp_port})")
     lines += [
         "",
         "Demo sign-in (wallet): julia@example.com (Gold), marcus@example.com, aiko@example.com, sam@example.com",
@@ -129,6 +136,37 @@ def seed(members: int = typer.Option(None, help="How many members to generate (d
     report = _refusing_a_second_writer(lambda: asyncio.run(load_seed(settings, members=count, campaigns=campaigns,
                                                                      log=typer.echo)))
     typer.echo(f"seeded {report.members} members and {report.purchases} purchases in {report.seconds:.1f} s")
+
+
+@app.command()
+def train(
+    members: int = typer.Option(20_000, help="Members of the seed generator to learn from."),
+    seed_value: int = typer.Option(2026, "--seed", help="The generator's seed (and the holdout split's)."),
+    horizon: int = typer.Option(90, help="Days after the cut-off a member must buy in not to count as lapsed."),
+    output: Path = typer.Option(None, help="Where to write churn.json and CARD.md (default: the project's models/)."),
+) -> None:
+    """Fit the churn model (scikit-learn logistic regression on recency, frequency, monetary and
+    tier), report its holdout AUC, write models/churn.json and the model card models/CARD.md."""
+    from .churn import AUC_FLOOR, MODELS_DIR, train_on_seed, write
+
+    if members < 100 or not 7 <= horizon <= 365:
+        typer.echo("error: --members 100 or more, --horizon 7 to 365 days", err=True)
+        raise typer.Exit(2)
+    try:
+        report = train_on_seed(members, seed_value, horizon_days=horizon)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"{report.examples} members who bought before the cut-off ({report.lapse_rate:.1%} lapsed after it); "
+               f"fitted on {report.train_size}, held out {report.holdout_size}")
+    typer.echo(f"holdout AUC {report.auc:.4f} (floor {AUC_FLOOR:.2f}), log loss {report.metrics['log_loss']:.4f}, "
+               f"Brier {report.metrics['brier']:.4f}")
+    if not report.passes:
+        typer.echo("error: the model is below the AUC floor; nothing written", err=True)
+        raise typer.Exit(1)
+    command = f"loyalty train --members {members} --seed {seed_value} --horizon {horizon}"
+    model_path, card_path = write(report, output or MODELS_DIR, command)
+    typer.echo(f"model {report.document['version']}: {model_path}; card: {card_path}")
 
 
 def _refusing_a_second_writer(work: Callable[[], T]) -> T:
@@ -236,12 +274,23 @@ def serve(
     port: int = typer.Option(None, help="Port (default from the LOYALTY_*_PORT settings)."),
     supergraph: Path = typer.Option(None, help="Gateway: serve this supergraph SDL file instead of composing."),
 ) -> None:
-    """Serve one part: a subgraph, all four subgraphs in one process, the gateway or the wallet."""
+    """Serve one part: a subgraph, all four subgraphs in one process, the gateway, the wallet or the dev
+    mailbox (an SMTP sink and its page, dev only)."""
     settings = _settings()
     if host:
         settings = settings.model_copy(update={"host": host})
     if part is Part.gateway:
         _serve_gateway(settings, port or settings.gateway_port, supergraph)
+    elif part is Part.mailbox:
+        if not settings.is_dev:
+            typer.echo("error: the dev mailbox is for the dev profile (prod mails through LOYALTY_SMTP_HOST)", err=True)
+            raise typer.Exit(2)
+        from core.serving import run_server_process
+
+        from .devmail import serve as serve_mailbox
+
+        run_server_process(serve_mailbox(settings.host, settings.dev_mail_smtp_port, port or settings.dev_mail_port,
+                                         f"{settings.message_quiet_hours or 'none'} in {settings.message_time_zone}"))
     elif part is Part.wallet:
         _serve_wallet(settings, port or settings.wallet_port)
     else:

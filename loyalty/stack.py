@@ -71,18 +71,34 @@ class Part:
 
 
 def plan_parts(settings: Settings, *, wallet: bool) -> list[list[Part]]:
-    """Parts in start order; each group starts once the previous one is ready."""
+    """Parts in start order; each group starts once the previous one is ready. In dev, without an
+    SMTP server of your own, the dev mailbox comes first (`dev_mailbox_settings` points the
+    subgraphs at it)."""
     host = settings.host
+    mailbox = ([[Part("mailbox", ["serve", "mailbox"], f"http://{host}:{settings.dev_mail_port}/health", 30)]]
+               if runs_dev_mailbox(settings) else [])
     if settings.separate_processes:
         subgraphs = [Part(name, ["serve", name], f"http://{host}:{settings.subgraph_ports[name]}/health", 60)
                      for name in SUBGRAPHS]
     else:
         subgraphs = [Part("subgraphs", ["serve", "subgraphs"],
                           f"http://{host}:{settings.subgraph_ports[SUBGRAPHS[-1]]}/health", 60)]
-    groups = [subgraphs, [Part("gateway", ["serve", "gateway"], f"http://{host}:{settings.gateway_port}/ready", 90)]]
+    gateway = [Part("gateway", ["serve", "gateway"], f"http://{host}:{settings.gateway_port}/ready", 90)]
+    groups = [*mailbox, subgraphs, gateway]
     if wallet:
         groups.append([Part("wallet", ["serve", "wallet"], f"http://{host}:{settings.wallet_port}/ping", 600)])
     return groups
+
+
+def runs_dev_mailbox(settings: Settings) -> bool:
+    return settings.is_dev and not settings.smtp_host
+
+
+def dev_mailbox_environment(settings: Settings) -> dict[str, str]:
+    """What the parts `loyalty up` starts need to mail through the dev mailbox (they inherit it)."""
+    if not runs_dev_mailbox(settings):
+        return {}
+    return {"LOYALTY_SMTP_HOST": settings.host, "LOYALTY_SMTP_PORT": str(settings.dev_mail_smtp_port)}
 
 
 class Supervisor:

@@ -98,8 +98,88 @@ def _phone(area_code: str, n: int) -> str:
     return f"+1 {area_code} {exchange:03d} {line:04d}"
 
 
+# How generated members buy (seed 001's churn): a purchase rate per member, constant for the
+# steady ones, decaying for the lapsing ones until it stops; histories reach back HISTORY_DAYS:
+# within the checkout's default age limit (LOYALTY_CHECKOUT_MAX_AGE_DAYS, 400), and 300 days of
+# behaviour before a cut-off 90 days ago (`loyalty train`).
+HISTORY_DAYS = 390
+BEHAVIOURS = (("steady", 0.40), ("lapsing", 0.30), ("lapsed", 0.10), ("never", 0.20))
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How one generated member buys over the last HISTORY_DAYS days. Days count backwards
+    from the seed's now (days_ago); `rate` is purchases a day at the start of the history."""
+
+    kind: str  # steady, lapsing, lapsed (one or two purchases long ago), never
+    rate: float = 0.0
+    decay_from: int = 0  # lapsing: the rate halves every `half_life` days after this day (days_ago)...
+    half_life: float = 0.0
+    stops_at: int = 0  # ...and no purchase after this day (days_ago); 0: still buying
+
+
+def _behaviour(rng: random.Random) -> Behaviour:
+    roll, kind = rng.random(), "never"
+    for name, share in BEHAVIOURS:
+        if roll < share:
+            kind = name
+            break
+        roll -= share
+    rate = rng.lognormvariate(-4.3, 0.5)  # a median of a purchase every 74 days, some much more often
+    if kind == "steady":
+        return Behaviour(kind, rate)
+    if kind == "lapsing":
+        decay_from = rng.randint(30, HISTORY_DAYS - 30)
+        stops_at = max(0, decay_from - rng.randint(30, 240))
+        return Behaviour(kind, rate, decay_from, rng.uniform(20, 90), stops_at)
+    if kind == "lapsed":
+        return Behaviour(kind, rate, stops_at=rng.randint(150, HISTORY_DAYS - 30))
+    return Behaviour(kind)
+
+
+def purchase_days(rng: random.Random, behaviour: Behaviour) -> list[int]:
+    """The days (days_ago, oldest first) a member with this behaviour bought on: a Poisson
+    process walked forward in time; a lapsing member's rate halves every half-life from the day
+    it starts to decay (exact, by thinning: candidates at the full rate, each kept with the
+    chance the rate has fallen to). Same rng state, same days."""
+    if behaviour.kind == "never":
+        return []
+    if behaviour.kind == "lapsed":
+        first = rng.randint(behaviour.stops_at, HISTORY_DAYS)
+        return sorted({first, *([rng.randint(behaviour.stops_at, first)] if rng.random() < 0.4 else [])},
+                      reverse=True)
+    days: list[int] = []
+    day = float(HISTORY_DAYS)
+    while len(days) < 40:
+        day -= rng.expovariate(max(behaviour.rate, 1e-6))
+        if day < max(behaviour.stops_at, 1):
+            break
+        decayed = behaviour.kind == "lapsing" and day < behaviour.decay_from
+        if decayed and rng.random() >= 0.5 ** ((behaviour.decay_from - day) / behaviour.half_life):
+            continue
+        if not days or int(day) != days[-1]:  # one purchase a day at most
+            days.append(int(day))
+    return days
+
+
+def _generated_history(rng: random.Random, prefix: str, home_store: str, behaviour: Behaviour
+                       ) -> tuple[SeedPurchase, ...]:
+    purchases = []
+    for i, days_ago in enumerate(purchase_days(rng, behaviour)):
+        online = rng.random() < 0.3
+        purchases.append(SeedPurchase(
+            external_id=f"{prefix}-{i + 1}",
+            channel=Channel.ECOMMERCE if online else Channel.POS,
+            store_id=None if online else home_store,
+            days_ago=days_ago,
+            lines=_basket(rng, rng.randint(1, 3)),
+        ))
+    return tuple(purchases)
+
+
 def generated_members(count: int, seed: int = 2026) -> Iterator[SeedMember]:
-    """The same `count` members every time for the same seed."""
+    """The same `count` members every time for the same seed; their histories follow their
+    `Behaviour` (steady, lapsing, lapsed, never bought)."""
     rng = random.Random(seed)
     for n in range(1, count + 1):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
@@ -116,7 +196,7 @@ def generated_members(count: int, seed: int = 2026) -> Iterator[SeedMember]:
             channel=rng.choice([Channel.POS, Channel.POS, Channel.ECOMMERCE, Channel.APP]),
             profiling=rng.random() > 0.1,
             email_marketing=rng.random() < 0.5,
-            purchases=_history(rng, f"seed-{n}", home, rng.choice([0, 1, 1, 2, 3, 5])),
+            purchases=_generated_history(rng, f"seed-{n}", home, _behaviour(rng)),
         )
 
 

@@ -151,7 +151,8 @@ def _triggered(cid: str, name: str, trigger: str, condition: str, *effects: str,
 # Julia's journey (seed 000): three views in a week, no purchase, few left in her size at her
 # home store -> a reservation offer; the purchase -> early access (Gold) and double points on
 # what goes with a jacket. And the other triggers of seed 002: a tier upgrade, a milestone,
-# a welcome coupon for new members, a birthday, a thank-you after a redemption.
+# a welcome coupon for new members, a birthday, a thank-you after a redemption; and a win-back
+# offer for members the churn model scores as likely to lapse (seed 001, 003).
 TRIGGERED = [
     _triggered("cmp_eyeing_reserve", "Reserve the one you are eyeing", "product_viewed",
                "event.views_in_window >= 3 && !event.bought_recently && event.available_at_home != null "
@@ -183,6 +184,13 @@ TRIGGERED = [
                '"description": "Welcome: 10.00 off your first purchase"}', per_member_cap=1),
     _triggered("cmp_birthday", "Happy birthday", "birthday", "true",
                '{"type": "issue_coupon", "percent": 20, "valid_days": 14, "description": "Birthday: 20% off"}'),
+    # Personalised: members who object to profiling have no score and never get it (README "Churn model").
+    _triggered("cmp_lapse_winback", "We miss you: 15% off to come back", "lapse_risk",
+               "member.traits.lapse_risk != null && member.traits.lapse_risk > 0.7",
+               '{"type": "issue_offer", "kind": "DISCOUNT", "percent": 15, "valid_hours": 336, "value": 15, '
+               '"message": "We miss you: 15% off your next visit, for two weeks", '
+               '"reason": "It has been {member.traits.recency_days} days since your last visit"}',
+               personalized=True, per_member_cap=2),
     _triggered("cmp_redemption_thanks", "Thanks for redeeming", "redemption", "event.points >= 1000",
                '{"type": "add_points", "points": 50}', per_member_cap=3),
 ]

@@ -8,6 +8,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from core.serving import CLIENT_KEEP_ALIVE_SECONDS
+
 
 class SubgraphUnavailable(Exception):
     def __init__(self, graph: str, reason: str) -> None:
@@ -28,7 +30,7 @@ class SubgraphClient:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.pool_size, keepalive_timeout=60, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=self.pool_size, keepalive_timeout=CLIENT_KEEP_ALIVE_SECONDS, ttl_dns_cache=300),
                 json_serialize=lambda v: orjson.dumps(v).decode(),
             )
         return self._session

@@ -296,6 +296,21 @@ class Query:
                             json=export.json)
 
 
+@strawberry.type(description="A sign-in code is on its way, if a member holds the address (the answer is the same "
+                               "either way).")
+class SignInCodeRequest:
+    expires_at: datetime
+    code_length: int
+    attempts_allowed: int
+
+
+@strawberry.type(description="A member signed in: `token` is their bearer token until `expiresAt`.")
+class MemberSession:
+    token: str
+    member: Member
+    expires_at: datetime
+
+
 @strawberry.type(description="A member token from the demo sign-in (dev profile only).")
 class DevSignIn:
     token: str
@@ -323,6 +338,22 @@ class Mutation:
         return StaffSession(token=session.token, staff_id=account.id, name=account.name, role=account.role,
                             store=Store(id=strawberry.ID(account.store_id)) if account.store_id else None,
                             expires_at=session.expires_at)
+
+    @strawberry.mutation(description="The wallet's sign-in, step 1: a 6-digit code by email to the member who holds "
+                                     "the address. The same answer whether or not anyone does; a few codes an hour "
+                                     "per address (FORBIDDEN, extensions.retryAt, beyond).")
+    async def request_sign_in_code(self, info: LoyaltyInfo, email: str) -> SignInCodeRequest:
+        found = await handlers.sign_in_codes.request_code(info.context.runtime, email)
+        return SignInCodeRequest(expires_at=found.expires_at, code_length=found.code_length,
+                                 attempts_allowed=found.attempts_allowed)
+
+    @strawberry.mutation(description="The wallet's sign-in, step 2: the code, once, before it expires; a wrong code "
+                                     "is UNAUTHENTICATED with extensions.attemptsLeft, and the last wrong one burns "
+                                     "the code.")
+    async def sign_in_with_code(self, info: LoyaltyInfo, email: str, code: str) -> MemberSession:
+        session = await handlers.sign_in_codes.sign_in(info.context.runtime, email, code)
+        return MemberSession(token=session.token, member=Member.from_domain(session.member),
+                             expires_at=session.expires_at)
 
     @strawberry.mutation(description="Dev profile only (refused in prod): a member token for a demo member's email, "
                                      "so that no client holds a signing secret.")

@@ -28,11 +28,19 @@ SPEC = SubgraphSpec(
         Consumer("view-triggers", subject_for("inventory", "ProductViewed"), handlers.triggers.on_product_viewed),
         Consumer("segment-triggers", subject_for("profile", "SegmentEntered"), handlers.triggers.on_segment_entered),
         Consumer("redemption-triggers", subject_for("rewards", "RewardRedeemed"), handlers.triggers.on_redemption),
+        # Messages (handlers/messages.py): queued here, delivered by the job below.
+        Consumer("offer-messages", subject_for("rewards", "OfferIssued"), handlers.messages.on_offer_issued),
+        Consumer("coupon-messages", subject_for("rewards", "CouponIssued"), handlers.messages.on_coupon_issued),
+        Consumer("sign-in-code-messages", subject_for("profile", "SignInCodeRequested"),
+                 handlers.messages.on_sign_in_code_requested),
+        # Profile's churn scores: the engine's copy (next best offer, conditions), then the lapse_risk campaigns.
+        Consumer("lapse-risk", subject_for("profile", "LapseRiskScored"), handlers.triggers.on_lapse_risk),
         privacy.CONSUMER,  # erasure: identifiers go, a tombstone stays, the books stay
     ),
     jobs=(
         Job("resume-postings", 5.0, handlers.resume_postings),
         Job("resume-redemptions", 10.0, handlers.catalogue.resume_redemptions),
         Job("birthdays", 3600.0, handlers.triggers.birthdays),  # hourly; once a year per member (the inbox)
+        Job("deliver-messages", 1.0, handlers.messages.deliver),  # drains the message log
     ),
 )

@@ -12,6 +12,10 @@ Column by column:
   `repository.remember_member` leaves an erased member alone.
 - `purchases`, `returns`: the books (amounts, SKUs, stores, channels, the
   channels' transaction ids), nothing that names the person. Kept.
+- `member_contacts` (name, email, phone for messages): deleted.
+- `messages` (the message log: offers, coupons, sign-in codes sent or not): deleted, the
+  pending ones with the rest, so nothing is sent after an erasure.
+- `member_lapse_risk` (the churn model's score): deleted.
 - The outbox: the member's events are deleted by the kernel with the rest.
 """
 from __future__ import annotations
@@ -28,8 +32,17 @@ from subgraphs.kernel.bounds import check_id
 from subgraphs.kernel.db import UnitOfWork
 from subgraphs.kernel.runtime import Runtime
 
+from .adapters import messages as message_store
 from .adapters import repository
-from .adapters.tables import member_identifiers, members, purchases, returns
+from .adapters.tables import (
+    member_contacts,
+    member_identifiers,
+    member_lapse_risk,
+    members,
+    messages,
+    purchases,
+    returns,
+)
 
 
 async def erase(runtime: Runtime, uow: UnitOfWork, member_ids: Sequence[str]) -> None:
@@ -38,6 +51,8 @@ async def erase(runtime: Runtime, uow: UnitOfWork, member_ids: Sequence[str]) ->
     for member_id in member_ids:
         await repository.forget_member(uow, member_id, as_of=runtime.clock.now())
     await uow.execute(member_identifiers.delete().where(member_identifiers.c.member_id.in_(member_ids)))
+    await message_store.forget(uow, member_ids)
+    await uow.execute(member_lapse_risk.delete().where(member_lapse_risk.c.member_id.in_(member_ids)))
 
 
 CONSUMER = privacy.erasure_consumer(erase)
@@ -57,5 +72,11 @@ async def export(runtime: Runtime, principal: Principal | None, member_id: str) 
                                                     [purchases.c.occurred_at.desc()]),
             "returns": await privacy.export_table(connection, returns, returns.c.member_id.in_(member_ids),
                                                   [returns.c.recorded_at.desc()]),
+            "member_contacts": await privacy.export_table(connection, member_contacts,
+                                                          member_contacts.c.member_id.in_(member_ids)),
+            "messages": await privacy.export_table(connection, messages, messages.c.member_id.in_(member_ids),
+                                                   [messages.c.created_at.desc()]),
+            "member_lapse_risk": await privacy.export_table(connection, member_lapse_risk,
+                                                            member_lapse_risk.c.member_id.in_(member_ids)),
         }
     return orjson.dumps(part, default=str).decode()

@@ -21,6 +21,9 @@ CampaignStatus = strawberry.enum(domain.campaigns.CampaignStatus)
 CouponStatus = strawberry.enum(domain.coupons.CouponStatus)
 OfferKind = strawberry.enum(domain.offers.OfferKind)
 OfferStatus = strawberry.enum(domain.offers.OfferStatus)
+MessageKind = strawberry.enum(domain.messages.MessageKind)
+MessageChannel = strawberry.enum(domain.messages.MessageChannel)
+MessageStatus = strawberry.enum(domain.messages.MessageStatus)
 
 
 @strawberry.federation.type(keys=[Key(fields="sku", resolvable=False)])
@@ -72,6 +75,27 @@ class Offer:
                    coupon_code=offer.coupon_code, sku=offer.sku, store_id=offer.store_id, member_id=offer.member_id)
 
 
+@strawberry.type(description="One message to a member on one channel, and what became of it.")
+class Message:
+    id: strawberry.ID
+    kind: MessageKind
+    channel: MessageChannel
+    status: MessageStatus
+    reason: str | None = strawberry.field(description="why it was deferred, skipped, capped or failed")
+    created_at: datetime
+    next_attempt_at: datetime | None = strawberry.field(description="a pending message: when it is looked at again")
+    attempts: int
+    sent_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, message: handlers.messages.Message) -> Message:
+        pending = message.status in domain.messages.PENDING
+        return cls(id=strawberry.ID(message.id), kind=message.kind, channel=message.channel, status=message.status,
+                   reason=message.reason, created_at=message.created_at,
+                   next_attempt_at=message.next_attempt_at if pending else None, attempts=message.attempts,
+                   sent_at=message.sent_at)
+
+
 @strawberry.type
 class PointsBalance:
     """The ledger's, read here only for `availableRewards` (@requires)."""
@@ -117,6 +141,12 @@ class Member:
     async def coupons(self, info: LoyaltyInfo, status: CouponStatus | None = None) -> list[Coupon]:
         found = await handlers.coupons.coupons_of(info.context.runtime, info.context.principal, self.id, status)
         return [Coupon.from_domain(view) for view in found]
+
+    @strawberry.field(description="Messages to the member by email, SMS and push, newest first, each with its "
+                                  "outcome (the member themself, or staff).")
+    async def messages(self, info: LoyaltyInfo, first: int = 20) -> list[Message]:
+        found = await handlers.messages.messages_of(info.context.runtime, info.context.principal, self.id, first)
+        return [Message.from_domain(m) for m in found]
 
     @strawberry.federation.field(requires=["points { available }"],
                                  description="Rewards the member's available points pay for now, cheapest first.")

@@ -47,6 +47,8 @@ async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sta
         "LOYALTY_DATA_DIR": str(data_dir),
         "LOYALTY_GATEWAY_PORT": str(settings.gateway_port),
         "LOYALTY_WALLET_PORT": str(settings.wallet_port),
+        "LOYALTY_DEV_MAIL_PORT": str(settings.dev_mail_port),
+        "LOYALTY_DEV_MAIL_SMTP_PORT": str(settings.dev_mail_smtp_port),
         "LOYALTY_SUBGRAPH_PORTS": "{" + ", ".join(f'"{n}": {settings.subgraph_ports[n]}' for n in SUBGRAPHS) + "}",
         "LOYALTY_SEED_MEMBERS": "0",
         "LOYALTY_LOG_LEVEL": "warning",

@@ -70,14 +70,15 @@ async def test_the_wallet_signs_out_when_its_token_expires(running: Stack, brows
     """The gateway closes a subscription whose token expired (4403); the wallet asks to sign in again."""
     julia = (await running.gql('{ lookupMember(kind: EMAIL, value: "julia@example.com") { id } }',
                                token=running.cashier)).ok()["lookupMember"]["id"]
-    brief = issue_token(running.settings, julia, Role.MEMBER, ttl=timedelta(seconds=6))
+    # Long enough for a loaded machine to load the page and sign in before it ends.
+    brief = issue_token(running.settings, julia, Role.MEMBER, ttl=timedelta(seconds=20))
     page = await browser.new_page()
     await page.goto(f"http://127.0.0.1:{running.settings.wallet_port}/")
     await page.evaluate("token => window.localStorage.setItem('loyalty_wallet_token', token)", brief)
     await page.reload()
     await page.wait_for_selector("#live", timeout=30_000)  # signed in with the brief token, following live
     assert await page.inner_text("#greeting") == "Hi Julia"
-    await page.wait_for_selector("#email", timeout=30_000)  # signed out once the token expired
+    await page.wait_for_selector("#email", timeout=60_000)  # signed out once the token expired
     assert "expired" in await page.inner_text("#error")
     await page.close()
 

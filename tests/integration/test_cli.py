@@ -1,4 +1,4 @@
-"""The `loyalty` command's offline parts: compose and plan."""
+"""The `loyalty` command's offline parts: compose, plan, token, train."""
 from __future__ import annotations
 
 import subprocess
@@ -8,9 +8,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def loyalty(*args: str) -> subprocess.CompletedProcess[str]:
+def loyalty(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "loyalty", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+                          timeout=timeout)
 
 
 def test_compose_prints_a_join_supergraph() -> None:
@@ -40,3 +40,27 @@ def test_a_cashier_token_needs_the_store() -> None:
     assert "a cashier's token names their store" in refused.stderr
     issued = loyalty("token", "--role", "cashier", "--store", "st_portland")
     assert issued.returncode == 0 and issued.stdout.count(".") == 2
+
+
+def test_train_writes_the_model_and_its_card(tmp_path: Path) -> None:
+    result = loyalty("train", "--members", "4000", "--seed", "7", "--output", str(tmp_path), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "holdout AUC 0." in result.stdout and "(floor 0.70)" in result.stdout
+    import orjson
+
+    from subgraphs.profile.domain.churn import model_from_document
+
+    document = orjson.loads((tmp_path / "churn.json").read_bytes())
+    assert model_from_document(document).version == document["version"]
+    card = (tmp_path / "CARD.md").read_text()
+    assert f"Version `{document['version']}`" in card
+    assert f"| ROC AUC | **{document['metrics']['auc']:.4f}**" in card
+    assert "loyalty train --members 4000 --seed 7 --horizon 90" in card
+    assert "## Limits" in card and "## Data" in card and "## Features" in card
+
+
+def test_train_refuses_what_it_cannot_learn_from(tmp_path: Path) -> None:
+    for args in (("--members", "10"), ("--horizon", "0"), ("--horizon", "400")):
+        refused = loyalty("train", *args, "--output", str(tmp_path))
+        assert refused.returncode == 2 and "--members 100 or more" in refused.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -20,7 +20,7 @@ from subgraphs.kernel.aliases import record_merge
 from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
 from subgraphs.profile.adapters.tables import member_traits
-from subgraphs.profile.handlers import members, segments, traits
+from subgraphs.profile.handlers import churn, members, segments, traits
 from tests.support.runtimes import BACKENDS, runtime_on
 
 START = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -307,3 +307,44 @@ async def _segment_ids_of_absorbed(runtime: Runtime, member_id: str) -> set[str]
                                         {"m": member_id})
         return {row[0] for row in rows}
 
+
+
+def tier_changed(member_id: str, tier_id: str, threshold: int, at: datetime) -> Event:
+    return Event("TierChanged", "ledger", member_id, occurred_at=at, payload={
+        "from": {"id": "bronze", "name": "Bronze", "threshold": 0, "multiplier": 1.0},
+        "to": {"id": tier_id, "name": tier_id.title(), "threshold": threshold, "multiplier": 1.5},
+        "at": at.isoformat()})
+
+
+async def test_the_scoring_pass_pages_resumes_once_a_day_and_skips_who_it_must(
+        profile: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(churn, "SCORING_PAGE", 2)
+    monkeypatch.setattr(churn, "SCORING_MAX_PER_RUN", 3)
+    buyers = [await enroll(profile, f"Buyer{n}") for n in range(4)]
+    objector, never = await enroll(profile, "Objector", profiling=False), await enroll(profile, "Never")
+    for n, member in enumerate([*buyers, objector]):
+        await traits.on_purchase_completed(profile, purchase(member, f"s-{n}", "100.00", days_ago=120))
+    gold = tier_changed(buyers[1], "gold", 5000, START - timedelta(days=100))
+    await traits.on_tier_changed(profile, gold)
+    await traits.on_tier_changed(profile, gold)  # delivered again: nothing changes
+    await traits.on_tier_changed(profile, tier_changed(buyers[1], "bronze", 0, START - timedelta(days=200)))  # older
+    assert await churn.run_scoring_pass(profile) == 4  # two pages of two reach the bound of 3: the objector waits
+    assert await churn.run_scoring_pass(profile) == 0  # the last page: only the objector, who is skipped
+    assert await churn.run_scoring_pass(profile) == 0  # done for today
+    risks = {m: (await traits_of(profile, m))[3] for m in [*buyers, objector, never]}
+    assert risks[objector] is None and risks[never] is None
+    bronze = risks[buyers[0]]
+    assert 0 < risks[buyers[1]] < bronze and risks[buyers[2]] == bronze  # the same history, Gold lapses less
+    published = await outbox(profile, "LapseRiskScored")
+    model = churn.load_model(profile)
+    assert model is not None
+    assert sorted(e.member_id for e in published) == sorted(buyers)
+    assert {e.payload["model"] for e in published} == {model.version}
+    assert all(e.payload["horizon_days"] == 90 for e in published)
+    clock(profile).advance(timedelta(days=1))
+    assert await churn.run_scoring_pass(profile) == 4  # the next day, everyone again
+    assert len(await outbox(profile, "LapseRiskScored")) == 4  # a day later the scores barely moved: not announced
+    clock(profile).advance(timedelta(days=1))
+    await members.update_consents(profile, Principal(buyers[3], Role.MEMBER), buyers[3], {"profiling": False})
+    assert await churn.run_scoring_pass(profile) == 3
+    assert (await traits_of(profile, buyers[3]))[3] is None

@@ -19,6 +19,7 @@ from core.errors import BadUserInput, Conflict, Forbidden, LoyaltyError, NotFoun
 from core.settings import Settings
 from core.vocabulary import Channel
 from subgraphs.inventory import handlers
+from subgraphs.inventory.adapters import repository
 from subgraphs.inventory.domain.catalogue import Product, Store
 from subgraphs.inventory.domain.reservations import ReservationStatus
 from subgraphs.inventory.domain.stock import StockLevel
@@ -224,6 +225,27 @@ async def test_a_purchase_at_the_store_fulfils_the_members_hold(replicas: list[R
     await handlers.events.on_purchase_returned(runtime, returned)
     await handlers.events.on_purchase_returned(runtime, returned)
     assert await level(runtime) == (2, 1)
+
+
+async def test_a_sale_that_read_the_hold_before_a_cancel_gives_no_unit_back_twice(
+        replicas: list[Runtime], monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL reads without locks: the sale may see the member's hold just before the member
+    cancels it. The sale then sells from the shelf; the cancelled hold is not closed again."""
+    runtime = replicas[0]
+    await load(runtime, StockLevel("st_portland", "JKT", "M", 3))
+    held = await reserve(runtime, 1, "a")
+    async with runtime.db.reading() as connection:
+        seen_by_the_sale = await repository.held_for(connection, "mbr_1", "st_portland", "JKT", "M")
+    await handlers.reservations.cancel(runtime, member(1), held.id)  # commits between the read and the close
+
+    async def as_read_before_the_cancel(*_args, **_kwargs) -> list:  # noqa: ANN002, ANN003
+        return seen_by_the_sale
+
+    monkeypatch.setattr(repository, "held_for", as_read_before_the_cancel)
+    await handlers.events.on_purchase_completed(runtime, purchase(1))
+    mine = (await handlers.reservations.reservations_of(runtime, ADMIN, "mbr_1"))[0]
+    assert mine.status is ReservationStatus.CANCELLED
+    assert await level(runtime) == (2, 0)  # one unit sold from the shelf, none held
 
 
 async def test_a_web_purchase_or_one_at_another_store_leaves_the_hold(replicas: list[Runtime]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -210,3 +211,90 @@ async def test_accepting_a_gift_gives_its_coupon_once_and_only_the_member_decide
     assert (await handlers.offers.offers_of(engine, ADMIN, "mbr_5", OfferStatus.EXPIRED))[0][0].id == newest.id
     with pytest.raises(Conflict, match="expired"):
         await handlers.offers.accept(engine, Principal("mbr_5", Role.MEMBER), newest.id)
+
+
+def merge(kind: str, absorbed: str, survivor: str) -> Event:
+    return Event(type=kind, source="profile", member_id=survivor, occurred_at=NOW, payload={
+        "merge_id": f"mrg_{absorbed}", "absorbed_id": absorbed, "survivor_id": survivor, "at": NOW.isoformat()})
+
+
+async def test_a_merge_does_not_reopen_a_per_member_cap_and_an_unmerge_gives_each_their_own(engine: Runtime
+                                                                                          ) -> None:
+    for member in ("mbr_card", "mbr_web", "mbr_fresh"):
+        await enrol(engine, member)
+    await start(engine, "cmp_twice", "milestone", "true", '{"type": "add_points", "points": 5}', per_member_cap=2)
+
+    async def milestone(member: str) -> None:
+        await handlers.triggers.on_milestone(engine, Event(type="MilestoneReached", source="ledger", member_id=member,
+                                                           payload={"threshold": 1000, "lifetime_earned": 1000}))
+
+    async def bonuses() -> list[str]:
+        return [e.member_id for e in await outbox(engine, "BonusPointsAwarded")]
+
+    await milestone("mbr_card")  # one person's store card and web account, one use each
+    await milestone("mbr_web")
+    await handlers.on_members_merged(engine, merge("MembersMerged", "mbr_card", "mbr_web"))
+    await milestone("mbr_web")  # the merged member has used the campaign twice: its cap
+    await milestone("mbr_card")  # an event about the absorbed id is the survivor's
+    assert await bonuses() == ["mbr_card", "mbr_web"]
+    await milestone("mbr_fresh")
+    await milestone("mbr_fresh")
+    await milestone("mbr_fresh")
+    assert await bonuses() == ["mbr_card", "mbr_web", "mbr_fresh", "mbr_fresh"]
+
+    await handlers.on_members_unmerged(engine, merge("MembersUnmerged", "mbr_card", "mbr_web"))
+    await milestone("mbr_web")  # apart again: each has used it once
+    await milestone("mbr_card")
+    await milestone("mbr_card")
+    assert await bonuses() == ["mbr_card", "mbr_web", "mbr_fresh", "mbr_fresh", "mbr_web", "mbr_card"]
+
+
+def lapse_scored(member_id: str, score: float, *, event_id: str | None = None) -> Event:
+    return Event(type="LapseRiskScored", source="profile", member_id=member_id,
+                 payload={"member_id": member_id, "score": score, "model": "churn-lr-test", "horizon_days": 90},
+                 **({"id": event_id} if event_id else {}))
+
+
+def discount_offer(value: int, days: int, percent: int) -> str:
+    return orjson.dumps({"type": "issue_offer", "kind": "DISCOUNT", "percent": percent, "value": value,
+                         "valid_hours": days * 24, "message": f"{percent}% off", "reason": "For you"}).decode()
+
+
+async def test_lapse_risk_scores_fire_their_campaigns_once_and_weigh_the_next_best_offer(engine: Runtime) -> None:
+    for member in ("mbr_drift", "mbr_keen", "mbr_plain"):
+        await enrol(engine, member)
+    await enrol(engine, "mbr_objects", profiling=False)
+    # A big offer for two weeks and a smaller one for two months, on a lapse score and on a view.
+    for trigger, condition in (("lapse_risk", "member.traits.lapse_risk > 0.7 && event.score > 0.7"),
+                               ("product_viewed", "true")):
+        await start(engine, f"cmp_{trigger}_big", trigger, condition, discount_offer(40, 14, 20))
+        await start(engine, f"cmp_{trigger}_patient", trigger, condition, discount_offer(15, 60, 10))
+    drifting = lapse_scored("mbr_drift", 0.85)
+    await handlers.triggers.on_lapse_risk(engine, drifting)
+    await handlers.triggers.on_lapse_risk(engine, drifting)  # delivered again: nothing more
+    await handlers.triggers.on_lapse_risk(engine, lapse_scored("mbr_keen", 0.1))  # below the campaigns' 0.7
+    await handlers.triggers.on_lapse_risk(engine, lapse_scored("mbr_objects", 0.95))  # no consent: not kept
+    [(offer, _)] = await handlers.offers.offers_of(engine, ADMIN, "mbr_drift", None)
+    # Drifting away: the patient offer is likelier to be used before it ends, and worth more so.
+    assert offer.campaign_id == "cmp_lapse_risk_patient"
+    assert offer.reason == ("For you (the best of 2 offers for you now: what each is worth, and how likely you are "
+                            "to shop before it ends, from how often you shop)")
+    assert await handlers.offers.offers_of(engine, ADMIN, "mbr_keen", None) == []
+    assert await handlers.offers.offers_of(engine, ADMIN, "mbr_objects", None) == []
+    assert sorted(await rows(engine, "SELECT member_id, score FROM member_lapse_risk")) == [
+        ("mbr_drift", 0.85), ("mbr_keen", 0.1)]
+
+    for member in ("mbr_keen", "mbr_plain", "mbr_objects"):
+        await handlers.triggers.on_product_viewed(engine, viewed(member))
+    picked = {m: [(o.campaign_id, o.reason) for o, _ in await handlers.offers.offers_of(engine, ADMIN, m, None)]
+              for m in ("mbr_keen", "mbr_plain", "mbr_objects")}
+    assert picked["mbr_keen"] == [("cmp_product_viewed_big", "For you (the best of 2 offers for you now: what each "
+                                   "is worth, and how likely you are to shop before it ends, from how often you shop)")]
+    # Without a score (none yet, or no consent to profiling): the standard choice, by value alone.
+    assert picked["mbr_plain"] == picked["mbr_objects"] == [
+        ("cmp_product_viewed_big", "For you (the best of 2 offers for you now)")]
+
+    # An objection to profiling takes the engine's copy of the score away.
+    await handlers.on_consents_changed(engine, Event(type="ConsentsChanged", source="profile", member_id="mbr_drift",
+                                                     payload={"profiling": False}))
+    assert await rows(engine, "SELECT member_id FROM member_lapse_risk WHERE member_id = 'mbr_drift'") == []

@@ -147,12 +147,16 @@ async def every_checkout_once(stack: SupervisedStack, till: Till) -> None:
                                             "AND external_id LIKE 'till-%'", member)
             bought = sum(1 for external_id in till.answered if till.member_of(external_id) == member)
             assert earned >= 24 * bought
-            # `loyalty up` seeds the demo campaigns: 1,000 lifetime points earn the milestone bonus (100, once).
-            bonus = await ledger.fetchval("SELECT coalesce(sum(points), 0) FROM entries WHERE member_id = $1 "
-                                          "AND kind = 'BONUS'", member)
-            assert bonus in (0, 100)
-            assert await ledger.fetchval("SELECT available FROM accounts WHERE member_id = $1", member) == \
-                earned + bonus
+            # `loyalty up` seeds the demo campaigns: crossing 1,000 points triggers the milestone bonus,
+            # a BONUS entry the ledger posts from the engine's event, once per campaign and event.
+            bonuses = await ledger.fetch("SELECT reference, points FROM entries WHERE member_id = $1 "
+                                         "AND kind = 'BONUS'", member)
+            assert len({row["reference"] for row in bonuses}) == len(bonuses), bonuses
+            assert all(row["reference"].startswith("cmp_milestone_bonus:") for row in bonuses), bonuses
+            balance = await ledger.fetchval("SELECT available FROM accounts WHERE member_id = $1", member)
+            assert balance == earned + sum(row["points"] for row in bonuses)
+            milestones = sum(1 for threshold in (1_000, 5_000, 10_000, 25_000) if threshold <= balance)
+            assert len(bonuses) == milestones, (earned, bonuses)
     finally:
         await rewards.close()
         await ledger.close()

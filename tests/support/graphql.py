@@ -35,11 +35,11 @@ class Response:
 
 
 async def post(url: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
-               headers: dict[str, str] | None = None) -> Response:
+               headers: dict[str, str] | None = None, timeout: float = 30.0) -> Response:
     all_headers = {"accept": "application/graphql-response+json", **(headers or {})}
     if token:
         all_headers["authorization"] = f"Bearer {token}"
-    async with httpx.AsyncClient(timeout=30.0) as client:
+    async with httpx.AsyncClient(timeout=timeout) as client:
         response = await client.post(url, json={"query": query, "variables": variables or {}}, headers=all_headers)
     return Response(response.status_code, response.json())
 

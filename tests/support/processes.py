@@ -26,7 +26,7 @@ NATS = "nats://127.0.0.1:4222"
 class ProcessStack(Stack):
     def __init__(self, data_dir: Path, *, campaigns: bool = False) -> None:
         self.suffix = secrets.token_hex(4)
-        ports = free_ports(len(SUBGRAPHS) + 1)
+        ports = free_ports(len(SUBGRAPHS) + 3)  # the gateway, the subgraphs, the dev mailbox's two
         self.env = {
             **os.environ,
             "LOYALTY_DATA_DIR": str(data_dir),
@@ -37,13 +37,15 @@ class ProcessStack(Stack):
             "LOYALTY_SEPARATE_PROCESSES": "true",
             "LOYALTY_GATEWAY_PORT": str(ports[0]),
             "LOYALTY_SUBGRAPH_PORTS": "{" + ", ".join(
-                f'"{name}": {port}' for name, port in zip(SUBGRAPHS, ports[1:], strict=True)) + "}",
+                f'"{name}": {port}' for name, port in zip(SUBGRAPHS, ports[1:-2], strict=True)) + "}",
+            "LOYALTY_DEV_MAIL_PORT": str(ports[-2]),  # `loyalty up` starts the dev mailbox (dev)
+            "LOYALTY_DEV_MAIL_SMTP_PORT": str(ports[-1]),
             "LOYALTY_LOG_LEVEL": "warning",
         }
         settings = Settings(
             database_url=self.env["LOYALTY_DATABASE_URL"],
             gateway_port=ports[0],
-            subgraph_ports=dict(zip(SUBGRAPHS, ports[1:], strict=True)),
+            subgraph_ports=dict(zip(SUBGRAPHS, ports[1:-2], strict=True)),
         )
         super().__init__(settings, campaigns=campaigns)
         self.processes: list[asyncio.subprocess.Process] = []

@@ -43,12 +43,15 @@ mutation Checkout($input: CheckoutInput!) {
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    ports = free_ports(len(SUBGRAPHS) + 2)
+    ports = free_ports(len(SUBGRAPHS) + 4)
+    last = len(SUBGRAPHS)
     return Settings(
         data_dir=data_dir,
         gateway_port=ports[0],
-        subgraph_ports=dict(zip(SUBGRAPHS, ports[1:-1], strict=True)),
-        wallet_port=ports[-1],
+        subgraph_ports=dict(zip(SUBGRAPHS, ports[1:last + 1], strict=True)),
+        wallet_port=ports[last + 1],
+        dev_mail_port=ports[last + 2],  # `loyalty up` in dev starts the dev mailbox: never on a developer's 8025/1025
+        dev_mail_smtp_port=ports[last + 3],
         seed_members=0,
         **overrides,
     )

@@ -9,6 +9,7 @@ from core.cel import (
     CelNotAllowed,
     CelSyntaxError,
     CelUnknownVariable,
+    bind,
     compile_expression,
 )
 
@@ -139,3 +140,27 @@ def test_strings_and_comments_never_hide_a_loop(before):
     """Calls are found outside string literals and comments: no literal can hide one."""
     with pytest.raises(CelNotAllowed, match=r"^map\(\) is not available"):
         compile_expression(before + " || [1].map(x, 1) == [1]", variables=set())
+
+
+@pytest.mark.parametrize("source", [
+    "frequency90d >= 3 && homeStoreId == 'st_portland'",
+    "monetary365d > 100.5",
+    "recencyDays == null",
+    "recencyDays > 30",  # null > 30: an evaluation error, bound or not
+    "consents.profiling && size(consents) == 2",
+    "homeStoreId in ['st_portland', 'st_denver']",
+])
+def test_values_bound_once_evaluate_like_the_values_themselves(source):
+    values = {"frequency90d": 4, "recencyDays": None, "monetary365d": Decimal("100.75"),
+              "homeStoreId": "st_portland", "consents": {"profiling": True, "emailMarketing": False}}
+    condition = _compile(source)
+    bound = bind(values)
+
+    def outcome(given):
+        try:
+            return condition.evaluate(given)
+        except CelEvaluationError:
+            return CelEvaluationError
+
+    assert outcome(bound) == outcome(values)
+    assert outcome(bound) == outcome(bound)  # a binding is not used up

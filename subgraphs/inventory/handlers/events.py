@@ -43,9 +43,18 @@ async def on_purchase_completed(runtime: Runtime, event: Event) -> None:
 async def _sell(uow, member_id: str | None, store_id: str, sku: str, size: str | None, quantity: int,  # noqa: ANN001
                 external_id: str, now: datetime) -> None:
     held = await repository.held_for(uow.connection, member_id, store_id, sku, size) if member_id else []
-    for reservation in held[:quantity]:
+    fulfilled = 0
+    for candidate in held:
+        if fulfilled == quantity:
+            break
+        # Locked and read again: a cancel or the expiry job may have closed it since the read
+        # above (PostgreSQL reads without locks); closing it twice would give its unit back twice.
+        reservation = await repository.lock_reservation(uow, candidate.id)
+        if reservation is None or reservation.status is not ReservationStatus.HELD:
+            continue
         await close(uow, reservation, ReservationStatus.FULFILLED, now, f"bought at the till: {external_id}")
-    rest = quantity - min(len(held), quantity)
+        fulfilled += 1
+    rest = quantity - fulfilled
     level = await repository.lock_stock(uow, store_id, sku, size) if rest else None
     if level is not None:  # an item the stock feed does not know is a catalogue that lags: nothing to count
         level, movement = stock.sell(level, rest, external_id)

@@ -29,6 +29,7 @@ from .tables import (
     member_purchase_moves,
     member_purchase_returns,
     member_purchases,
+    member_tiers,
     member_traits,
     members,
     merges,
@@ -57,13 +58,13 @@ async def erase_members(uow: UnitOfWork, member_ids: Sequence[str]) -> None:
 
 async def erase_profiling(uow: UnitOfWork, member_ids: Sequence[str]) -> None:
     """What profile worked out about these members: traits, their copy of the purchases the traits
-    come from, lapse scores. (Segment memberships go through handlers.segments.reevaluate, which
-    moves the counts.) The books of those purchases stay in the ledger and the engine."""
+    come from, lapse scores, the tier the churn model reads. (Segment memberships go through
+    handlers.segments.reevaluate, which moves the counts.) The books of those purchases stay in the ledger and the engine."""
     theirs = sa.select(member_purchases.c.external_id).where(member_purchases.c.member_id.in_(member_ids))
     await uow.execute(member_purchase_returns.delete().where(member_purchase_returns.c.purchase_external_id.in_(
         theirs)))
     await uow.execute(member_purchase_moves.delete().where(member_purchase_moves.c.purchase_external_id.in_(theirs)))
-    for table in (member_purchases, member_traits, lapse_scores):
+    for table in (member_purchases, member_traits, lapse_scores, member_tiers):
         await uow.execute(table.delete().where(table.c.member_id.in_(member_ids)))
 
 
@@ -160,6 +161,7 @@ async def export(connection: AsyncConnection, member_ids: Sequence[str]) -> dict
                                      [merges.c.at.desc()]),
         "member_traits": await export_table(connection, member_traits, member_traits.c.member_id.in_(member_ids)),
         "lapse_scores": await export_table(connection, lapse_scores, lapse_scores.c.member_id.in_(member_ids)),
+        "member_tiers": await export_table(connection, member_tiers, member_tiers.c.member_id.in_(member_ids)),
         "segment_members": await export_table(connection, segment_members,
                                               segment_members.c.member_id.in_(member_ids)),
         "member_purchases": await export_table(connection, member_purchases,

@@ -60,41 +60,61 @@ async def members_by_id(connection: AsyncConnection, ids: Sequence[str]) -> dict
 
 
 async def member_id_by_identifier(connection: AsyncConnection, kind: IdentifierKind, value: str) -> str | None:
-    return await connection.scalar(
-        sa.select(identities.c.member_id).where(identities.c.kind == str(kind), identities.c.value == value)
-    )
+    return await connection.scalar(_MEMBER_ID_BY_IDENTIFIER, {"kind": str(kind), "value": value})
+
+
+_MEMBER_ID_BY_IDENTIFIER = sa.select(identities.c.member_id).where(
+    identities.c.kind == sa.bindparam("kind"), identities.c.value == sa.bindparam("value"))
+
+# The till's lookup in one statement, built once: the identifier (primary key), its member
+# (primary key) and all of the member's identifiers (ix_identities_member_id), a row each.
+_found, _linked = identities.alias("found"), identities.alias("linked")
+_MEMBER_BY_IDENTIFIER = (
+    sa.select(members, _linked.c.kind.label("linked_kind"), _linked.c.value.label("linked_value"),
+              _linked.c.source.label("linked_source"), _linked.c.linked_at.label("linked_linked_at"))
+    .select_from(_found.join(members, members.c.id == _found.c.member_id)
+                 .join(_linked, _linked.c.member_id == members.c.id))
+    .where(_found.c.kind == sa.bindparam("kind"), _found.c.value == sa.bindparam("value"))
+    .order_by(_linked.c.linked_at, _linked.c.kind, _linked.c.value)
+)
+
+
+async def member_by_identifier(connection: AsyncConnection, kind: IdentifierKind, value: str) -> Member | None:
+    """The member holding this (normalised) identifier, with all their identities."""
+    rows = (await connection.execute(_MEMBER_BY_IDENTIFIER, {"kind": str(kind), "value": value})).all()
+    if not rows:
+        return None
+    linked = [Identity(IdentifierKind(r.linked_kind), r.linked_value, Channel(r.linked_source), r.linked_linked_at)
+              for r in rows]
+    return _member(rows[0], linked)
+
+
+def member_row(member: Member) -> dict[str, Any]:
+    """The members row of a new member, as enrolment writes it (bench/lookup.py bulk-loads with it)."""
+    return {
+        "id": member.id, "status": str(member.status), "given_name": member.given_name,
+        "family_name": member.family_name, "email": member.email, "phone": member.phone,
+        "birthday": member.birthday, "home_store_id": member.home_store_id, "enrolled_at": member.enrolled_at,
+        "email_marketing": member.consents.email_marketing, "sms_marketing": member.consents.sms_marketing,
+        "push_marketing": member.consents.push_marketing, "profiling": member.consents.profiling,
+        "consents_updated_at": member.consents.updated_at, "field_sources": _sources_json(member),
+        "absorbed_count": member.absorbed_count,
+    }
+
+
+def identity_rows(member_id: str, linked: Iterable[Identity]) -> list[dict[str, Any]]:
+    return [{"kind": str(i.kind), "value": i.value, "member_id": member_id, "source": str(i.source),
+             "linked_at": i.linked_at} for i in linked]
+
+
+def consent_change_rows(member_id: str, changes: Iterable[ConsentChange]) -> list[dict[str, Any]]:
+    return [{"member_id": member_id, "purpose": str(c.purpose), "granted": c.granted, "at": c.at,
+             "source": str(c.source), "actor": c.actor} for c in changes]
 
 
 async def add_member(uow: UnitOfWork, member: Member) -> None:
-    await uow.execute(
-        members.insert().values(
-            id=member.id,
-            status=str(member.status),
-            given_name=member.given_name,
-            family_name=member.family_name,
-            email=member.email,
-            phone=member.phone,
-            birthday=member.birthday,
-            home_store_id=member.home_store_id,
-            enrolled_at=member.enrolled_at,
-            email_marketing=member.consents.email_marketing,
-            sms_marketing=member.consents.sms_marketing,
-            push_marketing=member.consents.push_marketing,
-            profiling=member.consents.profiling,
-            consents_updated_at=member.consents.updated_at,
-            field_sources=_sources_json(member),
-            absorbed_count=member.absorbed_count,
-        )
-    )
-    if member.identities:
-        await uow.execute(
-            identities.insert(),
-            [
-                {"kind": str(i.kind), "value": i.value, "member_id": member.id, "source": str(i.source),
-                 "linked_at": i.linked_at}
-                for i in member.identities
-            ],
-        )
+    await uow.execute(members.insert().values(member_row(member)))
+    await add_identities(uow, member.id, member.identities)
 
 
 async def save_consents(uow: UnitOfWork, member_id: str, consents: Consents) -> None:
@@ -135,19 +155,28 @@ async def lock_members(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Member]
     return await members_by_id(uow.connection, ordered)
 
 
+def _identifiers_in(pairs: Iterable[tuple[str, str]]) -> sa.ColumnElement[bool]:
+    """`(kind, value) IN (...)` as `kind = ? AND value IN (...)` per kind, OR-ed: SQLite (3.40)
+    scans the whole table for a row-value IN list, but searches the primary key for this."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, value in pairs:
+        by_kind[kind].append(value)
+    return sa.or_(*(sa.and_(identities.c.kind == kind, identities.c.value.in_(values))
+                    for kind, values in sorted(by_kind.items())))
+
+
 async def holders_of(connection: AsyncConnection, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(kind, value) -> the member holding it, for those held."""
-    wanted = list(set(pairs))
+    wanted = set(pairs)
     if not wanted:
         return {}
     rows = await connection.execute(sa.select(identities.c.kind, identities.c.value, identities.c.member_id).where(
-        sa.tuple_(identities.c.kind, identities.c.value).in_(wanted)))
+        _identifiers_in(wanted)))
     return {(row.kind, row.value): row.member_id for row in rows}
 
 
 async def add_identities(uow: UnitOfWork, member_id: str, linked: Iterable[Identity]) -> None:
-    rows = [{"kind": str(i.kind), "value": i.value, "member_id": member_id, "source": str(i.source),
-             "linked_at": i.linked_at} for i in linked]
+    rows = identity_rows(member_id, linked)
     if rows:
         await uow.execute(identities.insert(), rows)
 
@@ -155,13 +184,11 @@ async def add_identities(uow: UnitOfWork, member_id: str, linked: Iterable[Ident
 async def move_identities(uow: UnitOfWork, pairs: Iterable[tuple[str, str]], to_member: str) -> None:
     wanted = list(pairs)
     if wanted:
-        await uow.execute(identities.update().where(sa.tuple_(identities.c.kind, identities.c.value).in_(wanted))
-                          .values(member_id=to_member))
+        await uow.execute(identities.update().where(_identifiers_in(wanted)).values(member_id=to_member))
 
 
 async def add_consent_changes(uow: UnitOfWork, member_id: str, changes: Iterable[ConsentChange]) -> None:
-    rows = [{"member_id": member_id, "purpose": str(c.purpose), "granted": c.granted, "at": c.at,
-             "source": str(c.source), "actor": c.actor} for c in changes]
+    rows = consent_change_rows(member_id, changes)
     if rows:
         await uow.execute(consent_changes.insert(), rows)
 

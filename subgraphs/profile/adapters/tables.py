@@ -123,8 +123,8 @@ member_traits = sa.Table(
     sa.Index("ix_member_traits_last_purchase", "last_purchase_at", "member_id"),
 )
 
-# The churn model's output, read as MemberTraits.lapseRisk: the model job (a later issue) writes
-# it through handlers.traits.record_lapse_scores. No row, no score: lapseRisk is null.
+# The churn model's output, read as MemberTraits.lapseRisk: the `lapse-scores` job (handlers/churn.py)
+# writes it through handlers.traits.record_lapse_scores. No row, no score: lapseRisk is null.
 lapse_scores = sa.Table(
     "lapse_scores",
     metadata,
@@ -132,6 +132,17 @@ lapse_scores = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("model", sa.String(64), nullable=False),  # which model and version scored it
     sa.Column("scored_at", UtcDateTime(), nullable=False),
+)
+
+# The ledger's word on each member's tier (TierChanged), for the churn model's tier feature:
+# only a newer word replaces an older one.
+member_tiers = sa.Table(
+    "member_tiers",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("tier_id", sa.String(40), nullable=False),
+    sa.Column("threshold", sa.Integer, nullable=False),  # the tier's qualifying points
+    sa.Column("as_of", UtcDateTime(), nullable=False),
 )
 
 # Segments: `version` goes up when the condition changes; the evaluation job brings every
@@ -241,4 +252,20 @@ staff_sign_in_attempts = sa.Table(
     sa.Column("lockouts", sa.Integer, nullable=False),
     sa.Column("last_attempt_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("locked_until", UtcDateTime()),
+)
+
+# One-time sign-in codes by email (domain/sign_in_codes.py): one row per address asked for, keyed
+# by the address's keyed hash (never the address), with the code's keyed hash and its counters;
+# a row whether or not a member holds the address, so that nobody can tell.
+sign_in_codes = sa.Table(
+    "sign_in_codes",
+    metadata,
+    sa.Column("email_key", sa.String(64), primary_key=True),
+    sa.Column("member_id", sa.String(40), index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("requests", sa.Integer, nullable=False),
+    sa.Column("window_started_at", UtcDateTime(), nullable=False),
 )

@@ -19,6 +19,7 @@ from .tables import (
     member_purchase_moves,
     member_purchase_returns,
     member_purchases,
+    member_tiers,
     member_traits,
     members,
 )
@@ -174,6 +175,12 @@ async def save_lapse_score(uow: UnitOfWork, member_id: str, score: float, model:
     return result.rowcount > 0
 
 
+async def lapse_scores_of(connection: AsyncConnection, member_ids: Sequence[str]) -> dict[str, float]:
+    rows = await connection.execute(sa.select(lapse_scores.c.member_id, lapse_scores.c.score)
+                                    .where(lapse_scores.c.member_id.in_(member_ids)))
+    return {row.member_id: row.score for row in rows}
+
+
 async def forget_lapse_score(uow: UnitOfWork, member_id: str) -> None:
     await uow.execute(lapse_scores.delete().where(lapse_scores.c.member_id == member_id))
 
@@ -238,3 +245,29 @@ async def members_enrolled_since(connection: AsyncConnection, since: datetime,
         query = query.where(sa.or_(m.enrolled_at > after[0], sa.and_(m.enrolled_at == after[0], m.id > after[1])))
     rows = await connection.execute(query.order_by(m.enrolled_at, m.id).limit(limit))
     return [(row[0], row[1]) for row in rows]
+
+
+# --- tiers (the ledger's TierChanged) ------------------------------------------------------------
+
+
+async def save_member_tier(uow: UnitOfWork, member_id: str, tier_id: str, threshold: int, as_of: datetime) -> None:
+    """The ledger's word on a member's tier; only a newer word replaces an older one."""
+    values = {"tier_id": tier_id, "threshold": threshold, "as_of": as_of}
+    if not await uow.insert_ignoring_conflicts(member_tiers, {"member_id": member_id, **values}):
+        await uow.execute(member_tiers.update().where(member_tiers.c.member_id == member_id,
+                                                      member_tiers.c.as_of < as_of).values(**values))
+
+
+async def tier_thresholds(connection: AsyncConnection, member_ids: Sequence[str]) -> dict[str, int]:
+    """Each member's tier's qualifying points; members the ledger has not moved yet are missing
+    (the entry tier)."""
+    rows = await connection.execute(sa.select(member_tiers.c.member_id, member_tiers.c.threshold)
+                                    .where(member_tiers.c.member_id.in_(member_ids)))
+    return {row.member_id: row.threshold for row in rows}
+
+
+async def active_members(connection: AsyncConnection, member_ids: Sequence[str]) -> dict[str, bool]:
+    """The ACTIVE members among these, with their profiling consent."""
+    rows = await connection.execute(sa.select(members.c.id, members.c.profiling)
+                                    .where(members.c.id.in_(member_ids), members.c.status == "ACTIVE"))
+    return {row.id: row.profiling for row in rows}

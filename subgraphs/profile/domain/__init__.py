@@ -7,8 +7,9 @@
   monetary and lapse risk as of a moment.
 - `segments`: CEL conditions over traits and profile, the variables they read, who is in.
 - `privacy`: erasure (pseudonymisation, the completion rule), export and the staff access log.
+- `churn`: the churn model's features (traits and tier, as of any moment) and its scoring.
 - `staff`: staff at the till: roles, store, PIN rules (Argon2id hashes only), bounded guessing.
 """
-from . import consents, members, merges, privacy, segments, staff, traits
+from . import churn, consents, members, merges, privacy, segments, staff, traits
 
-__all__ = ["consents", "members", "merges", "privacy", "segments", "staff", "traits"]
+__all__ = ["churn", "consents", "members", "merges", "privacy", "segments", "staff", "traits"]

@@ -48,9 +48,12 @@ def enrolled_event(member: Member, channel: Channel) -> Event:
 
 
 def consents_changed_event(member: Member, changes: Sequence[ConsentChange], *, actor: str) -> Event:
-    """The member's consents now, and what changed (the engine honours a profiling opt-out)."""
+    """The member's consents now, and what changed (the engine honours a profiling opt-out). It
+    happened when the changes were recorded (the runtime's clock, like the enrolment it follows:
+    consumers keep the newer of two facts)."""
     consents = member.consents
-    return Event(type="ConsentsChanged", source=SOURCE, member_id=member.id, payload={
+    at = {"occurred_at": max(c.at for c in changes)} if changes else {}
+    return Event(type="ConsentsChanged", source=SOURCE, member_id=member.id, **at, payload={
         "email_marketing": consents.email_marketing, "sms_marketing": consents.sms_marketing,
         "push_marketing": consents.push_marketing, "profiling": consents.profiling, "changed_by": actor,
         "changes": [{"purpose": str(c.purpose), "granted": c.granted, "source": str(c.source)} for c in changes],
@@ -141,8 +144,7 @@ async def lookup_member(
     require_staff(principal)
     normalized = normalize_identifier(kind, value, runtime.settings.default_phone_region)
     async with runtime.db.reading() as connection:
-        member_id = await repository.member_id_by_identifier(connection, kind, normalized)
-        member = (await repository.members_by_id(connection, [member_id])).get(member_id) if member_id else None
+        member = await repository.member_by_identifier(connection, kind, normalized)
     if member is not None:
         await privacy.record_access(runtime, principal, [member.id], Action.LOOKUP)
     return member
@@ -159,8 +161,7 @@ async def dev_sign_in(runtime: Runtime, email: str) -> tuple[Member, str]:
         raise Forbidden("the demo sign-in is off in the prod profile: sign in through your identity provider")
     normalized = normalize_identifier(IdentifierKind.EMAIL, email, runtime.settings.default_phone_region)
     async with runtime.db.reading() as connection:
-        member_id = await repository.member_id_by_identifier(connection, IdentifierKind.EMAIL, normalized)
-        member = (await repository.members_by_id(connection, [member_id])).get(member_id) if member_id else None
+        member = await repository.member_by_identifier(connection, IdentifierKind.EMAIL, normalized)
     if member is None:
         raise NotFound(f"no member with the email {normalized}")
     return member, issue_token(runtime.settings, member.id, Role.MEMBER, ttl=timedelta(hours=DEV_SIGN_IN_HOURS))

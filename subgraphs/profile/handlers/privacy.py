@@ -31,6 +31,7 @@ from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
 
 from ..adapters import privacy as repository
+from ..adapters import sign_in_codes as sign_in_code_store
 from ..adapters.repository import members_by_id
 from ..domain import privacy as rules
 from ..domain.members import Member
@@ -97,6 +98,7 @@ async def _erase(uow: UnitOfWork, member_ids: Sequence[str], now: datetime) -> N
     none). A table that comes to hold personal data per member is erased here."""
     await repository.erase_members(uow, member_ids)
     await repository.erase_profiling(uow, member_ids)
+    await sign_in_code_store.forget(uow, member_ids)
     await segments.reevaluate(uow, member_ids, now)
 
 

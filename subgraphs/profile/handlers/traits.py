@@ -32,6 +32,7 @@ from . import segments
 log = logging.getLogger(__name__)
 
 MAX_SCORES_PER_CALL = 1000
+SCORE_STEP = 0.01  # a daily score that moved less is kept but not announced again
 MAX_AMOUNT = Decimal("9999999999.99")  # what member_purchases.amount (12, 2) holds
 
 
@@ -155,12 +156,15 @@ class LapseScore:
     score: float  # 0..1: how likely the member is to lapse
     model: str  # which model (and version) scored it
     scored_at: datetime
+    horizon_days: int = 90  # the score is the chance of no purchase within these days
 
 
 async def record_lapse_scores(runtime: Runtime, scores: Sequence[LapseScore]) -> int:
-    """Where the churn model's scores come in (the scoring job of the engine issue calls this,
-    or a consumer of its event): each replaces an older score of the member and re-evaluates
-    their segments. Members who object to profiling get no score. Returns how many were kept."""
+    """Where the churn model's scores come in (the `lapse-scores` job, handlers/churn.py): each
+    replaces an older score of the member and re-evaluates their segments; a score that moved
+    (new, or by SCORE_STEP or more) is published as LapseRiskScored for the engine (its
+    `lapse_risk` trigger and next best offer). Members who object to profiling get no score.
+    Returns how many were kept."""
     if len(scores) > MAX_SCORES_PER_CALL:
         raise ValueError(f"at most {MAX_SCORES_PER_CALL} scores a call")
     now = runtime.clock.now()
@@ -169,19 +173,45 @@ async def record_lapse_scores(runtime: Runtime, scores: Sequence[LapseScore]) ->
         current = {s.member_id: await current_member_id(uow.connection, s.member_id) for s in scores}
         await segment_store.lock_members(uow, list(current.values()))
         profiling = await store.profiling_consents(uow.connection, list(current.values()))
+        previous = await store.lapse_scores_of(uow.connection, list(current.values()))
         changed = set()
         for score in scores:
             member_id = current[score.member_id]
             if not profiling.get(member_id, False):
                 continue
             model = score.model.strip()[:64] or "unknown"
-            if await store.save_lapse_score(uow, member_id, rules.check_lapse_score(score.score), model,
-                                            score.scored_at):
+            value = rules.check_lapse_score(score.score)
+            if await store.save_lapse_score(uow, member_id, value, model, score.scored_at):
                 kept += 1
                 changed.add(member_id)
+                before = previous.get(member_id)
+                if before is None or abs(before - value) >= SCORE_STEP:
+                    previous[member_id] = value
+                    uow.publish(Event(type="LapseRiskScored", source="profile", member_id=member_id,
+                                      occurred_at=score.scored_at, payload={
+                                          "member_id": member_id, "score": value, "model": model,
+                                          "horizon_days": score.horizon_days,
+                                          "scored_at": score.scored_at.isoformat()}))
         await segments.reevaluate(uow, changed, now)
         await uow.commit()
     return kept
+
+
+async def on_tier_changed(runtime: Runtime, event: Event) -> None:
+    """The ledger's TierChanged: the member's tier, the churn model's tier feature."""
+    to = event.payload.get("to") or {}
+    try:
+        tier_id, threshold = str(to["id"])[:40], int(to["threshold"])
+    except (KeyError, TypeError, ValueError):
+        log.error("TierChanged %s cannot be read; skipped", event.id)
+        return
+    async with runtime.unit_of_work() as uow:
+        if not await uow.mark_handled("tiers", event.id):
+            return
+        if event.member_id is not None:
+            member_id = await current_member_id(uow.connection, str(event.member_id))
+            await store.save_member_tier(uow, member_id, tier_id, max(0, min(threshold, MAX_INT)), event.occurred_at)
+        await uow.commit()
 
 
 async def forget_lapse_score(uow: UnitOfWork, member_id: str) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from subgraphs.kernel import aliases
 from subgraphs.kernel.db import UnitOfWork
 
 from ..domain import campaigns as rules
@@ -101,19 +102,38 @@ async def consume_budget(uow: UnitOfWork, campaign_id: str, amount: int) -> bool
 
 
 async def usage(connection: AsyncConnection, member_id: str, campaign_ids: Sequence[str]) -> dict[str, int]:
-    rows = await connection.execute(sa.select(campaign_usage.c.campaign_id, campaign_usage.c.uses).where(
-        campaign_usage.c.member_id == member_id, campaign_usage.c.campaign_id.in_(sorted(set(campaign_ids)))))
-    return dict(rows.all())
+    """The member's uses per campaign, with the uses of every id merged into them (a merge must
+    not reopen a per-member cap: two cards of one person get a welcome coupon once)."""
+    ids = await aliases.ids_naming(connection, member_id)
+    rows = await connection.execute(
+        sa.select(campaign_usage.c.campaign_id, sa.func.sum(campaign_usage.c.uses))
+        .where(campaign_usage.c.member_id.in_(ids), campaign_usage.c.campaign_id.in_(sorted(set(campaign_ids))))
+        .group_by(campaign_usage.c.campaign_id))
+    return {campaign_id: int(uses) for campaign_id, uses in rows.all()}
 
 
 async def add_use(uow: UnitOfWork, campaign_id: str, member_id: str, cap: int | None) -> bool:
-    """One more use of the campaign by the member; False when that would pass its cap."""
+    """One more use of the campaign by the member; False when that would pass its cap.
+
+    A row per (campaign, id it was counted for): the rows of ids merged into the member stay as
+    they were (so an unmerge needs nothing) and count toward the cap. New uses land on the
+    member's current id, so the merged ids' rows do not change under us and the conditional
+    update on the member's own row keeps the cap exact under concurrency."""
+    used_elsewhere = 0
+    if cap is not None:
+        merged = [i for i in await aliases.ids_naming(uow.connection, member_id) if i != member_id]
+        if merged:
+            used_elsewhere = int(await uow.connection.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(campaign_usage.c.uses), 0)).where(
+                    campaign_usage.c.campaign_id == campaign_id, campaign_usage.c.member_id.in_(merged))) or 0)
+        if used_elsewhere >= cap:
+            return False
     if await uow.insert_ignoring_conflicts(campaign_usage, {"campaign_id": campaign_id, "member_id": member_id,
                                                             "uses": 1, "origin_member_id": member_id}):
-        return cap is None or cap >= 1
+        return True
     condition = [campaign_usage.c.campaign_id == campaign_id, campaign_usage.c.member_id == member_id]
     if cap is not None:
-        condition.append(campaign_usage.c.uses < cap)
+        condition.append(campaign_usage.c.uses < cap - used_elsewhere)
     result = await uow.execute(campaign_usage.update().where(*condition).values(uses=campaign_usage.c.uses + 1))
     return result.rowcount == 1
 

@@ -17,9 +17,11 @@ from .tables import (
     catalogue,
     coupons,
     member_identifiers,
+    member_lapse_risk,
     member_segments,
     member_tiers,
     members,
+    messages,
     offers,
     purchases,
     redemptions,
@@ -75,6 +77,10 @@ async def known_member(connection: AsyncConnection, member_id: str) -> KnownMemb
     if row is None or row.status is None:
         return None
     return KnownMember(row.member_id, row.status, _consents(row), row.birthday, row.home_store_id, row.enrolled_at)
+
+
+async def is_erased(connection: AsyncConnection, member_id: str) -> bool:
+    return await connection.scalar(sa.select(members.c.status).where(members.c.member_id == member_id)) == ERASED
 
 
 def _consents(row: sa.Row) -> Consents:
@@ -140,6 +146,32 @@ async def remember_tier(uow: UnitOfWork, member_id: str, tier_id: str, tier_name
     if not await uow.insert_ignoring_conflicts(member_tiers, {"member_id": member_id, **values}):
         await uow.execute(member_tiers.update().where(member_tiers.c.member_id == member_id,
                                                       member_tiers.c.as_of < as_of).values(**values))
+
+
+async def remember_lapse_risk(uow: UnitOfWork, member_id: str, score: float, model: str, horizon_days: int,
+                              as_of: datetime) -> bool:
+    """Profile's lapse-risk score for a member, kept only while the engine knows the member
+    consents to profiling (an opt-out that arrived first wins), and only over an older score."""
+    profiling = await uow.connection.scalar(sa.select(members.c.profiling).where(members.c.member_id == member_id))
+    if not profiling:
+        return False
+    values = {"score": score, "model": model, "horizon_days": horizon_days, "as_of": as_of}
+    if await uow.insert_ignoring_conflicts(member_lapse_risk, {"member_id": member_id, **values}):
+        return True
+    result = await uow.execute(member_lapse_risk.update().where(member_lapse_risk.c.member_id == member_id,
+                                                                member_lapse_risk.c.as_of < as_of).values(**values))
+    return result.rowcount > 0
+
+
+async def forget_lapse_risk(uow: UnitOfWork, member_id: str) -> None:
+    await uow.execute(member_lapse_risk.delete().where(member_lapse_risk.c.member_id == member_id))
+
+
+async def lapse_risk_of(connection: AsyncConnection, member_id: str) -> tuple[float, int] | None:
+    """The member's lapse-risk score and its horizon in days, or None."""
+    row = (await connection.execute(sa.select(member_lapse_risk.c.score, member_lapse_risk.c.horizon_days)
+                                    .where(member_lapse_risk.c.member_id == member_id))).first()
+    return (row.score, row.horizon_days) if row else None
 
 
 async def remember_segment(uow: UnitOfWork, member_id: str, segment_id: str, inside: bool, as_of: datetime) -> None:
@@ -367,5 +399,6 @@ async def unposted_returns(connection: AsyncConnection, now: datetime, limit: in
 
 
 # Rows that follow merges (kernel/aliases.py). Per-member campaign use stays with the id it was
-# counted for (a survivor's cap counts its own uses; its key would collide otherwise).
-MEMBER_TABLES = (purchases, returns, coupons, redemptions, offers)
+# counted for (its key would collide otherwise); a cap counts the uses of every id merged into
+# the member (adapters/campaigns.py: usage, add_use).
+MEMBER_TABLES = (purchases, returns, coupons, redemptions, offers, messages)

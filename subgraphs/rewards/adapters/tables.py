@@ -181,6 +181,18 @@ member_segments = sa.Table(
     sa.Column("inside", sa.Boolean, nullable=False),  # False: left (kept, so an older "entered" cannot revive it)
 )
 
+# The engine's copy of profile's lapse-risk scores (LapseRiskScored): the `lapse_risk` trigger and
+# the next best offer read it. Kept only while the member consents to profiling; a newer score wins.
+member_lapse_risk = sa.Table(
+    "member_lapse_risk",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("horizon_days", sa.Integer, nullable=False),  # the score is P(no purchase within these days)
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+)
+
 # The engine's copy of the ledger's tiers per member (TierChanged): the multiplier it applies.
 member_tiers = sa.Table(
     "member_tiers",
@@ -274,4 +286,49 @@ offers = sa.Table(
     sa.Column("decided_at", UtcDateTime()),
     sa.Column("issued_for", sa.String(200), nullable=False, unique=True),
     sa.Index("ix_offers_member", "member_id", "campaign_id", "status"),
+)
+
+# --- messages to members (domain/messages.py; README "Messages") -------------------------------
+
+# How to reach a member, from profile's events (MemberEnrolled, MemberUpdated): the name a message
+# greets them by, their email and phone. Only a newer fact replaces an older one; erasure deletes
+# the row (rewards/privacy.py).
+member_contacts = sa.Table(
+    "member_contacts",
+    metadata,
+    sa.Column("member_id", sa.String(40), primary_key=True),
+    sa.Column("given_name", sa.String(100)),
+    sa.Column("email", sa.String(254)),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+)
+
+# The message log: one row per message and channel, from queued to its outcome (sent, deferred,
+# skipped, capped, expired, failed with its reason). The delivery job drains it; `lease_until`
+# keeps a message to one sender at a time. Nothing rendered is kept: the facts a template reads,
+# and for a sign-in code the address it goes to (the code itself is emptied once sent).
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("member_id", sa.String(40), nullable=False),
+    sa.Column("origin_member_id", sa.String(40), nullable=False),  # kernel/aliases.py
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("reference", sa.String(128), nullable=False),  # the offer id, the coupon code, the code request
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("address", sa.String(254)),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.String(300)),  # why it was deferred, skipped, capped or failed; the last transient error
+    sa.Column("lease_until", UtcDateTime()),
+    sa.Column("decided_at", UtcDateTime()),
+    sa.Column("sent_at", UtcDateTime()),
+    sa.UniqueConstraint("kind", "reference", "channel", name="uq_messages_once"),  # an event redelivered: one message
+    sa.Index("ix_messages_due", "next_attempt_at",
+             sqlite_where=sa.text("status IN ('QUEUED', 'DEFERRED', 'RETRYING')"),
+             postgresql_where=sa.text("status IN ('QUEUED', 'DEFERRED', 'RETRYING')")),
+    sa.Index("ix_messages_member", "member_id", "channel", "sent_at"),
 )

@@ -15,7 +15,20 @@
 
 The names below are the ones the handlers use most, re-exported for them.
 """
-from . import basket, campaigns, catalogue, coupons, effects, evaluation, limits, members, offers, postings, returns
+from . import (
+    basket,
+    campaigns,
+    catalogue,
+    coupons,
+    effects,
+    evaluation,
+    limits,
+    members,
+    messages,
+    offers,
+    postings,
+    returns,
+)
 from .basket import (
     Basket,
     BasketLine,
@@ -46,7 +59,7 @@ __all__ = [
     "Basket", "BasketLine", "CheckoutLimits", "Context", "Effect", "EffectKind", "Evaluation", "LineResult",
     "ReturnRequest", "ReturnedLine", "allocate_return", "basket", "campaigns", "check_occurred_at", "coupons",
     "earning_lines", "effects", "evaluate", "evaluation", "evaluation_facts", "evaluation_from_facts", "limit_breaches",
-    "limits", "line_refund", "offers", "catalogue", "line_reversal", "members", "money", "postings", "purchase_description",
+    "limits", "line_refund", "offers", "catalogue", "line_reversal", "members", "messages", "money", "postings", "purchase_description",
     "retry_after", "return_description", "return_facts", "returns", "same_basket", "validate_basket",
     "validate_external_id",
 ]

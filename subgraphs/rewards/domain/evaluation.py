@@ -26,7 +26,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from core.cel import CelEvaluationError, Expression
+from core.cel import Bindings, CelEvaluationError, Expression, bind
 from core.errors import BadUserInput
 from subgraphs.kernel.bounds import MAX_INT
 
@@ -189,7 +189,10 @@ class _Work:
     # -- 2. campaigns ----------------------------------------------------------------------------
 
     def run(self) -> str | None:
-        values = self._condition_values()
+        try:  # converted once for every campaign's condition (converting costs more than evaluating)
+            values: Bindings | None = bind(self._condition_values())
+        except CelEvaluationError:
+            values = None  # values CEL cannot hold: no condition can be evaluated on them
         for live in sorted(self.context.campaigns, key=lambda lc: order_key(lc.campaign)):
             campaign = live.campaign
             if campaign.id in self.excluded or not running(campaign, self.context.now) or not self._targets(campaign):
@@ -198,7 +201,7 @@ class _Work:
             if variant is not None:
                 self.exposed.append((campaign.id, variant.name))
             try:
-                holds = live.condition.evaluate(values) is True
+                holds = values is not None and live.condition.evaluate(values) is True
             except CelEvaluationError:
                 holds = False  # a condition that cannot be evaluated for this basket does not hold
             if not holds:

@@ -17,6 +17,7 @@ class Traits:
     frequency_90d: int = 0
     monetary_365d: Decimal = Decimal("0.00")
     lapse_risk: float | None = None  # the churn model's score; None without one or without consent
+    lapse_horizon_days: int = 90  # the score is the chance of no purchase within these days
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,12 @@ def check_template(text: str, field: str) -> str:
 
 def render(template: str, values: Mapping[str, Any]) -> str:
     """Placeholders filled from nested maps (never attributes or calls); a missing value is
-    left out, so a reason never shows 'None'."""
+    left out, so a reason never shows 'None'. One line of at most MAX_TEXT characters."""
+    return " ".join(fill(template, values).split())[:MAX_TEXT]
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """`render` without its one-line shape: messages (domain/messages.py) keep their lines."""
     def value(match: re.Match[str]) -> str:
         found: Any = values
         for part in match.group(1).split("."):
@@ -112,7 +117,7 @@ def render(template: str, values: Mapping[str, Any]) -> str:
             return "yes" if found else "no"
         return str(found)
 
-    return " ".join(PLACEHOLDER.sub(value, template).split())[:MAX_TEXT]
+    return PLACEHOLDER.sub(value, template)
 
 
 def new(spec: OfferSpec, *, offer_id: str, member_id: str, campaign_id: str, values: Mapping[str, Any],
@@ -174,6 +179,35 @@ def pick(candidates: list[tuple[float, str]]) -> int:
             best = index
     return best
 
+
+def propensity(lapse_risk: float | None, horizon_days: int, valid_hours: int) -> float:
+    """How likely the member is to use an offer before it ends: the chance they shop within its
+    `valid_hours`. The churn model gives the chance of no purchase within `horizon_days`; at a
+    steady rate that is risk^(days / horizon) for any other span, so the chance of a visit while
+    the offer lasts is 1 - risk^(valid days / horizon). A longer-lived offer is likelier to be
+    used, and more so for a member who shops often. Without a score (none yet, or no consent to
+    profiling) every member is as likely as the next: 1."""
+    if lapse_risk is None:
+        return 1.0
+    risk = min(max(float(lapse_risk), 0.0), 1.0)
+    span = max(valid_hours, 1) / 24 / max(horizon_days, 1)
+    return 1.0 - risk ** span
+
+
+def expected_value(value: Decimal | None, propensity_: float) -> float:
+    """Next best offer's measure: what the offer is worth (its `value`, 1 when the campaign gives
+    none) times how likely the member is to use it."""
+    return (float(value) if value is not None else 1.0) * propensity_
+
+
+def best_of_reason(reason: str, candidates: int, *, scored: bool) -> str:
+    """The reason of an offer picked among several, saying why in words."""
+    if candidates < 2:
+        return reason
+    if scored:
+        return (f"{reason} (the best of {candidates} offers for you now: what each is worth, and how likely "
+                "you are to shop before it ends, from how often you shop)")
+    return f"{reason} (the best of {candidates} offers for you now)"
 
 
 def with_reason(offer: Offer, reason: str) -> Offer:

@@ -11,7 +11,7 @@
 
 The names below are what the schema, the seed and the bus call most, re-exported for them.
 """
-from . import campaigns, catalogue, coupons, members, offers, purchases, triggers
+from . import campaigns, catalogue, coupons, members, messages, offers, purchases, triggers
 from .members import (
     MemberRef,
     find_member,
@@ -28,7 +28,7 @@ from .purchases import CheckoutOutcome, checkout, evaluate_basket, record_return
 
 __all__ = [
     "CheckoutOutcome", "MemberRef", "campaigns", "catalogue", "checkout", "coupons", "evaluate_basket",
-    "find_member", "members", "on_consents_changed", "on_member_enrolled", "on_member_updated", "on_members_merged",
+    "find_member", "members", "messages", "on_consents_changed", "on_member_enrolled", "on_member_updated", "on_members_merged",
     "offers", "on_members_unmerged", "on_product_changed", "on_segment_changed", "on_tier_changed", "purchases",
     "triggers",
     "record_return", "resume_postings",

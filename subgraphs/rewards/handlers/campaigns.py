@@ -127,13 +127,18 @@ def _with_budget(live: LiveCampaign, used: dict[str, int]) -> LiveCampaign:
 
 
 def reads_traits(campaigns: Sequence[LiveCampaign]) -> bool:
-    """Traits cost a query: read them only when a running condition mentions them."""
-    return any("traits" in lc.campaign.condition for lc in campaigns)
+    """Traits cost a query: read them only when a running condition mentions them, or an offer's
+    message or reason does ("It has been {member.traits.recency_days} days since your last visit")."""
+    return any("traits" in lc.campaign.condition or any("member.traits" in e for e in lc.campaign.effects)
+               for lc in campaigns)
 
 
-async def context_for(runtime: Runtime, basket: Basket, member: MemberFacts | None, now: datetime) -> Context:
-    """Everything `evaluate` needs besides the basket, from the engine's own tables."""
-    live = await running(runtime, Trigger.BASKET, now)
+async def context_for(runtime: Runtime, basket: Basket, member: MemberFacts | None, now: datetime,
+                      live: list[LiveCampaign] | None = None) -> Context:
+    """Everything `evaluate` needs besides the basket, from the engine's own tables (`live`: the
+    running basket campaigns, when the caller has just read them)."""
+    if live is None:
+        live = await running(runtime, Trigger.BASKET, now)
     capped = [lc.campaign.id for lc in live if lc.campaign.per_member_cap is not None]
     codes = [normalize_code(code) for code in basket.coupon_codes]
     async with runtime.db.reading() as connection:
@@ -167,7 +172,7 @@ async def dry_run(runtime: Runtime, principal: Principal | None, draft: Campaign
     member = await members.member_facts(runtime, known, now, traits=reads_traits([live]))
     if campaign.trigger is Trigger.BASKET:
         basket = await _dry_run_basket(runtime, facts, member_id)
-        context = await context_for(runtime, basket, member, now)
+        context = await context_for(runtime, basket, member, now, live=[])
         context = Context(now=now, member=member, campaigns=[live], coupons=context.coupons,
                           categories=context.categories, usage={}, max_coupons=context.max_coupons)
         evaluation = evaluate(basket, context)

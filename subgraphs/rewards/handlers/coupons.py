@@ -12,6 +12,7 @@ from core.auth import Principal, Role, require_principal, require_role
 from core.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kernel import aliases
 from subgraphs.kernel.db import UnitOfWork
+from subgraphs.kernel.events import Event
 from subgraphs.kernel.runtime import Runtime
 
 from ..adapters import coupons as store
@@ -101,10 +102,22 @@ async def issue(uow: UnitOfWork, *, issued_for: str, member_id: str, description
 
 async def issue_for_campaigns(uow: UnitOfWork, to_issue: Sequence[tuple[str, IssueCoupon]], *, member_id: str,
                               reference: str, now: datetime) -> list[Coupon]:
-    """The coupons a checkout's campaigns give (each once per purchase and campaign)."""
+    """The coupons a checkout's campaigns give (each once per purchase and campaign), announced."""
     issued = []
     for n, (campaign_id, spec) in enumerate(to_issue, start=1):
-        issued.append(await issue(uow, issued_for=f"{reference}:{campaign_id}:{n}", member_id=member_id,
-                                  description=spec.description, now=now, valid_days=spec.valid_days,
-                                  amount=spec.amount, percent=spec.percent, campaign_id=campaign_id))
+        coupon = await issue(uow, issued_for=f"{reference}:{campaign_id}:{n}", member_id=member_id,
+                             description=spec.description, now=now, valid_days=spec.valid_days,
+                             amount=spec.amount, percent=spec.percent, campaign_id=campaign_id)
+        uow.publish(issued_event(coupon))
+        issued.append(coupon)
     return issued
+
+
+def issued_event(coupon: Coupon) -> Event:
+    """A campaign gave the member a coupon: the channels tell them (handlers/messages.py), once per
+    code whatever repeats."""
+    return Event(type="CouponIssued", source="rewards", member_id=coupon.member_id, payload={
+        "code": coupon.code, "member_id": coupon.member_id, "description": coupon.description,
+        "campaign_id": coupon.campaign_id, "expires_at": coupon.expires_at.isoformat() if coupon.expires_at else None,
+        "amount": str(coupon.amount) if coupon.amount is not None else None,
+        "percent": str(coupon.percent) if coupon.percent is not None else None})

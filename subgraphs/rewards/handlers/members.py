@@ -17,7 +17,9 @@ from subgraphs.kernel.events import Event
 from subgraphs.kernel.identifiers import normalize_identifier
 from subgraphs.kernel.runtime import Runtime
 
+from ..adapters import messages as message_store
 from ..adapters import repository
+from ..adapters.messages import Contacts
 from ..adapters.repository import Consents, KnownMember
 from ..domain.members import MemberFacts, Traits
 
@@ -121,6 +123,9 @@ async def _remember(runtime: Runtime, event: Event, *, consumer: str) -> None:
             return
         await repository.remember_member(uow, known, [(i["kind"], i["value"]) for i in facts["identities"]],
                                          as_of=event.occurred_at)
+        if not await repository.is_erased(uow.connection, known.member_id):  # erased: nothing personal comes back
+            await message_store.remember_contacts(uow, known.member_id, Contacts(
+                facts.get("given_name"), facts.get("email"), facts.get("phone")), as_of=event.occurred_at)
         await uow.commit()
 
 
@@ -130,8 +135,10 @@ async def on_consents_changed(runtime: Runtime, event: Event) -> None:
     async with runtime.unit_of_work() as uow:
         if not await uow.mark_handled("consents", event.id):
             return
-        await repository.set_consents(uow, str(event.member_id), Consents.from_facts(event.payload),
-                                      as_of=event.occurred_at)
+        consents = Consents.from_facts(event.payload)
+        await repository.set_consents(uow, str(event.member_id), consents, as_of=event.occurred_at)
+        if not consents.profiling:  # an objection to profiling: the engine's copy of the score goes too
+            await repository.forget_lapse_risk(uow, str(event.member_id))
         await uow.commit()
 
 
@@ -192,6 +199,7 @@ async def member_facts(runtime: Runtime, member: KnownMember, now: datetime, *, 
         tier = await repository.member_tier(connection, member.member_id)
         segments = await repository.segments_of(connection, member.member_id)
         found = await repository.purchase_traits(connection, member.member_id, now) if traits else None
+        risk = await repository.lapse_risk_of(connection, member.member_id) if member.consents.profiling else None
     facts = MemberFacts(
         member_id=member.member_id, segments=segments, email_marketing=member.consents.email_marketing,
         sms_marketing=member.consents.sms_marketing, push_marketing=member.consents.push_marketing,
@@ -203,4 +211,6 @@ async def member_facts(runtime: Runtime, member: KnownMember, now: datetime, *, 
     if found is not None:
         last, frequency, spend = found
         facts = replace(facts, traits=Traits((now - last).days if last is not None else None, frequency, spend))
+    if risk is not None:
+        facts = replace(facts, traits=replace(facts.traits, lapse_risk=risk[0], lapse_horizon_days=risk[1]))
     return facts

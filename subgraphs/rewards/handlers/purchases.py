@@ -111,7 +111,7 @@ async def _evaluate(runtime: Runtime, basket: Basket, member: KnownMember | None
     now = runtime.clock.now()
     live = await campaigns.running(runtime, domain.campaigns.Trigger.BASKET, now)
     facts = await member_facts(runtime, member, now, traits=campaigns.reads_traits(live)) if member else None
-    return domain.evaluate(basket, await campaigns.context_for(runtime, basket, facts, now))
+    return domain.evaluate(basket, await campaigns.context_for(runtime, basket, facts, now, live))
 
 
 async def checkout(

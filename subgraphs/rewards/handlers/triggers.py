@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from core.cel import CelEvaluationError
+from core.cel import Bindings, CelEvaluationError, bind
 from core.ids import new_id
 from subgraphs.kernel import aliases
 from subgraphs.kernel.db import UnitOfWork
@@ -82,7 +82,34 @@ async def on_redemption(runtime: Runtime, event: Event) -> None:
 
 
 async def on_lapse_risk(runtime: Runtime, event: Event) -> None:
-    await run(runtime, Trigger.LAPSE_RISK, event, {"score": float(event.payload["score"])})
+    """Profile's LapseRiskScored: the engine's copy of the score first (what conditions and the
+    next best offer read), then the `lapse_risk` campaigns, each step once per event (its own
+    inbox). Members who object to profiling get neither: the score is not kept, no campaign runs."""
+    try:
+        score = float(event.payload["score"])
+        model = str(event.payload.get("model") or "unknown")[:64]
+        horizon = int(event.payload.get("horizon_days") or 90)
+        if not 0.0 <= score <= 1.0 or not 1 <= horizon <= 3650:
+            raise ValueError("out of range")
+    except (KeyError, TypeError, ValueError) as error:
+        log.error("LapseRiskScored %s cannot be read (%s); skipped", event.id, error)
+        return
+    if event.member_id is None:
+        return
+    async with runtime.unit_of_work() as uow:
+        if await uow.mark_handled("lapse-risk", event.id):
+            member_id = await aliases.current_member_id(uow.connection, str(event.member_id))
+            await repository.remember_lapse_risk(uow, member_id, score, model, horizon, event.occurred_at)
+            await uow.commit()
+    async with runtime.db.reading() as connection:
+        known = await repository.known_member(
+            connection, await aliases.current_member_id(connection, str(event.member_id)))
+    if known is None or not known.consents.profiling:
+        async with runtime.unit_of_work() as uow:  # seen all the same: a redelivery finds it handled
+            if await uow.mark_handled(f"triggers:{Trigger.LAPSE_RISK}", event.id):
+                await uow.commit()
+        return
+    await run(runtime, Trigger.LAPSE_RISK, event, {"score": score, "model": model, "horizon_days": horizon})
 
 
 async def birthdays(runtime: Runtime) -> int:
@@ -132,6 +159,10 @@ async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], me
                  facts: dict[str, Any], now: datetime) -> int:
     values = {"member": condition_values(member, now), "basket": None, "event": facts,
               "now": {"day_of_week": now.isoweekday(), "hour": now.hour, "date": now.date().isoformat()}}
+    try:  # converted once for every campaign's condition
+        bound: Bindings | None = bind(values)
+    except CelEvaluationError:
+        bound = None  # facts CEL cannot hold: no condition can be evaluated on them
     holding = await offer_store.open_offer_campaigns(uow.connection, member.member_id,
                                                      [lc.campaign.id for lc in live], now)
     capped = [lc.campaign.id for lc in live if lc.campaign.per_member_cap is not None]
@@ -146,7 +177,7 @@ async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], me
         if variant is not None:
             exposed.append((campaign.id, variant.name))
         try:
-            holds = lc.condition.evaluate(values) is True
+            holds = bound is not None and lc.condition.evaluate(bound) is True
         except CelEvaluationError:
             holds = False
         if not holds:
@@ -163,9 +194,10 @@ async def _apply(runtime: Runtime, uow: UnitOfWork, live: list[LiveCampaign], me
             converted.append((campaign.id, variant.name))
         offered += [(_expected_value(spec, member), lc, spec) for spec in offers]
         for n, spec in enumerate((s for s in specs if isinstance(s, IssueCoupon)), start=1):
-            await coupons.issue(uow, issued_for=f"{event.id}:{campaign.id}:{n}", member_id=member.member_id,
-                                description=spec.description, now=now, valid_days=spec.valid_days,
-                                amount=spec.amount, percent=spec.percent, campaign_id=campaign.id)
+            coupon = await coupons.issue(uow, issued_for=f"{event.id}:{campaign.id}:{n}", member_id=member.member_id,
+                                         description=spec.description, now=now, valid_days=spec.valid_days,
+                                         amount=spec.amount, percent=spec.percent, campaign_id=campaign.id)
+            uow.publish(coupons.issued_event(coupon))
         if points:
             uow.publish(Event(type="BonusPointsAwarded", source=SOURCE, member_id=member.member_id, payload={
                 "member_id": member.member_id, "points": points, "reference": f"{campaign.id}:{event.id}"[:128],
@@ -200,13 +232,15 @@ async def _consume(uow: UnitOfWork, campaign: rules.Campaign, member_id: str, po
 
 
 def _expected_value(spec: IssueOffer, member: MemberFacts) -> float:
-    """What the offer is worth to the member, times how likely they are to take it. Without a
-    score (or without consent to profiling) every member is as likely as the next."""
-    value = float(spec.value) if spec.value is not None else 1.0
-    propensity = 1.0
-    if member.profiling and member.traits.lapse_risk is not None:
-        propensity = 0.5 + member.traits.lapse_risk / 2  # members drifting away answer offers made for them
-    return value * propensity
+    """What the offer is worth to the member, times how likely they are to use it before it ends
+    (from the churn model's score when the member consents to profiling and has one; otherwise
+    every member is as likely as the next)."""
+    return offer_rules.expected_value(spec.value, offer_rules.propensity(
+        _scored_risk(member), member.traits.lapse_horizon_days, spec.offer.valid_hours))
+
+
+def _scored_risk(member: MemberFacts) -> float | None:
+    return member.traits.lapse_risk if member.profiling else None
 
 
 async def _issue_best(uow: UnitOfWork, offered: list[tuple[float, LiveCampaign, IssueOffer]], member: MemberFacts,
@@ -223,7 +257,8 @@ async def _issue_best(uow: UnitOfWork, offered: list[tuple[float, LiveCampaign, 
         log.warning("campaign %s could not make an offer from %s %s: %s", lc.campaign.id, event.type, event.id, error)
         return None
     if len(offered) > 1:
-        offer = offer_rules.with_reason(offer, f"{offer.reason} (the best of {len(offered)} offers for you now)")
+        offer = offer_rules.with_reason(offer, offer_rules.best_of_reason(
+            offer.reason, len(offered), scored=_scored_risk(member) is not None))
     if not await offer_store.add_offer(uow, offer, issued_for=f"{event.id}:{lc.campaign.id}"):
         return None
     uow.publish(Event(type="OfferIssued", source=SOURCE, member_id=member.member_id, occurred_at=now,

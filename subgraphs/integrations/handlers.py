@@ -39,6 +39,7 @@ SOURCE = "integrations"
 LEASE_SECONDS = 120.0  # longer than a replay and a POST together (each bounded by webhook_timeout_seconds)
 HEADS_PER_ROUND = 64
 ROUNDS_PER_RUN = 50
+LINE_BURST = 100  # rows one line sends in a row before the others get their turn again
 PRUNE_BATCH = 1000
 MAX_ERROR_CHARS = 500
 
@@ -198,19 +199,18 @@ async def deliver_due(runtime: Runtime) -> int:
         worker.leases_cleared = True
     total = 0
     for _ in range(ROUNDS_PER_RUN):
-        claimed = await _claim_heads(runtime)
+        claimed = await _claim(runtime)
         if not claimed:
             break
-        total += len(claimed)
-        await asyncio.gather(*(_deliver_one(runtime, worker, row, lease) for row, lease in claimed))
+        total += sum(await asyncio.gather(*(_deliver_line(runtime, worker, row, lease) for row, lease in claimed)))
     return total
 
 
-async def _claim_heads(runtime: Runtime) -> list[tuple[Any, str]]:
-    now = runtime.clock.now()
+def _heads(now: datetime) -> sa.Select:
+    """Due rows that are first in their line (webhook and member), of active webhooks, not leased."""
     pending = str(domain.DeliveryState.PENDING)
     earlier = deliveries.alias("earlier")
-    heads = (
+    return (
         sa.select(deliveries)
         .where(deliveries.c.state == pending, deliveries.c.next_attempt_at <= now,
                sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
@@ -219,43 +219,72 @@ async def _claim_heads(runtime: Runtime) -> list[tuple[Any, str]]:
                                   earlier.c.member_id == deliveries.c.member_id,
                                   earlier.c.state == pending, earlier.c.seq < deliveries.c.seq))
         .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
-        .limit(HEADS_PER_ROUND)
     )
+
+
+async def _claim(runtime: Runtime, line: tuple[str, str] | None = None) -> list[tuple[Any, str]]:
+    """Lease the due heads (of one line: its next row), in one transaction; what this worker got."""
+    now = runtime.clock.now()
+    heads = _heads(now)
+    if line is not None:
+        heads = heads.where(deliveries.c.webhook_id == line[0], deliveries.c.member_id == line[1])
     async with runtime.db.reading() as connection:
-        rows = (await connection.execute(heads)).all()
-    claimed = []
-    for row in rows:
-        lease = new_ulid()
-        async with runtime.unit_of_work() as uow:
-            taken = await uow.execute(
-                deliveries.update()
-                .where(deliveries.c.seq == row.seq, deliveries.c.state == pending,
-                       sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now))
-                .values(lease_owner=lease, lease_until=now + timedelta(seconds=LEASE_SECONDS)))
-            await uow.commit()
-        if taken.rowcount == 1:
-            claimed.append((row, lease))
-    return claimed
+        seqs = list((await connection.execute(heads.with_only_columns(deliveries.c.seq)
+                                              .limit(1 if line else HEADS_PER_ROUND))).scalars())
+    if not seqs:
+        return []
+    lease = new_ulid()
+    async with runtime.unit_of_work() as uow:
+        # Conditional: a row another worker leased meanwhile is not taken (it keeps its lease).
+        await uow.execute(
+            deliveries.update()
+            .where(deliveries.c.seq.in_(seqs), deliveries.c.state == str(domain.DeliveryState.PENDING),
+                   sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now))
+            .values(lease_owner=lease, lease_until=now + timedelta(seconds=LEASE_SECONDS)))
+        await uow.commit()
+    async with runtime.db.reading() as connection:
+        rows = (await connection.execute(sa.select(deliveries).where(deliveries.c.seq.in_(seqs),
+                                                                     deliveries.c.lease_owner == lease)
+                                         .order_by(deliveries.c.seq))).all()
+    return [(row, lease) for row in rows]
 
 
-async def _deliver_one(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> None:
-    """One delivery; whatever goes wrong with it stays with it (the others keep flowing)."""
+async def _deliver_line(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> int:
+    """Deliver a line's head, then its next rows while they are due and the previous one left the
+    queue (each line flows at its own pace; a slow receiver holds back only its own lines).
+    Returns how many were attempted."""
+    attempted = 0
+    while True:
+        finished = await _deliver_one(runtime, worker, row, lease)
+        attempted += 1
+        if not finished or attempted >= LINE_BURST:
+            return attempted
+        following = await _claim(runtime, (row.webhook_id, row.member_id))
+        if not following:
+            return attempted
+        row, lease = following[0]
+
+
+async def _deliver_one(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> bool:
+    """One delivery; whatever goes wrong with it stays with it (the others keep flowing).
+    True when the row left the queue (delivered, skipped, or failed for good)."""
     try:
-        await _attempt(runtime, worker, row, lease)
+        return await _attempt(runtime, worker, row, lease)
     except asyncio.CancelledError:
         raise
     except Exception as error:  # noqa: BLE001 - counted as an attempt, so a broken one ends, never blocks its line
         log.exception("webhook %s: event %s could not be attempted", row.webhook_id, row.event_id)
-        await _retry_later(runtime, row, lease, f"internal error: {error.__class__.__name__}", count_attempt=True)
+        return await _retry_later(runtime, row, lease, f"internal error: {error.__class__.__name__}",
+                                  count_attempt=True)
 
 
-async def _attempt(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> None:
+async def _attempt(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> bool:
     async with worker.slots:
         async with runtime.db.reading() as connection:
             hook = (await connection.execute(sa.select(webhooks).where(webhooks.c.id == row.webhook_id))).first()
         if hook is None or not hook.active:
             await _release(runtime, row.seq, lease)  # deleted or paused since the claim: it waits
-            return
+            return False
         payload = row.payload
         if payload is None:
             document = domain.WebhookDocument(hook.subscription, hook.field, hook.member_filter)
@@ -264,11 +293,9 @@ async def _attempt(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> N
                 result = await gateway.replay(runtime, document.for_member(row.member_id), event)
             except Unavailable as error:
                 # Our side is down (the gateway, a subgraph): not the receiver's failure, no attempt counted.
-                await _retry_later(runtime, row, lease, str(error), count_attempt=False)
-                return
+                return await _retry_later(runtime, row, lease, str(error), count_attempt=False)
             if result is None:
-                await _finish(runtime, row, lease, domain.DeliveryState.SKIPPED, "no result for this event")
-                return
+                return await _finish(runtime, row, lease, domain.DeliveryState.SKIPPED, "no result for this event")
             payload = orjson.dumps(result)
             async with runtime.unit_of_work() as uow:  # every attempt from now on sends these bytes
                 await uow.execute(deliveries.update().where(deliveries.c.seq == row.seq,
@@ -281,9 +308,8 @@ async def _attempt(runtime: Runtime, worker: _Worker, row: Any, lease: str) -> N
         outcome = await receivers.send(worker.client, hook.url, hook.secret, payload, headers,
                                        public_only=not runtime.settings.webhooks_may_reach_private_addresses)
         if outcome.delivered:
-            await _finish(runtime, row, lease, domain.DeliveryState.DELIVERED, outcome.detail)
-        else:
-            await _retry_later(runtime, row, lease, outcome.detail, count_attempt=True)
+            return await _finish(runtime, row, lease, domain.DeliveryState.DELIVERED, outcome.detail)
+        return await _retry_later(runtime, row, lease, outcome.detail, count_attempt=True)
 
 
 async def _release(runtime: Runtime, seq: int, lease: str) -> None:
@@ -294,7 +320,8 @@ async def _release(runtime: Runtime, seq: int, lease: str) -> None:
 
 
 async def _finish(runtime: Runtime, row: Any, lease: str, state: domain.DeliveryState, detail: str,
-                  attempts: int | None = None) -> None:
+                  attempts: int | None = None) -> bool:
+    """The row leaves the queue; True when it was still this worker's to finish."""
     now = runtime.clock.now()
     counted = row.attempts + (0 if state is domain.DeliveryState.SKIPPED else 1) if attempts is None else attempts
     async with runtime.unit_of_work() as uow:
@@ -313,14 +340,15 @@ async def _finish(runtime: Runtime, row: Any, lease: str, state: domain.Delivery
     if state is domain.DeliveryState.FAILED:
         log.error("webhook %s gave up on event %s after %d attempts: %s", row.webhook_id, row.event_id, counted,
                   detail)
+    return done.rowcount == 1
 
 
-async def _retry_later(runtime: Runtime, row: Any, lease: str, detail: str, *, count_attempt: bool) -> None:
+async def _retry_later(runtime: Runtime, row: Any, lease: str, detail: str, *, count_attempt: bool) -> bool:
+    """Another attempt later, or, with the last attempt spent, failed for good (then True: it left the queue)."""
     settings = runtime.settings
     attempts = row.attempts + (1 if count_attempt else 0)
     if count_attempt and domain.exhausted(attempts, settings.webhook_max_attempts):
-        await _finish(runtime, row, lease, domain.DeliveryState.FAILED, detail, attempts)
-        return
+        return await _finish(runtime, row, lease, domain.DeliveryState.FAILED, detail, attempts)
     delay = domain.retry_delay(max(1, attempts), settings.webhook_retry_seconds, settings.webhook_retry_max_seconds)
     async with runtime.unit_of_work() as uow:
         await uow.execute(
@@ -330,6 +358,7 @@ async def _retry_later(runtime: Runtime, row: Any, lease: str, detail: str, *, c
         await uow.commit()
     log.warning("webhook %s: event %s not delivered (%s); attempt %d again in %.1f s", row.webhook_id,
                 row.event_id, detail, attempts + 1, delay)
+    return False
 
 
 async def prune_deliveries(runtime: Runtime) -> int:

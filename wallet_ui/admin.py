@@ -382,6 +382,9 @@ class AdminState(rx.State):
         self.effect = {**EMPTY_EFFECT, "kind": self.effect["kind"], "measure": self.effect["measure"]}
         self.effect_error = ""
         await self._check()
+        # The fields are the browser's own (no debounced inputs: reflex.lock stays as committed).
+        return [rx.set_value(field_id, value) for field_id, value in
+                (("effect-value", ""), ("effect-names", ""), ("effect-days", "30"), ("effect-description", ""))]
 
     @rx.event
     def toggle_json(self):
@@ -408,6 +411,7 @@ class AdminState(rx.State):
         self.json_spec = ""
         self.effect_error = ""
         await self._check()
+        return rx.set_value("effect-json", "")
 
     @rx.event
     async def remove_effect(self, index: int):

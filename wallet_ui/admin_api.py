@@ -4,6 +4,7 @@ campaign rows with their A/B counts. The engine checks everything again when it 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -102,7 +103,7 @@ def effect_spec(form: dict[str, Any]) -> str:
         if value > 100:
             raise FormError("A percentage is at most 100")
         spec["percent"] = float(value) if value != value.to_integral() else int(value)
-    if kind in ("discount", "add_points"):
+    if kind == "discount" or "multiplier" in spec:  # fixed points go to the whole basket
         target = str(form.get("target") or "cart")
         if target == "per_line" and kind == "discount":
             spec["per_line"] = True
@@ -279,10 +280,12 @@ def campaign_input(form: dict[str, Any], effects: list[str], *, campaign_id: str
     return data
 
 
+_WHERE = re.compile(r"^condition, (line \d+, column \d+|somewhere): ", re.IGNORECASE)
+
+
 def problem_words(problem: dict[str, Any]) -> str:
-    """A problem of validateCampaign as the marketer reads it, with where it is."""
-    message = words.sentence(str(problem.get("message") or ""))
-    return message
+    """A problem of validateCampaign as the marketer reads it (its line and column show apart)."""
+    return words.sentence(_WHERE.sub("", str(problem.get("message") or "")))
 
 
 def dry_run_rows(effects: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -304,7 +307,7 @@ def reward_row(reward: dict[str, Any]) -> dict[str, str]:
     elif reward.get("couponPercent") is not None:
         gives = f"{float(reward['couponPercent']):g}% off"
     else:
-        gives = "A coupon"
+        gives = "The reward, on us"
     stock = reward.get("stock")
     return {
         "id": reward["id"], "name": reward["name"], "description": reward["description"],

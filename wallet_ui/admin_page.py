@@ -89,7 +89,8 @@ def top_bar() -> rx.Component:
         ),
         rx.spacer(),
         rx.hstack(
-            rx.avatar(fallback=AdminState.staff_name.to(str)[0:1], size="2", radius="full", color_scheme="violet"),
+            rx.avatar(fallback=AdminState.staff_name.to(str)[0:1], size="2", radius="full", color_scheme="violet",
+                      variant="solid"),
             rx.text(AdminState.staff_name, size="2", weight="medium", color="white", id="admin-staff",
                     white_space="nowrap"),
             align="center",
@@ -115,27 +116,27 @@ def top_bar() -> rx.Component:
 
 
 def variant_table(row: rx.Var) -> rx.Component:
+    """Each A/B variant with its exposures, conversions and rate (rows, not a table: it fits a phone)."""
     return rx.cond(
         row.variants.length() > 0,
-        rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(
-                    rx.table.column_header_cell("Variant"), rx.table.column_header_cell("Weight"),
-                    rx.table.column_header_cell("Exposures"), rx.table.column_header_cell("Conversions"),
-                    rx.table.column_header_cell("Rate"),
-                )),
-                rx.table.body(rx.foreach(row.variants, lambda v: rx.table.row(
-                    rx.table.row_header_cell(rx.vstack(rx.text(v.name, weight="bold"),
-                                                       rx.text(v.effects, size="1", color=MUTED), spacing="0")),
-                    rx.table.cell(v.weight), rx.table.cell(v.exposures), rx.table.cell(v.conversions),
-                    rx.table.cell(v.rate),
-                ))),
-                size="1",
-                variant="surface",
-                width="100%",
-            ),
+        rx.vstack(
+            label("A/B variants"),
+            rx.foreach(row.variants, lambda v: rx.hstack(
+                rx.vstack(rx.text(v.name, size="2", weight="bold", color=INK),
+                          rx.text(v.effects, " · weight ", v.weight, size="1", color=MUTED), spacing="0",
+                          min_width="0", flex="1"),
+                rx.vstack(rx.text(v.exposures, size="2", weight="bold", color=INK), rx.text("exposures", size="1",
+                                                                                             color=MUTED),
+                          spacing="0", align="end"),
+                rx.vstack(rx.text(v.conversions, size="2", weight="bold", color=INK),
+                          rx.text("conversions", size="1", color=MUTED), spacing="0", align="end"),
+                rx.vstack(rx.text(v.rate, size="2", weight="bold", color=INK), rx.text("rate", size="1", color=MUTED),
+                          spacing="0", align="end", min_width="64px"),
+                width="100%", align="center", spacing="3", padding="8px 10px", border=f"1px solid {LINE}",
+                border_radius="10px", class_name="variant",
+            )),
+            spacing="2",
             width="100%",
-            overflow_x="auto",
         ),
     )
 
@@ -268,7 +269,7 @@ def condition_box() -> rx.Component:
             align="center",
         ),
         rx.text_area(
-            value=AdminState.condition,
+            default_value=AdminState.condition,
             on_change=AdminState.set_condition,
             id="condition",
             rows="3",
@@ -320,15 +321,15 @@ def effect_form() -> rx.Component:
                         )),
                         value=effect["measure"], on_change=lambda v: AdminState.set_effect("measure", v), size="2",
                     ),
-                    rx.input(value=effect["value"], on_change=lambda v: AdminState.set_effect("value", v),
+                    rx.input(default_value=effect["value"], on_change=lambda v: AdminState.set_effect("value", v),
                              placeholder=rx.match(effect["measure"], ("points", "100"), ("multiplier", "2"),
                                                   ("percent", "10"), "5.00"),
                              id="effect-value", width="90px", size="2", aria_label="Value", input_mode="decimal"),
                     spacing="2",
                 ),
             ),
-            rx.cond(
-                (kind == "discount") | (kind == "add_points"),
+            rx.cond(  # fixed points go to the whole basket (the engine spreads them by amount)
+                (kind == "discount") | ((kind == "add_points") & (effect["measure"] == "multiplier")),
                 rx.select.root(
                     rx.select.trigger(aria_label="Applies to", id="effect-target"),
                     rx.select.content(*[rx.select.item(text, value=key) for key, text in TARGETS.items()]),
@@ -340,9 +341,9 @@ def effect_form() -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            ((kind == "discount") | (kind == "add_points")) & ((effect["target"] == "skus")
-                                                               | (effect["target"] == "categories")),
-            rx.input(value=effect["names"], on_change=lambda v: AdminState.set_effect("names", v),
+            ((kind == "discount") | ((kind == "add_points") & (effect["measure"] == "multiplier")))
+            & ((effect["target"] == "skus") | (effect["target"] == "categories")),
+            rx.input(default_value=effect["names"], on_change=lambda v: AdminState.set_effect("names", v),
                      placeholder=rx.cond(effect["target"] == "skus", "SKUs, e.g. SOK-CREW-3PK, SHO-RIDGE-TR",
                                          "Categories, e.g. Accessories, Hydration"),
                      id="effect-names", width="100%", size="2", aria_label="SKUs or categories"),
@@ -350,11 +351,12 @@ def effect_form() -> rx.Component:
         rx.cond(
             kind == "issue_coupon",
             rx.hstack(
-                rx.input(value=effect["valid_days"], on_change=lambda v: AdminState.set_effect("valid_days", v),
-                         placeholder="30", width="80px", size="2", aria_label="Valid days", input_mode="numeric"),
+                rx.input(default_value=effect["valid_days"], on_change=lambda v: AdminState.set_effect("valid_days", v),
+                         placeholder="30", id="effect-days", width="80px", size="2", aria_label="Valid days", input_mode="numeric"),
                 rx.text("days", size="2", color=MUTED),
-                rx.input(value=effect["description"], on_change=lambda v: AdminState.set_effect("description", v),
+                rx.input(default_value=effect["description"], on_change=lambda v: AdminState.set_effect("description", v),
                          placeholder="What the member reads, e.g. 10.00 off your next visit", size="2",
+                         id="effect-description",
                          width="100%", aria_label="Coupon description"),
                 width="100%", align="center", spacing="2",
             ),
@@ -373,7 +375,7 @@ def effect_form() -> rx.Component:
             rx.vstack(
                 rx.text("For what the form does not build (offers, say): one effect spec as JSON, checked by the "
                         "engine like the rest.", size="1", color=MUTED),
-                rx.text_area(value=AdminState.json_spec, on_change=AdminState.set_json_spec, id="effect-json",
+                rx.text_area(default_value=AdminState.json_spec, on_change=AdminState.set_json_spec, id="effect-json",
                              rows="3", width="100%", placeholder='{"type": "add_points", "multiplier": 2}',
                              font_family="ui-monospace, SFMono-Regular, Menlo, monospace", aria_label="Effect JSON"),
                 rx.button("Add this effect", on_click=AdminState.add_json_effect, size="1", variant="soft",
@@ -425,7 +427,7 @@ def dry_run_panel() -> rx.Component:
         rx.text("What this draft would do for a real member now. Nothing is saved, nothing is given.", size="1",
                 color=MUTED),
         rx.hstack(
-            rx.input(value=AdminState.dry_email, on_change=AdminState.set_dry_email, id="dry-member",
+            rx.input(default_value=AdminState.dry_email, on_change=AdminState.set_dry_email, id="dry-member",
                      placeholder="Member's email or phone", size="2", width="100%", aria_label="Member"),
             rx.button(rx.icon("flask_conical", size=14), "Dry run", on_click=AdminState.dry_run, size="2",
                       loading=AdminState.dry_running, id="dry-run", variant="soft"),
@@ -433,13 +435,13 @@ def dry_run_panel() -> rx.Component:
         ),
         rx.cond(
             AdminState.trigger_is_basket,
-            rx.text_area(value=AdminState.dry_basket, on_change=AdminState.set_dry_basket, id="dry-basket", rows="2",
+            rx.text_area(default_value=AdminState.dry_basket, on_change=AdminState.set_dry_basket, id="dry-basket", rows="2",
                          width="100%", size="1",
                          placeholder='Optional basket, else their last purchase: {"channel": "POS", "storeId": '
                                      '"st_portland", "lines": [{"sku": "SOK-CREW-3PK", "quantity": 1, '
                                      '"unitPrice": "24.00"}]}',
                          font_family="ui-monospace, SFMono-Regular, Menlo, monospace", aria_label="Basket"),
-            rx.text_area(value=AdminState.dry_basket, on_change=AdminState.set_dry_basket, id="dry-basket", rows="2",
+            rx.text_area(default_value=AdminState.dry_basket, on_change=AdminState.set_dry_basket, id="dry-basket", rows="2",
                          width="100%", size="1", placeholder='Optional event facts, e.g. {"threshold": 5000}',
                          font_family="ui-monospace, SFMono-Regular, Menlo, monospace", aria_label="Event"),
         ),
@@ -483,7 +485,7 @@ def editor() -> rx.Component:
                 rx.dialog.description("Saved as a draft; activate it from the list when it does what you want.",
                                       size="2", color=MUTED),
                 rx.grid(
-                    field("Name", rx.input(value=AdminState.name, on_change=AdminState.set_name, id="campaign-name",
+                    field("Name", rx.input(default_value=AdminState.name, on_change=AdminState.set_name, id="campaign-name",
                                            placeholder="e.g. Sock week bonus", size="2", width="100%",
                                            aria_label="Name")),
                     field("When", rx.select.root(
@@ -498,16 +500,16 @@ def editor() -> rx.Component:
                 condition_box(),
                 effects_list(),
                 rx.grid(
-                    field("Priority", rx.input(value=AdminState.priority,
+                    field("Priority", rx.input(default_value=AdminState.priority,
                                                on_change=lambda v: AdminState.set_field("priority", v),
                                                id="campaign-priority", size="2", input_mode="numeric",
                                                aria_label="Priority"), "Higher goes first"),
-                    field("Limit per member", rx.input(value=AdminState.cap,
+                    field("Limit per member", rx.input(default_value=AdminState.cap,
                                                        on_change=lambda v: AdminState.set_field("cap", v),
                                                        placeholder="No limit", size="2", input_mode="numeric",
                                                        aria_label="Limit per member")),
                     field("Budget", rx.hstack(
-                        rx.input(value=AdminState.budget_limit,
+                        rx.input(default_value=AdminState.budget_limit,
                                  on_change=lambda v: AdminState.set_field("budget_limit", v), placeholder="None",
                                  size="2", input_mode="numeric", aria_label="Budget", width="100%"),
                         rx.select.root(
@@ -609,7 +611,7 @@ def reward_dialog() -> rx.Component:
     reward = AdminState.reward
 
     def text_field(name: str, title: str, **props: object) -> rx.Component:
-        return field(title, rx.input(value=reward[name], on_change=lambda v: AdminState.set_reward_field(name, v),
+        return field(title, rx.input(default_value=reward[name], on_change=lambda v: AdminState.set_reward_field(name, v),
                                      size="2", width="100%", aria_label=title, id=f"reward-{name}", **props))
 
     return rx.dialog.root(
@@ -627,7 +629,7 @@ def reward_dialog() -> rx.Component:
                                                          rx.select.item("percent off", value="percent")),
                                        value=reward["measure"],
                                        on_change=lambda v: AdminState.set_reward_field("measure", v), size="2"),
-                        rx.input(value=reward["value"], on_change=lambda v: AdminState.set_reward_field("value", v),
+                        rx.input(default_value=reward["value"], on_change=lambda v: AdminState.set_reward_field("value", v),
                                  size="2", width="100%", aria_label="Coupon value", input_mode="decimal"),
                         spacing="1", width="100%")),
                     text_field("valid_days", "Coupon valid (days)", input_mode="numeric"),
@@ -703,15 +705,15 @@ def segment_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title(rx.cond(segment["id"] != "", "Edit segment", "New segment")),
             rx.vstack(
-                field("Name", rx.input(value=segment["name"], on_change=lambda v: AdminState.set_segment_field("name", v),
+                field("Name", rx.input(default_value=segment["name"], on_change=lambda v: AdminState.set_segment_field("name", v),
                                        size="2", width="100%", aria_label="Segment name", id="segment-name")),
                 field("Condition (CEL over traits)", rx.text_area(
-                    value=segment["condition"], on_change=lambda v: AdminState.set_segment_field("condition", v),
+                    default_value=segment["condition"], on_change=lambda v: AdminState.set_segment_field("condition", v),
                     rows="3", width="100%", aria_label="Segment condition", id="segment-condition",
                     font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
                     "recencyDays, frequency90d, monetary365d, lifetimePurchases, homeStoreId, consents.profiling, ..."),
                 rx.cond(AdminState.segment_where != "",
-                        rx.text(AdminState.segment_where, size="2", weight="bold", color="#991b1b")),
+                        rx.text(AdminState.segment_where, size="2", weight="bold", color="#991b1b", id="segment-where")),
                 error_callout(AdminState.segment_error, "segment-error"),
                 rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                           rx.button("Save segment", on_click=AdminState.save_segment, id="save-segment",
@@ -734,6 +736,10 @@ def workspace() -> rx.Component:
     return rx.box(
         top_bar(),
         rx.vstack(
+            rx.cond(AdminState.notice != "",
+                    rx.callout(AdminState.notice, color_scheme="green", icon="circle_check", size="1", width="100%",
+                               id="admin-notice", role="status")),
+            error_callout(AdminState.error, "admin-page-error"),
             rx.tabs.root(
                 rx.tabs.list(
                     rx.tabs.trigger("Campaigns", value="campaigns", id="tab-campaigns"),
@@ -741,15 +747,13 @@ def workspace() -> rx.Component:
                     rx.tabs.trigger("Segments", value="segments", id="tab-segments"),
                     size="2",
                 ),
+                rx.tabs.content(campaigns_tab(), value="campaigns", padding_top="16px"),
+                rx.tabs.content(rewards_tab(), value="rewards", padding_top="16px"),
+                rx.tabs.content(segments_tab(), value="segments", padding_top="16px"),
                 value=AdminState.tab,
                 on_change=AdminState.set_tab,
                 width="100%",
             ),
-            rx.cond(AdminState.notice != "",
-                    rx.callout(AdminState.notice, color_scheme="green", icon="circle_check", size="1", width="100%",
-                               id="admin-notice", role="status")),
-            error_callout(AdminState.error, "admin-page-error"),
-            rx.match(AdminState.tab, ("rewards", rewards_tab()), ("segments", segments_tab()), campaigns_tab()),
             editor(),
             spacing="4",
             width="100%",

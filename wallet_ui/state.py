@@ -568,7 +568,7 @@ class WalletState(rx.State):
         self.offers = api.with_offer(self.offers, offer)
         self.toasts = [t for t in self.toasts if t["id"] != offer_id]
         row = api.offer_row(offer)
-        self.notice = row["done"] or ("Thanks, noted." if offer["status"] == "DECLINED" else "")
+        self.notice = row["done"] or ("Thanks, noted." if offer["status"] == "DECLINED" else "Done: you're in.")
 
     @rx.event
     async def accept_offer(self, offer_id: str):

@@ -59,7 +59,7 @@ CHANNEL_WORDS = {"POS": "at the till", "ECOMMERCE": "online", "APP": "in the app
 OFFER_KIND = {"RESERVATION": "Reserve", "BONUS_POINTS": "Bonus points", "DISCOUNT": "Discount",
               "EARLY_ACCESS": "Early access", "GIFT": "Gift"}
 OFFER_STATUS = {"ISSUED": "Open", "ACCEPTED": "Accepted", "DECLINED": "Declined", "EXPIRED": "Expired",
-                "REDEEMED": "Used"}
+                "REDEEMED": "Taken"}
 COUPON_STATUS = {"ACTIVE": "Ready to use", "REDEEMED": "Used", "EXPIRED": "Expired", "VOID": "Cancelled"}
 
 
@@ -75,7 +75,7 @@ def _gives(amount: Any, percent: Any) -> str:
         return f"{words.money(amount)} off"
     if percent is not None:
         return f"{float(percent):g}% off"
-    return ""
+    return "on us"
 
 
 def reward_rows(rewards: list[dict[str, Any]], available: int) -> list[dict[str, str]]:
@@ -140,9 +140,9 @@ def offer_row(offer: dict[str, Any]) -> dict[str, str]:
         action = "Yes, I'm in"
     else:
         action = ""
-    if reserve and status == "ACCEPTED":
+    if reserve and status in ("ACCEPTED", "REDEEMED"):
         done = f"Reserved: it waits for you at {store.get('name') or 'the store'}."
-    elif status == "ACCEPTED" and offer.get("couponCode"):
+    elif status in ("ACCEPTED", "REDEEMED") and offer.get("couponCode"):
         done = f"Your coupon: {pretty_code(offer['couponCode'])}"
     else:
         done = ""

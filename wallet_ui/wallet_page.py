@@ -395,6 +395,7 @@ def wallet() -> rx.Component:
     return rx.vstack(
         header(),
         notice_bar(),
+        error_callout(WalletState.offer_error, "offer-error"),
         rx.match(WalletState.tab, ("rewards", rewards_tab()), ("offers", offers_tab()), ("privacy", privacy_tab()),
                  home_tab()),
         offer_toasts(),
@@ -651,7 +652,6 @@ def offers_tab() -> rx.Component:
         rx.vstack(rx.heading("Offers", size="6", color=INK),
                   rx.text("Picked for you, with why. New ones appear here as they arrive.", size="2", color=MUTED),
                   spacing="0", width="100%"),
-        error_callout(WalletState.offer_error, "offer-error"),
         rx.cond(
             WalletState.offers.length() > 0,
             rx.vstack(rx.foreach(WalletState.offers, offer_card), spacing="3", width="100%", id="offers"),
@@ -674,9 +674,8 @@ def offer_toasts() -> rx.Component:
                     rx.text("New offer", size="1", weight="bold", color="#fde68a", text_transform="uppercase",
                             letter_spacing="0.08em"),
                     rx.spacer(),
-                    rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
-                                   high_contrast=True, on_click=WalletState.dismiss_toast(t["id"]),
-                                   aria_label="Dismiss", style={"color": "white"}),
+                    rx.icon_button(rx.icon("x", size=14), size="1", variant="surface", color_scheme="gray",
+                                   radius="full", on_click=WalletState.dismiss_toast(t["id"]), aria_label="Dismiss"),
                     width="100%", align="center",
                 ),
                 rx.text(t["message"], size="2", weight="bold", color="white"),
@@ -686,8 +685,8 @@ def offer_toasts() -> rx.Component:
                     rx.button(t["action"], size="2", radius="full", on_click=WalletState.accept_offer(t["id"]),
                               loading=WalletState.offer_busy == t["id"], id="toast-accept-" + t["id"].to(str),
                               color_scheme="teal"),
-                    rx.button("Later", size="2", radius="full", variant="soft", color_scheme="gray",
-                              high_contrast=True, on_click=WalletState.later_offer(t["id"])),
+                    rx.button("Later", size="2", radius="full", variant="surface", color_scheme="gray",
+                              on_click=WalletState.later_offer(t["id"])),
                     spacing="2",
                 ),
                 spacing="2",
@@ -791,7 +790,7 @@ def erase_dialog() -> rx.Component:
                 rx.text("Your ", rx.text.strong(WalletState.available_words, " points"), ", coupons and offers go "
                         "with it, and it cannot be undone. Type DELETE to confirm.", size="2"),
             ),
-            rx.input(value=WalletState.erase_typed, on_change=WalletState.set_erase_typed, placeholder="DELETE",
+            rx.input(default_value=WalletState.erase_typed, on_change=WalletState.set_erase_typed, placeholder="DELETE",
                      id="erase-typed", margin_top="12px", aria_label="Type DELETE to confirm", size="3"),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Keep my account", variant="soft", color_scheme="gray")),
@@ -819,8 +818,8 @@ def celebration() -> rx.Component:
                           border_radius="50%",
                           background=rx.match(WalletState.celebrate_to, *TIER_GRADIENT.items(), DEFAULT_GRADIENT),
                           box_shadow="0 10px 30px rgba(15, 23, 42, 0.25)"),
-                rx.dialog.title("You're ", WalletState.celebrate_to, " now!", text_align="center", margin="0",
-                                id="celebration-title"),
+                rx.dialog.title(rx.text.span("You're ", WalletState.celebrate_to, " now!", id="celebration-title"),
+                                text_align="center", margin="0"),
                 rx.dialog.description("Up from ", WalletState.celebrate_from, ". Here is what you get:", size="2",
                                       color=MUTED, text_align="center"),
                 rx.vstack(rx.foreach(WalletState.celebrate_benefits, lambda b: rx.hstack(

@@ -71,7 +71,7 @@ async def test_the_wallet_signs_out_when_its_token_expires(running: Stack, brows
     """The gateway closes a subscription whose token expired (4403); the wallet asks to sign in again."""
     julia = (await running.gql('{ lookupMember(kind: EMAIL, value: "julia@example.com") { id } }',
                                token=running.cashier)).ok()["lookupMember"]["id"]
-    brief = issue_token(running.settings, julia, Role.MEMBER, ttl=timedelta(seconds=6))
+    brief = issue_token(running.settings, julia, Role.MEMBER, ttl=timedelta(seconds=12))  # the page loads first
     page = await browser.new_page()
     await page.goto(f"http://127.0.0.1:{running.settings.wallet_port}/")
     await page.evaluate("token => window.localStorage.setItem('loyalty_wallet_token', token)", brief)

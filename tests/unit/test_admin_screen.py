@@ -19,6 +19,9 @@ from wallet_ui import admin_api as api
     ({"kind": "discount", "measure": "amount", "value": "2", "target": "categories", "names": "Accessories, Socks"},
      {"type": "discount", "amount": "2.00", "categories": ["Accessories", "Socks"]}),
     ({"kind": "add_points", "measure": "points", "value": "100", "target": "cart"}, {"type": "add_points", "points": 100}),
+    # fixed points go to the whole basket: a target left over from a multiplier is not sent
+    ({"kind": "add_points", "measure": "points", "value": "100", "target": "skus", "names": "SOK-CREW-3PK"},
+     {"type": "add_points", "points": 100}),
     ({"kind": "add_points", "measure": "multiplier", "value": "2", "target": "skus", "names": "SOK-CREW-3PK"},
      {"type": "add_points", "multiplier": 2, "skus": ["SOK-CREW-3PK"]}),
     ({"kind": "add_points", "measure": "multiplier", "value": "1.5", "target": "cart"},
@@ -107,3 +110,11 @@ def test_a_reward_form_becomes_a_reward_input() -> None:
         "couponAmount": "4.50", "validDays": 30}
     with pytest.raises(api.FormError, match="at least 1"):
         api.reward_input({"name": "x", "cost": "0"})
+
+
+def test_a_condition_problem_reads_without_repeating_its_position() -> None:
+    problem = {"field": "condition", "message": "condition, line 2, column 21: unknown variable 'baskt'",
+               "line": 2, "column": 21}
+    assert api.problem_words(problem) == "Unknown variable 'baskt'."
+    assert api.problem_words({"message": "effect 1: percent is between 0 and 100"}) == (
+        "Effect 1: percent is between 0 and 100.")

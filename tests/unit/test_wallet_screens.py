@@ -46,7 +46,7 @@ def test_a_reservation_offer_says_where_and_how_long() -> None:
     done = api.offer_row(offer(status="ACCEPTED"))
     assert (done["action"], done["open"], done["done"]) == (
         "", "", "Reserved: it waits for you at Portland Pearl District.")
-    gift = api.offer_row(offer(kind="GIFT", status="ACCEPTED", couponCode="K7QM2XPA9D", store=None, holdHours=0))
+    gift = api.offer_row(offer(kind="GIFT", status="REDEEMED", couponCode="K7QM2XPA9D", store=None, holdHours=0))
     assert gift["done"] == "Your coupon: K7QM-2XPA-9D" and gift["hold"] == ""
 
 

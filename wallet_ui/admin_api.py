@@ -353,5 +353,7 @@ def reward_input(form: dict[str, Any], reward_id: str = "") -> dict[str, Any]:
 
 def segment_row(segment: dict[str, Any]) -> dict[str, str]:
     return {"id": segment["id"], "name": segment["name"], "condition": segment["condition"],
-            "members": words.points(int(segment["members"])), "evaluating": "yes" if segment["evaluating"] else "",
+            "members": words.points(int(segment["members"])),
+            "members_word": "member" if int(segment["members"]) == 1 else "members",
+            "evaluating": "yes" if segment["evaluating"] else "",
             "updated": words.when(segment.get("updatedAt"))}

@@ -681,7 +681,7 @@ def segments_tab() -> rx.Component:
                     rx.cond(s["evaluating"] != "",
                             rx.hstack(rx.spinner(size="1"), rx.text("counting", size="1", color=MUTED), spacing="1",
                                       align="center"),
-                            rx.text("members", size="1", color=MUTED)),
+                            rx.text(s["members_word"], size="1", color=MUTED)),
                     spacing="0", align="end", flex_shrink="0",
                 ),
                 rx.icon_button(rx.icon("pencil", size=14), size="2", variant="soft", color_scheme="gray",

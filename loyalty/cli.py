@@ -109,7 +109,7 @@ def _banner(settings: Settings, *, wallet: bool, mailbox: bool = False) -> str:
         f"  gateway   {settings.gateway_http_url()}" + ("   (GraphiQL in a browser)" if settings.is_dev else ""),
     ]
     if wallet:
-        lines.append(f"  wallet    http://{settings.host}:{settings.wallet_port}/")
+        lines.append(f"  wallet    http://{settings.host}:{settings.wallet_port}/   (till /till, admin /admin)")
     lines += [f"  {name:<9} {settings.subgraph_url(name)}" for name in SUBGRAPHS]
     if mailbox:
         lines.append(f"  mailbox   http://{settings.host}:{settings.dev_mail_port}/   (dev: the mails members "
@@ -118,6 +118,7 @@ def _banner(settings: Settings, *, wallet: bool, mailbox: bool = False) -> str:
         "",
         "Demo sign-in (wallet): julia@example.com (Gold), marcus@example.com, aiko@example.com, sam@example.com",
         "Till (/till, dev demo staff): ana.portland PIN 480215 (cashier), maya.supervisor PIN 265830 (supervisor)",
+        "Admin (/admin, campaigns): lena.marketing PIN 604817",
         "A token for GraphiQL:  loyalty token --role cashier --store st_portland",
         "Ctrl-C stops everything.",
     ]

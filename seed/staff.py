@@ -1,7 +1,7 @@
-"""The demo's staff (README's demo logins): a cashier at the Portland store and a
-supervisor. Dev profile only: their PINs are published, so a prod data directory
-never gets them. Created once; an account that exists is left as it is (its PIN
-may have been changed)."""
+"""The demo's staff (README's demo logins): cashiers at the Portland store, a supervisor
+and a marketer (the admin role, for /admin). Dev profile only: their PINs are published,
+so a prod data directory never gets them. Created once; an account that exists is left
+as it is (its PIN may have been changed)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,6 +30,7 @@ DEMO_STAFF = [
     SeedStaff("ana.portland", "Ana Reyes", StaffRole.CASHIER, "st_portland", "480215"),
     SeedStaff("ben.portland", "Ben Okafor", StaffRole.CASHIER, "st_portland", "731904"),
     SeedStaff("maya.supervisor", "Maya Chen", StaffRole.SUPERVISOR, "st_portland", "265830"),
+    SeedStaff("lena.marketing", "Lena Park", StaffRole.ADMIN, None, "604817"),  # campaigns at /admin
 ]
 
 

@@ -10,6 +10,7 @@ import httpx
 from core import graphql_ws
 from core.settings import get_settings
 
+from . import wallet_api
 from .words import error_words
 
 ENTRY_FIELDS = "id kind points description occurredAt reference"
@@ -144,3 +145,22 @@ async def reservation_updates(token: str, member_id: str, *, url: str | None = N
         if payload.get("errors"):
             raise GatewayError.of(payload["errors"][0])
         yield payload["data"]["reservationUpdated"]
+
+
+async def _updates(token: str, document: str, member_id: str, field: str, url: str | None
+                   ) -> AsyncIterator[dict[str, Any]]:
+    async for payload in graphql_ws.subscribe(url or gateway_url(), document, {"memberId": member_id},
+                                             f"Bearer {token}"):
+        if payload.get("errors"):
+            raise GatewayError.of(payload["errors"][0])
+        yield payload["data"][field]
+
+
+def offer_updates(token: str, member_id: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Every offer the engine issues to the member from now on (`offerIssued`)."""
+    return _updates(token, wallet_api.OFFER_UPDATES, member_id, "offerIssued", url)
+
+
+def tier_updates(token: str, member_id: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Every change of the member's tier (`tierChanged`): up at once, down at the review."""
+    return _updates(token, wallet_api.TIER_UPDATES, member_id, "tierChanged", url)

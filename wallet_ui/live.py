@@ -14,7 +14,7 @@ from typing import Any
 
 from core.graphql_ws import SubscriptionLost
 
-from . import gateway
+from . import gateway, wallet_api
 
 log = logging.getLogger(__name__)
 
@@ -86,4 +86,24 @@ async def follow_reservations(token: str, member_id: str, *, on_update: Apply, o
     await follow(lambda: gateway.reservation_updates(token, member_id, url=url),
                  lambda: gateway.query(token, gateway.RESERVATIONS_QUERY, url=url),
                  on_update=on_update, on_refresh=on_refresh, what=f"reservations of {member_id}",
+                 first_retry=first_retry, max_retry=max_retry)
+
+
+async def follow_offers(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
+                        url: str | None = None, first_retry: float = FIRST_RETRY_SECONDS,
+                        max_retry: float = MAX_RETRY_SECONDS) -> None:
+    """Every `offerIssued` event; `on_refresh` gets the member with their offers."""
+    await follow(lambda: gateway.offer_updates(token, member_id, url=url),
+                 lambda: gateway.query(token, wallet_api.OFFERS, url=url),
+                 on_update=on_update, on_refresh=on_refresh, what=f"offers of {member_id}",
+                 first_retry=first_retry, max_retry=max_retry)
+
+
+async def follow_tiers(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
+                       url: str | None = None, first_retry: float = FIRST_RETRY_SECONDS,
+                       max_retry: float = MAX_RETRY_SECONDS) -> None:
+    """Every `tierChanged` event (the celebration); `on_refresh` gets the member as WALLET_QUERY reads them."""
+    await follow(lambda: gateway.tier_updates(token, member_id, url=url),
+                 lambda: gateway.query(token, gateway.WALLET_QUERY, url=url),
+                 on_update=on_update, on_refresh=on_refresh, what=f"tier of {member_id}",
                  first_retry=first_retry, max_retry=max_retry)

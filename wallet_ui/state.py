@@ -1,5 +1,6 @@
-"""The wallet's state: one signed-in member per browser session, kept live by two
-graphql-transport-ws subscriptions to the gateway (the balance and the reservations)."""
+"""The wallet's state: one signed-in member per browser session, kept live by four
+graphql-transport-ws subscriptions to the gateway (the balance, the reservations, offers
+issued and tier changes); the rewards, offers and privacy centre tabs."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,10 @@ from typing import Any
 import reflex as rx
 import segno
 
+from core.ids import new_ulid
+
 from . import gateway, live, words
+from . import wallet_api as api
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +120,41 @@ class WalletState(rx.State):
     show_card: bool = False
     live: bool = False
     error: str = ""
+    notice: str = ""
     busy: bool = False
     _follower: int = 0  # the newest follow task; older ones stop
+    tab: str = "home"
+
+    # rewards
+    rewards: list[dict[str, str]] = []
+    coupons: list[dict[str, str]] = []
+    rewards_loading: bool = False
+    confirm_reward: dict[str, str] = {}
+    _redeem_key: str = ""
+    redeeming: bool = False
+    redeem_error: str = ""
+    coupon: dict[str, str] = {}  # the coupon shown with its QR code
+    coupon_qr: str = ""
+
+    # offers
+    offers: list[dict[str, str]] = []
+    toasts: list[dict[str, str]] = []  # offers that arrived live, until dismissed
+    offer_busy: str = ""
+    offer_error: str = ""
+
+    # privacy centre
+    consents: list[dict[str, str]] = []
+    consent_history: list[dict[str, str]] = []
+    privacy_error: str = ""
+    exporting: bool = False
+    confirm_erase: bool = False
+    erase_typed: str = ""
+    erasing: bool = False
+
+    # the tier celebration
+    celebrate_to: str = ""
+    celebrate_from: str = ""
+    celebrate_benefits: list[str] = []
 
     @rx.var
     def signed_in(self) -> bool:
@@ -160,6 +197,27 @@ class WalletState(rx.State):
     @rx.var
     def held_count(self) -> int:
         return sum(1 for r in self.reservations if r["status"] == "HELD")
+
+    @rx.var
+    def open_offers(self) -> int:
+        return sum(1 for o in self.offers if o["status"] == "ISSUED")
+
+    @rx.var
+    def affordable_count(self) -> int:
+        return sum(1 for r in self.rewards if r["affordable"])
+
+    @rx.var
+    def active_coupons(self) -> int:
+        return sum(1 for c in self.coupons if c["status"] == "ACTIVE")
+
+    @rx.var
+    def points_after_redeem(self) -> str:
+        cost = self.confirm_reward.get("cost_raw")
+        return api.points_after(self.available, cost) if cost else ""
+
+    @rx.var
+    def can_erase(self) -> bool:
+        return self.erase_typed.strip().upper() == "DELETE"
 
     def _apply_member(self, member: dict[str, Any]) -> None:
         self.member_id = member["id"]
@@ -263,6 +321,7 @@ class WalletState(rx.State):
         self._apply_activity(member["activity"])
         self.error = ""
         yield WalletState.load_extras
+        yield WalletState.load_offers
         yield WalletState.follow
 
     @rx.event
@@ -328,10 +387,32 @@ class WalletState(rx.State):
             async with self:
                 self.reservations = [reservation_row(r) for r in member.get("reservations") or []]
 
+        async def on_offer(offer: dict[str, Any]) -> None:
+            async with self:
+                self.offers = api.with_offer(self.offers, offer)
+                if offer["status"] == "ISSUED":  # a toast for a new offer, the newest on top, at most three
+                    self.toasts = [api.offer_row(offer), *[t for t in self.toasts if t["id"] != offer["id"]]][:3]
+
+        async def on_offers(member: dict[str, Any]) -> None:
+            async with self:
+                self.offers = [api.offer_row(o) for o in member.get("offers") or []]
+
+        async def on_tier(change: dict[str, Any]) -> None:
+            async with self:
+                self.celebrate_from = change["from"]["name"]
+                self.celebrate_to = change["to"]["name"]
+                self.celebrate_benefits = list(change["to"].get("benefits") or [])
+
+        async def on_tier_refresh(member: dict[str, Any]) -> None:
+            async with self:
+                self._apply_member(member)
+
         followers = {
             asyncio.create_task(live.follow_wallet(token, member_id, on_update=on_update, on_refresh=on_refresh)),
             asyncio.create_task(live.follow_reservations(token, member_id, on_update=on_reservation,
                                                          on_refresh=on_reservations)),
+            asyncio.create_task(live.follow_offers(token, member_id, on_update=on_offer, on_refresh=on_offers)),
+            asyncio.create_task(live.follow_tiers(token, member_id, on_update=on_tier, on_refresh=on_tier_refresh)),
         }
         try:
             while all(not task.done() for task in followers):
@@ -361,3 +442,239 @@ class WalletState(rx.State):
             async with self:
                 if self._follower == mine:
                     self.live = False
+
+    # --- tabs ------------------------------------------------------------------------------------
+
+    @rx.event
+    def set_tab(self, tab: str):
+        self.tab = tab
+        self.error = ""
+        if tab == "rewards":
+            return WalletState.load_rewards
+        if tab == "offers":
+            return WalletState.load_offers
+        if tab == "privacy":
+            return WalletState.load_privacy
+        return None
+
+    async def _call(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One operation with the member's token; a token no longer accepted signs the member out."""
+        try:
+            return await gateway.query(self.token, document, variables)
+        except gateway.GatewayError as error:
+            if error.code == "UNAUTHENTICATED":
+                self.reset()
+                self.token = ""
+                self.error = "Your session has ended: sign in again."
+            raise
+
+    # --- rewards ---------------------------------------------------------------------------------
+
+    @rx.event
+    async def load_rewards(self):
+        if not self.token:
+            return
+        self.rewards_loading = True
+        yield
+        try:
+            data = await self._call(api.REWARDS)
+        except gateway.GatewayError as error:
+            self.error = error.words
+            self.rewards_loading = False
+            return
+        self.rewards_loading = False
+        member = data["me"] or {}
+        self.available = (member.get("points") or {}).get("available", self.available)
+        self.rewards = api.reward_rows(data["rewards"], self.available)
+        self.coupons = [api.coupon_row(c) for c in member.get("coupons") or []]
+
+    @rx.event
+    def ask_redeem(self, reward_id: str):
+        """The confirmation; its idempotency key is made now, so a double tap is one redemption."""
+        reward = next((r for r in self.rewards if r["id"] == reward_id), None)
+        if reward is None:
+            return
+        self.confirm_reward = reward
+        self._redeem_key = f"wallet-redeem-{new_ulid()}"
+        self.redeem_error = ""
+
+    @rx.event
+    def set_confirm_open(self, value: bool):
+        if not value:
+            self.confirm_reward = {}
+
+    @rx.event
+    async def redeem(self):
+        reward = self.confirm_reward
+        if not reward or self.redeeming:
+            return
+        self.redeeming = True
+        self.redeem_error = ""
+        yield
+        try:
+            coupon = (await self._call(api.REDEEM, {"memberId": self.member_id, "rewardId": reward["id"],
+                                                    "key": self._redeem_key}))["redeemReward"]
+        except gateway.GatewayError as error:
+            self.redeeming = False
+            self.redeem_error = ("You don't have enough points for this one yet." if error.code == "CONFLICT"
+                                 and "point" in str(error).lower() else error.words)
+            return
+        self.redeeming = False
+        self.confirm_reward = {}
+        self.coupon = api.coupon_row(coupon)
+        self.coupon_qr = api.coupon_qr(coupon["code"])
+        yield WalletState.load_rewards
+
+    @rx.event
+    def show_coupon(self, code: str):
+        row = next((c for c in self.coupons if c["code"] == code), None)
+        if row is not None:
+            self.coupon = row
+            self.coupon_qr = api.coupon_qr(code)
+
+    @rx.event
+    def set_coupon_open(self, value: bool):
+        if not value:
+            self.coupon = {}
+            self.coupon_qr = ""
+
+    # --- offers ----------------------------------------------------------------------------------
+
+    @rx.event
+    async def load_offers(self):
+        if not self.token:
+            return
+        try:
+            data = await self._call(api.OFFERS)
+        except gateway.GatewayError as error:
+            self.offer_error = error.words
+            return
+        if data["me"] is not None:
+            self.offers = [api.offer_row(o) for o in data["me"]["offers"]]
+            self.offer_error = ""
+
+    async def _answer_offer(self, offer_id: str, document: str, field: str):
+        self.offer_busy = offer_id
+        self.offer_error = ""
+        yield
+        try:
+            offer = (await self._call(document, {"id": offer_id}))[field]
+        except gateway.GatewayError as error:
+            self.offer_busy = ""
+            self.offer_error = ("Sorry, the last one was just taken: it is no longer available at the store."
+                                if error.code == "CONFLICT" and "stock" in str(error).lower() else error.words)
+            return
+        self.offer_busy = ""
+        self.offers = api.with_offer(self.offers, offer)
+        self.toasts = [t for t in self.toasts if t["id"] != offer_id]
+        row = api.offer_row(offer)
+        self.notice = row["done"] or ("Thanks, noted." if offer["status"] == "DECLINED" else "Done: you're in.")
+
+    @rx.event
+    async def accept_offer(self, offer_id: str):
+        async for update in self._answer_offer(offer_id, api.ACCEPT, "acceptOffer"):
+            yield update
+
+    @rx.event
+    async def decline_offer(self, offer_id: str):
+        async for update in self._answer_offer(offer_id, api.DECLINE, "declineOffer"):
+            yield update
+
+    @rx.event
+    def dismiss_toast(self, offer_id: str):
+        self.toasts = [t for t in self.toasts if t["id"] != offer_id]
+
+    @rx.event
+    def later_offer(self, offer_id: str):
+        self.toasts = [t for t in self.toasts if t["id"] != offer_id]
+        return WalletState.set_tab("offers")
+
+    @rx.event
+    def dismiss_notice(self):
+        self.notice = ""
+
+    @rx.event
+    def end_celebration(self, _value: bool = False):
+        self.celebrate_to = ""
+        self.celebrate_from = ""
+        self.celebrate_benefits = []
+
+    # --- privacy centre --------------------------------------------------------------------------
+
+    def _apply_privacy(self, member: dict[str, Any]) -> None:
+        self.consents = api.consent_rows(member["consents"])
+        self.consent_history = api.history_rows(member.get("consentHistory") or [], self.member_id)
+
+    @rx.event
+    async def load_privacy(self):
+        if not self.token:
+            return
+        try:
+            data = await self._call(api.PRIVACY)
+        except gateway.GatewayError as error:
+            self.privacy_error = error.words
+            return
+        if data["me"] is not None:
+            self._apply_privacy(data["me"])
+            self.privacy_error = ""
+
+    @rx.event
+    async def set_consent(self, field: str, granted: bool):
+        self.privacy_error = ""
+        self.consents = [{**c, "on": "yes" if granted else ""} if c["field"] == field else c for c in self.consents]
+        yield
+        try:
+            member = (await self._call(api.UPDATE_CONSENTS, {"memberId": self.member_id,
+                                                             "input": {field: granted}}))["updateConsents"]
+        except gateway.GatewayError as error:
+            self.privacy_error = error.words
+            yield WalletState.load_privacy  # back to what is recorded
+            return
+        self._apply_privacy(member)
+
+    @rx.event
+    async def download_data(self):
+        """Everything the platform holds on the member (GDPR Art. 15/20), as one JSON file."""
+        self.exporting = True
+        self.privacy_error = ""
+        yield
+        try:
+            export = (await self._call(api.EXPORT, {"memberId": self.member_id}))["exportMemberData"]
+        except gateway.GatewayError as error:
+            self.exporting = False
+            self.privacy_error = error.words
+            return
+        self.exporting = False
+        yield rx.download(data=export["json"], filename=api.export_filename(str(export["generatedAt"])))
+
+    @rx.event
+    def ask_erase(self):
+        self.confirm_erase = True
+        self.erase_typed = ""
+
+    @rx.event
+    def set_confirm_erase(self, value: bool):
+        self.confirm_erase = value
+        self.erase_typed = ""
+
+    @rx.event
+    def set_erase_typed(self, value: str):
+        self.erase_typed = value
+
+    @rx.event
+    async def erase(self):
+        if not self.can_erase or self.erasing:
+            return
+        self.erasing = True
+        yield
+        try:
+            await self._call(api.ERASE, {"memberId": self.member_id})
+        except gateway.GatewayError as error:
+            self.erasing = False
+            self.privacy_error = error.words
+            self.confirm_erase = False
+            return
+        self.reset()
+        self.token = ""
+        self.notice = ("Your account is being deleted: your name, email, phone and everything we worked out "
+                       "about you are erased from every part of the platform. Thank you for being a member.")

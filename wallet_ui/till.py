@@ -127,7 +127,7 @@ class TillState(rx.State):
 
     @rx.var
     def is_supervisor(self) -> bool:
-        return self.role == "SUPERVISOR"
+        return self.role in ("SUPERVISOR", "ADMIN")
 
     @rx.var
     def has_member(self) -> bool:

@@ -102,7 +102,8 @@ def top_bar() -> rx.Component:
             ),
         ),
         rx.hstack(
-            rx.avatar(fallback=TillState.staff_name.to(str)[0:1], size="2", radius="full", color_scheme="teal"),
+            rx.avatar(fallback=TillState.staff_name.to(str)[0:1], size="2", radius="full", color_scheme="teal",
+                      variant="solid"),
             rx.vstack(
                 rx.text(TillState.staff_name, size="2", weight="medium", color="white", id="till-staff",
                         white_space="nowrap"),

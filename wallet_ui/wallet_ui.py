@@ -1,9 +1,12 @@
-"""The Reflex app: the member wallet at `/` and the cashier's till at `/till`."""
+"""The Reflex app: the member wallet at `/`, the cashier's till at `/till` and the campaign
+admin at `/admin`."""
 from __future__ import annotations
 
 import reflex as rx
 
 from . import state
+from .admin import AdminState
+from .admin_page import admin
 from .look import FAVICON
 from .state import WalletState
 from .till import TillState
@@ -17,6 +20,7 @@ app = rx.App(
 )
 app.add_page(index, route="/", title="Loyalty wallet", on_load=WalletState.load)
 app.add_page(till, route="/till", title="Till", on_load=TillState.start)
+app.add_page(admin, route="/admin", title="Loyalty admin", on_load=AdminState.start)
 
 
 def _client_connected(client_token: str) -> bool:

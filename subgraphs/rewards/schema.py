@@ -245,6 +245,14 @@ class Campaign:
         )
 
 
+@strawberry.type(description="What keeps a campaign draft from being saved.")
+class CampaignProblem:
+    field: str = strawberry.field(description="the input field, e.g. condition, effects, budget")
+    message: str
+    line: int | None = strawberry.field(description="for the condition: 1-based line of the mistake")
+    column: int | None = strawberry.field(description="for the condition: 1-based column of the mistake")
+
+
 @strawberry.input
 class CampaignBudgetInput:
     limit: int
@@ -445,6 +453,12 @@ class Query:
                                                  member_id, event)
         return [Effect(kind=e.kind, description=e.description, amount=e.amount, points=e.points,
                        coupon_code=e.coupon_code, sku=e.sku, campaign_id=e.campaign_id) for e in found]
+
+    @strawberry.field(description="The checks of a save, without saving (admins): empty when the draft can be "
+                                  "saved; otherwise its problems, a condition's with its line and column.")
+    async def validate_campaign(self, info: LoyaltyInfo, input: CampaignInput) -> list[CampaignProblem]:
+        found = handlers.campaigns.check_draft(info.context.runtime, info.context.principal, input.to_domain())
+        return [CampaignProblem(field=p.field, message=p.message, line=p.line, column=p.column) for p in found]
 
     @strawberry.federation.field(inaccessible=True, description="Service role: the engine's part of a member's "
                                                                 "data export (JSON), for profile to gather.")

@@ -91,5 +91,47 @@ async def offline_context(browser: Browser, **options: object) -> Offline:
 
 
 async def screenshot(page, name: str) -> None:  # noqa: ANN001
+    """The whole page. The viewport grows to the page's height for the picture (and back after), so
+    what is fixed to the bottom of the screen (the wallet's tab bar, toasts) is drawn at the bottom,
+    not half way down as a whole-page capture of a short viewport would draw it."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    size = page.viewport_size or {"width": 1280, "height": 800}
+    height = await page.evaluate("Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
+    if height > size["height"]:
+        await page.set_viewport_size({"width": size["width"], "height": height})
+        await page.wait_for_timeout(300)
+    try:
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    finally:
+        if height > size["height"]:
+            await page.set_viewport_size(size)
+
+
+# axe-core (npm, pinned in node/package.json; `make node-tools` installs it), injected into each
+# screen from disk: the page fetches nothing.
+AXE = Path(__file__).resolve().parents[2] / "node" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+async def accessibility_problems(page) -> list[str]:  # noqa: ANN001
+    """axe-core's serious and critical violations on the page as it is now, in words."""
+    assert AXE.exists(), f"axe-core is missing at {AXE}: `make node-tools` installs it"
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(content=AXE.read_text())
+    found = await page.evaluate("""async () => {
+        const result = await window.axe.run(document, {resultTypes: ['violations']});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' "' +
+                                                (n.html || '').slice(0, 120) + '" ' +
+                                                (n.any || []).map(c => c.message).join(' '))}));
+    }""")
+    return [f"{v['impact']} {v['id']}: {v['help']} ({'; '.join(v['nodes'])})" for v in found
+            if v["impact"] in SERIOUS]
+
+
+async def check_screen(page, name: str) -> None:  # noqa: ANN001
+    """A screen as people meet it: a screenshot to look at, and no serious accessibility problem."""
+    await page.wait_for_timeout(400)  # dialogs and toasts finish fading in (contrast is checked as shown)
+    await screenshot(page, name)
+    problems = await accessibility_problems(page)
+    assert problems == [], f"{name}: " + " | ".join(problems)

@@ -53,11 +53,12 @@ async def test_wallet_balance_changes_live_after_each_checkout(running: Stack, b
     assert navigations == []  # no reload
     assert "In-store purchase" in await page.inner_text("#activity")
 
-    # The page holds two subscriptions at the gateway (the balance and the reservations, and
-    # nothing else: pages of earlier tests have let theirs go); leaving the page releases both.
+    # The page holds four subscriptions at the gateway (the balance, the reservations, offers and
+    # tier changes, and nothing else: pages of earlier tests have let theirs go); leaving the page
+    # releases them all.
     deadline = time.monotonic() + 30
-    while (held := await active_subscriptions(running)) != 2:
-        assert time.monotonic() < deadline, f"the wallet holds {held} subscriptions, not 2"
+    while (held := await active_subscriptions(running)) != 4:
+        assert time.monotonic() < deadline, f"the wallet holds {held} subscriptions, not 4"
         await asyncio.sleep(0.5)
     await page.close()
     deadline = time.monotonic() + 30

@@ -204,3 +204,18 @@ async def test_staff_accounts_are_saved_by_admins_only(tmp_path: Path) -> None:
                                   store_id=None, pin="265830", active=False)
         with pytest.raises(Unauthenticated, match="not right"):  # inactive: the same answer as a wrong PIN
             await handlers.sign_in(runtime, "x1", "265830")
+
+
+async def test_the_demo_marketer_signs_in_as_an_admin_and_runs_campaigns(stack: Stack) -> None:
+    """The admin screen's sign-in: a staff account with the admin role gets an admin token (no
+    store), which lists campaigns; a cashier's token cannot."""
+    marketer = next(s for s in DEMO_STAFF if s.role is StaffRole.ADMIN)
+    session = (await stack.gql(SIGN_IN, {"staffId": marketer.staff_id, "pin": marketer.pin})).ok()["staffSignIn"]
+    assert (session["role"], session["store"]) == ("ADMIN", None)
+    claims = jwt.decode(session["token"], options={"verify_signature": False})
+    assert (claims["sub"], claims["role"]) == (marketer.staff_id, "admin")
+    listed = (await stack.gql("{ campaigns { id } }", token=session["token"])).ok()["campaigns"]
+    assert isinstance(listed, list)
+    cashier = (await stack.gql(SIGN_IN, {"staffId": CASHIER.staff_id, "pin": CASHIER.pin})).ok()["staffSignIn"]
+    refused = await stack.gql("{ campaigns { id } }", token=cashier["token"])
+    assert refused.codes == ["FORBIDDEN"]

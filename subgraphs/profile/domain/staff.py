@@ -1,6 +1,6 @@
-"""Staff at the till: who they are (a cashier bound to a store, or a supervisor), their
-PIN (rules, and only ever an Argon2id hash of it), and the lockout that bounds guessing.
-No I/O here.
+"""Staff at the till and the admin: who they are (a cashier bound to a store, a supervisor,
+or an admin who runs the program's campaigns), their PIN (rules, and only ever an Argon2id
+hash of it), and the lockout that bounds guessing. No I/O here.
 
 Guessing is bounded per staff id, counted in the database (`SignInAttempts`):
 
@@ -45,9 +45,10 @@ STAFF_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 class StaffRole(StrEnum):
     CASHIER = "CASHIER"
     SUPERVISOR = "SUPERVISOR"
+    ADMIN = "ADMIN"  # the program's marketers: campaigns, rewards, segments (/admin)
 
 
-TOKEN_ROLE = {StaffRole.CASHIER: Role.CASHIER, StaffRole.SUPERVISOR: Role.SUPERVISOR}
+TOKEN_ROLE = {StaffRole.CASHIER: Role.CASHIER, StaffRole.SUPERVISOR: Role.SUPERVISOR, StaffRole.ADMIN: Role.ADMIN}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,120 @@
+"""The admin screen's pure rules (wallet_ui/admin_api.py): effects built from the form are
+the engine's own specs (each parses with the engine's parser), effects and budgets in words,
+campaign rows with A/B rates, the CampaignInput the editor sends."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from subgraphs.rewards.domain.effects import parse_effect
+from wallet_ui import admin_api as api
+
+
+@pytest.mark.parametrize(("form", "spec"), [
+    ({"kind": "discount", "measure": "percent", "value": "10", "target": "cart"}, {"type": "discount", "percent": 10}),
+    ({"kind": "discount", "measure": "amount", "value": "5", "target": "cart"}, {"type": "discount", "amount": "5.00"}),
+    ({"kind": "discount", "measure": "percent", "value": "15", "target": "per_line"},
+     {"type": "discount", "percent": 15, "per_line": True}),
+    ({"kind": "discount", "measure": "amount", "value": "2", "target": "categories", "names": "Accessories, Socks"},
+     {"type": "discount", "amount": "2.00", "categories": ["Accessories", "Socks"]}),
+    ({"kind": "add_points", "measure": "points", "value": "100", "target": "cart"}, {"type": "add_points", "points": 100}),
+    # fixed points go to the whole basket: a target left over from a multiplier is not sent
+    ({"kind": "add_points", "measure": "points", "value": "100", "target": "skus", "names": "SOK-CREW-3PK"},
+     {"type": "add_points", "points": 100}),
+    ({"kind": "add_points", "measure": "multiplier", "value": "2", "target": "skus", "names": "SOK-CREW-3PK"},
+     {"type": "add_points", "multiplier": 2, "skus": ["SOK-CREW-3PK"]}),
+    ({"kind": "add_points", "measure": "multiplier", "value": "1.5", "target": "cart"},
+     {"type": "add_points", "multiplier": 1.5}),
+    ({"kind": "free_shipping"}, {"type": "free_shipping"}),
+    ({"kind": "issue_coupon", "measure": "amount", "value": "10", "valid_days": "60", "description": "10 off"},
+     {"type": "issue_coupon", "amount": "10.00", "valid_days": 60, "description": "10 off"}),
+])
+def test_the_form_builds_the_engines_specs(form: dict[str, str], spec: dict[str, object]) -> None:
+    text = api.effect_spec(form)
+    assert json.loads(text) == spec
+    parse_effect(text, basket=form["kind"] != "issue_coupon")  # the engine takes it as it is
+
+
+@pytest.mark.parametrize(("form", "words"), [
+    ({"kind": "discount", "measure": "percent", "value": "120"}, "at most 100"),
+    ({"kind": "discount", "measure": "percent", "value": "ten"}, "is a number"),
+    ({"kind": "discount", "measure": "percent", "value": "-5"}, "more than zero"),
+    ({"kind": "add_points", "measure": "points", "value": "2.5"}, "whole numbers"),
+    ({"kind": "discount", "measure": "percent", "value": "10", "target": "skus", "names": " , "}, "Name the SKUs"),
+    ({"kind": "nonsense"}, "choose what the effect gives"),
+])
+def test_the_form_says_what_is_wrong_in_words(form: dict[str, str], words: str) -> None:
+    with pytest.raises(api.FormError, match=words):
+        api.effect_spec(form)
+
+
+@pytest.mark.parametrize(("spec", "words"), [
+    ({"type": "discount", "percent": 20, "skus": ["JKT-AURORA-LTD"]}, "20% off on JKT-AURORA-LTD"),
+    ({"type": "discount", "amount": "5.00"}, "$5.00 off the basket"),
+    ({"type": "add_points", "multiplier": 2, "categories": ["Hydration"]}, "2x points on Hydration"),
+    ({"type": "add_points", "points": 1500}, "+1,500 points"),
+    ({"type": "free_shipping"}, "Free shipping"),
+    ({"type": "issue_coupon", "amount": "10.00", "valid_days": 60}, "A coupon: $10.00 off, valid 60 days"),
+    ({"type": "issue_offer", "kind": "RESERVATION", "message": "Want one held?"},
+     "An offer (reservation): Want one held?"),
+])
+def test_effects_read_as_words(spec: dict[str, object], words: str) -> None:
+    assert api.effect_words(json.dumps(spec)) == words
+
+
+def test_effects_the_screen_cannot_read_are_never_shown_raw() -> None:
+    assert api.effect_words("{not json") == "An effect the screen cannot read"
+    assert api.effect_words("[1, 2]") == "An effect the screen cannot read"
+
+
+def test_a_campaign_row_has_its_budget_variants_and_next_statuses() -> None:
+    row = api.campaign_row({
+        "id": "cmp_1", "name": "Shoe bonus", "status": "ACTIVE", "trigger": "basket", "version": 3,
+        "effects": [json.dumps({"type": "add_points", "points": 25})],
+        "budget": {"limit": 100_000, "used": 3_000, "unit": "points"},
+        "variants": [{"name": "A", "weight": 50, "effects": [json.dumps({"type": "add_points", "points": 25})],
+                      "exposures": 40, "conversions": 10},
+                     {"name": "B", "weight": 50, "effects": [], "exposures": 0, "conversions": 0}],
+        "updatedAt": None,
+    })
+    assert (row.version, row.status_words, row.tone) == ("v3", "Active", "green")
+    assert row.budget == "3,000 of 100,000 points" and row.budget_percent == 3
+    assert [(v.name, v.exposures, v.conversions, v.rate) for v in row.variants] == [
+        ("A", "40", "10", "25.0%"), ("B", "0", "0", "no data yet")]
+    assert [a.status for a in row.actions] == ["PAUSED", "ENDED"]
+    assert api.budget_words({"limit": 50_000, "used": 1_250, "unit": "discount_cents"}) == "$12.50 of $500.00"
+    assert api.campaign_row({**{"id": "c", "name": "n", "trigger": "basket", "version": 1, "effects": []},
+                             "status": "ENDED"}).actions == []
+
+
+def test_the_editor_sends_a_campaign_input_and_keeps_the_variants() -> None:
+    variants = [{"name": "A", "weight": 1, "effects": ["{}"], "exposures": 3, "conversions": 1}]
+    sent = api.campaign_input({"name": " Socks ", "trigger": "basket", "condition": "true", "priority": "5",
+                               "cap": "2", "budget_limit": "1000", "budget_unit": "points", "audience": "seg_1",
+                               "personalized": True}, ["{\"type\": \"free_shipping\"}"], campaign_id="cmp_9",
+                              variants=variants)
+    assert sent == {"name": "Socks", "trigger": "basket", "condition": "true",
+                    "effects": ["{\"type\": \"free_shipping\"}"], "personalized": True, "exclusive": False,
+                    "priority": 5, "perMemberCap": 2, "budget": {"limit": 1000, "unit": "points"},
+                    "audience": "seg_1", "id": "cmp_9", "variants": [{"name": "A", "weight": 1, "effects": ["{}"]}]}
+    assert "audience" not in api.campaign_input({"audience": "everyone"}, [])
+    with pytest.raises(api.FormError, match="whole number"):
+        api.campaign_input({"cap": "two"}, [])
+
+
+def test_a_reward_form_becomes_a_reward_input() -> None:
+    assert api.reward_input({"name": "Free coffee", "cost": "250", "measure": "amount", "value": "4.5",
+                             "stock": "", "valid_days": "30", "active": "yes"}) == {
+        "name": "Free coffee", "description": "Free coffee", "pointsCost": 250, "active": True,
+        "couponAmount": "4.50", "validDays": 30}
+    with pytest.raises(api.FormError, match="at least 1"):
+        api.reward_input({"name": "x", "cost": "0"})
+
+
+def test_a_condition_problem_reads_without_repeating_its_position() -> None:
+    problem = {"field": "condition", "message": "condition, line 2, column 21: unknown variable 'baskt'",
+               "line": 2, "column": 21}
+    assert api.problem_words(problem) == "Unknown variable 'baskt'."
+    assert api.problem_words({"message": "effect 1: percent is between 0 and 100"}) == (
+        "Effect 1: percent is between 0 and 100.")

@@ -1,0 +1,359 @@
+"""The admin's operations on the public API, and the pure rules of its screen: effects built
+from a form (the engine's JSON specs, README "The engine"), effects and budgets in words,
+campaign rows with their A/B counts. The engine checks everything again when it saves."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from . import words
+
+CAMPAIGN_FIELDS = """
+  id name status trigger condition effects personalized startsAt endsAt priority exclusive perMemberCap audience
+  budget { limit used unit } variants { name weight effects exposures conversions } version updatedAt
+"""
+CAMPAIGNS = f"query Campaigns {{ campaigns {{ {CAMPAIGN_FIELDS} }} }}"
+UPSERT_CAMPAIGN = f"mutation UpsertCampaign($input: CampaignInput!) {{ upsertCampaign(input: $input) {{ {CAMPAIGN_FIELDS} }} }}"
+SET_STATUS = f"mutation SetCampaignStatus($id: ID!, $status: CampaignStatus!) {{ setCampaignStatus(id: $id, status: $status) {{ {CAMPAIGN_FIELDS} }} }}"
+VALIDATE = "query ValidateCampaign($input: CampaignInput!) { validateCampaign(input: $input) { field message line column } }"
+DRY_RUN = """
+query DryRun($input: CampaignInput!, $memberId: ID!, $event: String) {
+  dryRunCampaign(input: $input, memberId: $memberId, event: $event) { kind description amount points couponCode sku }
+}
+"""
+FIND_MEMBER = "query FindMember($kind: IdentifierKind!, $value: String!) { lookupMember(kind: $kind, value: $value) { id givenName familyName } }"
+REWARD_FIELDS = "id name description pointsCost active stock couponAmount couponPercent validDays"
+REWARDS = f"query Rewards {{ rewards {{ {REWARD_FIELDS} }} }}"
+UPSERT_REWARD = f"mutation UpsertReward($input: RewardInput!) {{ upsertReward(input: $input) {{ {REWARD_FIELDS} }} }}"
+SEGMENT_FIELDS = "id name condition members evaluating updatedAt"
+SEGMENTS = f"query Segments {{ segments {{ {SEGMENT_FIELDS} }} }}"
+UPSERT_SEGMENT = f"mutation UpsertSegment($input: SegmentInput!) {{ upsertSegment(input: $input) {{ {SEGMENT_FIELDS} }} }}"
+
+TRIGGERS = {
+    "basket": "At the till or checkout (discounts, points)",
+    "purchase": "After a purchase",
+    "tier_changed": "When the tier changes",
+    "milestone": "At a lifetime milestone",
+    "product_viewed": "When a product is viewed",
+    "segment_entered": "When the member enters a segment",
+    "redemption": "After a reward is redeemed",
+    "lapse_risk": "When the lapse risk is scored",
+    "birthday": "On the member's birthday",
+}
+EFFECT_KINDS = {
+    "discount": "Discount",
+    "add_points": "Points",
+    "free_shipping": "Free shipping",
+    "issue_coupon": "Coupon for later",
+}
+TARGETS = {"cart": "The whole basket", "per_line": "Every line", "skus": "These SKUs",
+           "categories": "These categories"}
+BUDGET_UNITS = {"points": "points", "discount_cents": "cents of discount", "redemptions": "redemptions"}
+STATUS_TONE = {"DRAFT": "gray", "ACTIVE": "green", "PAUSED": "amber", "ENDED": "red"}
+# What each status can become (README "The engine": DRAFT -> ACTIVE <-> PAUSED -> ENDED).
+NEXT_STATUSES = {"DRAFT": ["ACTIVE", "ENDED"], "ACTIVE": ["PAUSED", "ENDED"], "PAUSED": ["ACTIVE", "ENDED"],
+                 "ENDED": []}
+STATUS_ACTION = {"ACTIVE": "Activate", "PAUSED": "Pause", "ENDED": "End"}
+
+
+class FormError(ValueError):
+    """A form value the screen can already tell is wrong (the engine checks the rest)."""
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+def _number(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        raise FormError(f"{what} is a number, like 10 or 2.50") from None
+    if not value.is_finite() or value <= 0:
+        raise FormError(f"{what} is more than zero")
+    return value
+
+
+def effect_spec(form: dict[str, Any]) -> str:
+    """One effect from the form, as the engine's JSON spec. `kind`: discount, add_points,
+    free_shipping, issue_coupon; `measure`: percent or amount (discount, coupon), points or
+    multiplier (points); `value`; `target`: cart, per_line, skus, categories with `names`
+    (comma separated); a coupon's `valid_days` and `description`."""
+    kind = str(form.get("kind") or "")
+    if kind not in EFFECT_KINDS:
+        raise FormError("choose what the effect gives")
+    spec: dict[str, Any] = {"type": kind}
+    if kind == "free_shipping":
+        return json.dumps(spec)
+    measure = str(form.get("measure") or "")
+    value = _number(str(form.get("value") or ""), "The value")
+    if kind == "add_points":
+        if measure == "multiplier":
+            spec["multiplier"] = float(value) if value != value.to_integral() else int(value)
+        else:
+            if value != value.to_integral():
+                raise FormError("Points are whole numbers")
+            spec["points"] = int(value)
+    elif measure == "amount":
+        spec["amount"] = f"{value:.2f}"
+    else:
+        if value > 100:
+            raise FormError("A percentage is at most 100")
+        spec["percent"] = float(value) if value != value.to_integral() else int(value)
+    if kind == "discount" or "multiplier" in spec:  # fixed points go to the whole basket
+        target = str(form.get("target") or "cart")
+        if target == "per_line" and kind == "discount":
+            spec["per_line"] = True
+        elif target in ("skus", "categories"):
+            names = _names(str(form.get("names") or ""))
+            if not names:
+                raise FormError(f"Name the {'SKUs' if target == 'skus' else 'categories'}, separated by commas")
+            spec[target] = names
+    if kind == "issue_coupon":
+        days = str(form.get("valid_days") or "").strip() or "30"
+        if not days.isdigit() or int(days) < 1:
+            raise FormError("A coupon is valid for at least 1 day")
+        spec["valid_days"] = int(days)
+        description = str(form.get("description") or "").strip()
+        if description:
+            spec["description"] = description
+    return json.dumps(spec)
+
+
+def _targets(spec: dict[str, Any]) -> str:
+    if spec.get("skus"):
+        return " on " + ", ".join(str(s) for s in spec["skus"])
+    if spec.get("categories"):
+        return " on " + ", ".join(str(c) for c in spec["categories"])
+    if spec.get("per_line"):
+        return " on every line"
+    return ""
+
+
+def effect_words(text: str) -> str:
+    """An effect spec as a marketer reads it: "20% off on Accessories", "+100 points"."""
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        return "An effect the screen cannot read"
+    if not isinstance(spec, dict):
+        return "An effect the screen cannot read"
+    kind = spec.get("type")
+    if kind == "discount":
+        value = f"{spec['percent']:g}% off" if "percent" in spec else f"{words.money(spec.get('amount'))} off"
+        return value + (_targets(spec) or " the basket")
+    if kind == "add_points":
+        if "multiplier" in spec:
+            return f"{spec['multiplier']:g}x points" + (_targets(spec) or " on the basket")
+        return f"+{words.points(int(spec.get('points') or 0))} points" + _targets(spec)
+    if kind == "free_shipping":
+        return "Free shipping"
+    if kind == "issue_coupon":
+        value = f"{spec['percent']:g}% off" if "percent" in spec else f"{words.money(spec.get('amount'))} off"
+        return f"A coupon: {value}, valid {spec.get('valid_days', 30)} days"
+    if kind == "issue_offer":
+        offer = str(spec.get("kind") or "").replace("_", " ").lower()
+        return f"An offer ({offer}): {spec.get('message') or ''}".rstrip(": ")
+    return f"{str(kind).replace('_', ' ').capitalize()}"
+
+
+def budget_words(budget: dict[str, Any] | None) -> str:
+    if not budget:
+        return "No budget"
+    unit = budget["unit"]
+    if unit == "discount_cents":
+        return f"{words.money(Decimal(budget['used']) / 100)} of {words.money(Decimal(budget['limit']) / 100)}"
+    return f"{words.points(budget['used'])} of {words.points(budget['limit'])} {BUDGET_UNITS.get(unit, unit)}"
+
+
+def budget_percent(budget: dict[str, Any] | None) -> int:
+    if not budget or not budget["limit"]:
+        return 0
+    return min(100, round(100 * budget["used"] / budget["limit"]))
+
+
+@dataclass
+class VariantRow:
+    name: str
+    weight: str
+    exposures: str
+    conversions: str
+    rate: str
+    effects: str
+
+
+@dataclass
+class StatusAction:
+    status: str
+    label: str
+
+
+@dataclass
+class CampaignRow:
+    """A campaign as the list shows it."""
+
+    id: str
+    name: str
+    status: str
+    status_words: str
+    tone: str
+    trigger: str
+    version: str
+    budget: str
+    budget_percent: int
+    has_budget: bool
+    updated: str
+    effects: list[str] = field(default_factory=list)
+    variants: list[VariantRow] = field(default_factory=list)
+    actions: list[StatusAction] = field(default_factory=list)
+
+
+def variant_rows(campaign: dict[str, Any]) -> list[VariantRow]:
+    rows = []
+    for variant in campaign.get("variants") or []:
+        exposures, conversions = int(variant["exposures"]), int(variant["conversions"])
+        rate = f"{100 * conversions / exposures:.1f}%" if exposures else "no data yet"
+        rows.append(VariantRow(variant["name"], f"{variant['weight']}", words.points(exposures),
+                               words.points(conversions), rate,
+                               "; ".join(effect_words(e) for e in variant["effects"])))
+    return rows
+
+
+def campaign_row(campaign: dict[str, Any]) -> CampaignRow:
+    status = campaign["status"]
+    return CampaignRow(
+        id=campaign["id"],
+        name=campaign["name"],
+        status=status,
+        status_words=status.title(),
+        tone=STATUS_TONE.get(status, "gray"),
+        trigger=TRIGGERS.get(campaign["trigger"], campaign["trigger"]),
+        version=f"v{campaign['version']}",
+        budget=budget_words(campaign.get("budget")),
+        budget_percent=budget_percent(campaign.get("budget")),
+        has_budget=bool(campaign.get("budget")),
+        updated=words.when(campaign.get("updatedAt")),
+        effects=[effect_words(e) for e in campaign["effects"]],
+        variants=variant_rows(campaign),
+        actions=[StatusAction(s, STATUS_ACTION[s]) for s in NEXT_STATUSES.get(status, [])],
+    )
+
+
+def campaign_input(form: dict[str, Any], effects: list[str], *, campaign_id: str = "",
+                   variants: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The CampaignInput of the contract from the editor's fields. Variants are kept as they are
+    (the form does not edit A/B tests: a save must not drop them)."""
+    data: dict[str, Any] = {
+        "name": str(form.get("name") or "").strip(),
+        "trigger": str(form.get("trigger") or "basket"),
+        "condition": str(form.get("condition") or ""),
+        "effects": list(effects),
+        "personalized": bool(form.get("personalized")),
+        "exclusive": bool(form.get("exclusive")),
+    }
+    priority = str(form.get("priority") or "").strip()
+    if priority:
+        try:
+            data["priority"] = int(priority)
+        except ValueError:
+            raise FormError("The priority is a whole number") from None
+    cap = str(form.get("cap") or "").strip()
+    if cap:
+        if not cap.isdigit():
+            raise FormError("The limit per member is a whole number")
+        data["perMemberCap"] = int(cap)
+    limit = str(form.get("budget_limit") or "").strip()
+    if limit:
+        if not limit.isdigit():
+            raise FormError("The budget is a whole number")
+        data["budget"] = {"limit": int(limit), "unit": str(form.get("budget_unit") or "points")}
+    audience = str(form.get("audience") or "")
+    if audience and audience != "everyone":
+        data["audience"] = audience
+    if campaign_id:
+        data["id"] = campaign_id
+    if variants:
+        data["variants"] = [{"name": v["name"], "weight": v["weight"], "effects": list(v["effects"])} for v in variants]
+    return data
+
+
+_WHERE = re.compile(r"^condition, (line \d+, column \d+|somewhere): ", re.IGNORECASE)
+
+
+def problem_words(problem: dict[str, Any]) -> str:
+    """A problem of validateCampaign as the marketer reads it (its line and column show apart)."""
+    return words.sentence(_WHERE.sub("", str(problem.get("message") or "")))
+
+
+def dry_run_rows(effects: list[dict[str, Any]]) -> list[dict[str, str]]:
+    rows = []
+    for effect in effects:
+        detail = ""
+        if effect.get("amount") not in (None, ""):
+            detail = f"\u2212{words.money(effect['amount'])}"
+        elif effect.get("points"):
+            detail = f"+{words.points(int(effect['points']))} pts"
+        rows.append({"kind": str(effect["kind"]).replace("_", " ").capitalize(),
+                     "text": words.sentence(effect["description"]), "detail": detail})
+    return rows
+
+
+def reward_row(reward: dict[str, Any]) -> dict[str, str]:
+    if reward.get("couponAmount") not in (None, ""):
+        gives = f"{words.money(reward['couponAmount'])} off"
+    elif reward.get("couponPercent") is not None:
+        gives = f"{float(reward['couponPercent']):g}% off"
+    else:
+        gives = "The reward, on us"
+    stock = reward.get("stock")
+    return {
+        "id": reward["id"], "name": reward["name"], "description": reward["description"],
+        "cost": words.points(int(reward["pointsCost"])), "cost_raw": str(reward["pointsCost"]),
+        "gives": gives, "stock": "Unlimited" if stock is None else f"{words.points(int(stock))} left",
+        "stock_raw": "" if stock is None else str(stock), "active": "yes" if reward["active"] else "",
+        "amount": str(reward.get("couponAmount") or ""),
+        "percent": "" if reward.get("couponPercent") is None else f"{float(reward['couponPercent']):g}",
+        "valid_days": str(reward.get("validDays") or 90),
+    }
+
+
+def reward_input(form: dict[str, Any], reward_id: str = "") -> dict[str, Any]:
+    name = str(form.get("name") or "").strip()
+    if not name:
+        raise FormError("Give the reward a name")
+    cost = str(form.get("cost") or "").strip()
+    if not cost.isdigit() or int(cost) < 1:
+        raise FormError("The cost is a whole number of points, at least 1")
+    data: dict[str, Any] = {"name": name, "description": str(form.get("description") or "").strip() or name,
+                            "pointsCost": int(cost), "active": bool(form.get("active"))}
+    measure, value = str(form.get("measure") or "amount"), str(form.get("value") or "").strip()
+    if value:
+        amount = _number(value, "The coupon's value")
+        if measure == "percent":
+            data["couponPercent"] = str(amount)
+        else:
+            data["couponAmount"] = f"{amount:.2f}"
+    stock = str(form.get("stock") or "").strip()
+    if stock:
+        if not stock.isdigit():
+            raise FormError("The stock is a whole number (leave it empty for unlimited)")
+        data["stock"] = int(stock)
+    days = str(form.get("valid_days") or "").strip()
+    if days:
+        if not days.isdigit() or int(days) < 1:
+            raise FormError("The coupon is valid for at least 1 day")
+        data["validDays"] = int(days)
+    if reward_id:
+        data["id"] = reward_id
+    return data
+
+
+def segment_row(segment: dict[str, Any]) -> dict[str, str]:
+    return {"id": segment["id"], "name": segment["name"], "condition": segment["condition"],
+            "members": words.points(int(segment["members"])),
+            "members_word": "member" if int(segment["members"]) == 1 else "members",
+            "evaluating": "yes" if segment["evaluating"] else "",
+            "updated": words.when(segment.get("updatedAt"))}

@@ -204,6 +204,52 @@ async def test_a_client_hears_when_the_subscribed_subgraph_goes_away(stack: Stac
         await ledger.stop()
 
 
+RESERVATIONS = "subscription($m: ID!) { reservationUpdated(memberId: $m) { id status } }"
+
+
+async def test_while_the_ledger_is_down_the_other_parts_answer_and_their_subscriptions_flow(
+        stack: Stack, tmp_path: Path) -> None:
+    """A ledger of its own goes away: what needs only profile or inventory is answered, a live
+    reservationUpdated (inventory) keeps flowing, and a query that needs the ledger says
+    SUBGRAPH_UNAVAILABLE for its part only."""
+    port = free_port()
+    settings = stack.settings.model_copy(update={"data_dir": tmp_path, "subgraph_ports": {
+        **stack.settings.subgraph_ports, "ledger": port}})
+    ledger = SubgraphHost(["ledger"], settings)
+    await ledger.start(jobs=False)
+    serving = asyncio.create_task(ledger.servers.serve(handle_signals=False))
+    await ledger.servers.started()
+    urls = {**subgraph_urls(stack), "ledger": f"http://127.0.0.1:{port}/graphql"}
+    sdl = compose([SubgraphSource(n, urls[n], load_spec(n).schema.as_str()) for n in SUBGRAPHS])
+    member = await stack.enroll("Unbothered")
+    admin = stack.token(Role.ADMIN)
+    try:
+        async with gateway(stack.settings, sdl=sdl) as url, \
+                subscribe(url, RESERVATIONS, {"m": member}, stack.token(Role.MEMBER, member)) as reservations:
+            stocked = await post(url, 'mutation { setStock(storeId: "st_portland", sku: "JKT-TRAIL-SHELL", '
+                                      'size: "M", quantity: 5) { available } }', token=admin)
+            assert not stocked.errors, stocked.body
+            await asyncio.sleep(0.5)
+            ledger.servers.stop()
+            await serving
+            profile_only = await post(url, "query($m: ID!) { member(id: $m) { givenName } }", {"m": member}, admin)
+            assert profile_only.data == {"member": {"givenName": "Unbothered"}} and not profile_only.errors
+            held = await post(url, "mutation($i: ReserveInput!) { reserve(input: $i) { id status } }", {"i": {
+                "memberId": member, "storeId": "st_portland", "sku": "JKT-TRAIL-SHELL", "size": "M",
+                "idempotencyKey": f"ledger-down-{member}"}}, admin)
+            assert not held.errors, held.body
+            event = await reservations.next(timeout=15)
+            assert event["data"]["reservationUpdated"] == held.data["reserve"]
+            needs_ledger = await post(url, "query($m: ID!) { member(id: $m) { givenName points { available } } }",
+                                      {"m": member}, admin)
+            assert [e["extensions"]["code"] for e in needs_ledger.errors] == ["SUBGRAPH_UNAVAILABLE"]
+    finally:
+        if not serving.done():
+            ledger.servers.stop()
+            await serving
+        await ledger.stop()
+
+
 @pytest.fixture
 async def slow_and_fast() -> AsyncIterator[dict[str, str]]:
     async def slow_reviews(args: dict) -> list[dict]:

@@ -289,12 +289,14 @@ class WalletState(rx.State):
             self.busy = False
             return
         self.busy = False
+        again = self.code_email == email  # "Send a new code": the one before no longer works
         self.code_email = email
         self.code_length = int(asked.get("codeLength") or 6)
         minutes = max(1, round((datetime.fromisoformat(str(asked["expiresAt"])) - datetime.now(UTC))
                                .total_seconds() / 60)) if asked.get("expiresAt") else 10
-        self.code_notice = (f"We sent a {self.code_length}-digit code to {email}. "
-                            f"It works for {minutes} minutes. Check your inbox.")
+        self.code_notice = (f"We sent a {'new ' if again else ''}{self.code_length}-digit code to {email}. "
+                            f"It works for {minutes} minutes{' (the one before no longer does)' if again else ''}. "
+                            "Check your inbox.")
 
     @rx.event
     async def sign_in_with_code(self, form: dict[str, Any]):

@@ -43,7 +43,10 @@ def sign_in_card() -> rx.Component:
             padding="24px",
             width="100%",
         ),
-        surface(rx.cond(WalletState.code_email == "", email_step(), code_step())),
+        # Signing in, the error goes next to the field it is about, not above the banner.
+        surface(rx.vstack(error_callout(WalletState.error, "error"),
+                          rx.cond(WalletState.code_email == "", email_step(), code_step()),
+                          spacing="3", width="100%")),
         spacing="4",
         width="100%",
     )
@@ -465,7 +468,7 @@ def wallet() -> rx.Component:
 def index() -> rx.Component:
     return rx.box(
         rx.vstack(
-            error_callout(WalletState.error, "error"),
+            rx.cond(WalletState.signed_in, error_callout(WalletState.error, "error")),
             rx.cond(~WalletState.signed_in, notice_bar()),
             until_ready(rx.cond(WalletState.signed_in, wallet(), sign_in_card())),
             spacing="4",

@@ -162,4 +162,8 @@ async def test_another_email_goes_back_and_a_used_code_is_refused_in_words(runni
     await page.click("#verify-code")
     await page.wait_for_selector("#error", timeout=30_000)
     assert "That code is not right. You can try 4 more times." in await page.inner_text("#error")
+    await page.click("#resend-code")
+    await page.wait_for_function("document.querySelector('#code-notice').innerText.includes('a new 6-digit code')",
+                                 timeout=30_000)
+    assert await page.query_selector("#error") is None
     await page.close()

@@ -1,6 +1,6 @@
-"""The wallet in real headless Chromium: it shows the balance, each checkout
-through the gateway changes it on screen without a reload, and an expired
-token signs the member out."""
+"""The wallet in real headless Chromium: a member signs in with a code from her email (the
+dev mailbox), it shows the balance, each checkout through the gateway changes it on screen
+without a reload, and an expired token signs the member out."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Browser
 
 from core.auth import Role, issue_token
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import check_screen
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.browser
@@ -116,7 +116,7 @@ async def test_julia_signs_in_with_a_code_from_her_email(running: Stack, browser
     page = await browser.new_page(viewport={"width": 420, "height": 860})
     await page.goto(f"http://127.0.0.1:{running.settings.wallet_port}/")
     await page.fill("#email", julia, timeout=30_000)
-    await screenshot(page, "wallet-sign-in-1-email")
+    await check_screen(page, "wallet-sign-in-1-email")
     await page.click("#send-code")
     await page.wait_for_selector("#code", timeout=30_000)
     assert await page.inner_text("#code-email") == julia
@@ -128,13 +128,13 @@ async def test_julia_signs_in_with_a_code_from_her_email(running: Stack, browser
         await asyncio.sleep(0.3)
     code = codes[-1]
     assert len(code) == 6 and code.isdigit()
-    await screenshot(page, "wallet-sign-in-2-code")
+    await check_screen(page, "wallet-sign-in-2-code")
 
     await page.fill("#code", f"{(int(code) + 1) % 1_000_000:06d}")
     await page.click("#verify-code")
     await page.wait_for_selector("#error", timeout=30_000)
     assert "That code is not right. You can try 4 more times." in await page.inner_text("#error")
-    await screenshot(page, "wallet-sign-in-3-wrong-code")
+    await check_screen(page, "wallet-sign-in-3-wrong-code")
 
     await page.fill("#code", code)
     await page.click("#verify-code")
@@ -142,7 +142,7 @@ async def test_julia_signs_in_with_a_code_from_her_email(running: Stack, browser
     assert await page.inner_text("#greeting") == "Hi Julia"
     assert int((await page.inner_text("#balance-available")).replace(",", "")) >= 5000
     assert await page.query_selector("#error") is None
-    await screenshot(page, "wallet-sign-in-4-signed-in")
+    await check_screen(page, "wallet-sign-in-4-signed-in")
     await page.close()
 
 

@@ -11,7 +11,7 @@ from core import graphql_ws
 from core.settings import get_settings
 
 from . import wallet_api
-from .words import error_words
+from .words import error_words, sign_in_words
 
 ENTRY_FIELDS = "id kind points description occurredAt reference"
 
@@ -85,6 +85,11 @@ class GatewayError(Exception):
         """The error as a person reads it (wallet_ui/words.py)."""
         return error_words(str(self), self.code)
 
+    @property
+    def sign_in_words(self) -> str:
+        """A refused sign-in code in words: wrong (with the tries left), expired, too many requests."""
+        return sign_in_words(str(self), self.code, self.extensions)
+
     @classmethod
     def of(cls, error: dict[str, Any]) -> GatewayError:
         extensions = error.get("extensions") or {}
@@ -123,6 +128,23 @@ async def dev_sign_in(email: str) -> tuple[str, str]:
     """Demo sign-in: the platform (profile, dev profile only) issues the member's token;
     the wallet holds no signing secret. Returns (member id, token)."""
     signed_in = (await query(None, DEV_SIGN_IN, {"email": email}))["devSignIn"]
+    return signed_in["member"]["id"], signed_in["token"]
+
+
+REQUEST_SIGN_IN_CODE = "mutation($email: String!) { requestSignInCode(email: $email) { expiresAt codeLength } }"
+SIGN_IN_WITH_CODE = ("mutation($email: String!, $code: String!) "
+                     "{ signInWithCode(email: $email, code: $code) { token member { id } } }")
+
+
+async def request_sign_in_code(email: str) -> dict[str, Any]:
+    """Profile mails a one-time code to the member who holds `email` (the same answer for
+    any well-formed address, so nobody learns who is a member). Returns {expiresAt, codeLength}."""
+    return (await query(None, REQUEST_SIGN_IN_CODE, {"email": email}))["requestSignInCode"]
+
+
+async def sign_in_with_code(email: str, code: str) -> tuple[str, str]:
+    """The member's token for the code mailed to `email`, once. Returns (member id, token)."""
+    signed_in = (await query(None, SIGN_IN_WITH_CODE, {"email": email, "code": code}))["signInWithCode"]
     return signed_in["member"]["id"], signed_in["token"]
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
 import segno
 
 from core.ids import new_ulid
+from core.settings import get_settings
 
 from . import gateway, live, words
 from . import wallet_api as api
@@ -122,6 +124,9 @@ class WalletState(rx.State):
     error: str = ""
     notice: str = ""
     busy: bool = False
+    code_email: str = ""  # the address a sign-in code went to: the wallet asks for the code
+    code_length: int = 6
+    code_notice: str = ""
     _follower: int = 0  # the newest follow task; older ones stop
     tab: str = "home"
 
@@ -261,9 +266,73 @@ class WalletState(rx.State):
             for v in member.get("recentlyViewed") or []
         ]
 
+    @rx.var
+    def demo(self) -> bool:
+        """The demo shortcuts (sign in without a code, the demo members) exist in dev only."""
+        return get_settings().is_dev
+
+    @rx.event
+    async def request_code(self, form: dict[str, Any]):
+        """Step one: profile mails a one-time code to the address; the wallet asks for it next."""
+        email = str(form.get("email") or self.code_email or "").strip()
+        if not email:
+            self.error = "Enter your email: we send you a code to sign in."
+            return
+        self.busy = True
+        self.error = ""
+        self.code_notice = ""
+        yield
+        try:
+            asked = await gateway.request_sign_in_code(email)
+        except gateway.GatewayError as error:
+            self.error = error.sign_in_words
+            self.busy = False
+            return
+        self.busy = False
+        again = self.code_email == email  # "Send a new code": the one before no longer works
+        self.code_email = email
+        self.code_length = int(asked.get("codeLength") or 6)
+        minutes = max(1, round((datetime.fromisoformat(str(asked["expiresAt"])) - datetime.now(UTC))
+                               .total_seconds() / 60)) if asked.get("expiresAt") else 10
+        self.code_notice = (f"We sent a {'new ' if again else ''}{self.code_length}-digit code to {email}. "
+                            f"It works for {minutes} minutes{' (the one before no longer does)' if again else ''}. "
+                            "Check your inbox.")
+
+    @rx.event
+    async def sign_in_with_code(self, form: dict[str, Any]):
+        """Step two: the code from the mail gives the member's token."""
+        code = "".join(str(form.get("code") or "").split())
+        if not code:
+            self.error = "Enter the code from the email."
+            return
+        self.busy = True
+        self.error = ""
+        yield
+        try:
+            _, token = await gateway.sign_in_with_code(self.code_email, code)
+        except gateway.GatewayError as error:
+            self.error = error.sign_in_words
+            self.busy = False
+            return
+        self.busy = False
+        self.code_email = ""
+        self.code_notice = ""
+        self.token = token
+        yield WalletState.load
+
+    @rx.event
+    def use_another_email(self):
+        self.code_email = ""
+        self.code_notice = ""
+        self.error = ""
+
     @rx.event
     async def sign_in(self, form: dict[str, Any]):
+        """The demo shortcut (dev only: profile refuses devSignIn elsewhere): no code."""
         email = str(form.get("email") or "").strip()
+        if not get_settings().is_dev:
+            self.error = "Sign in with a code from your email."
+            return
         if not email:
             self.error = "Enter the email of a demo member."
             return

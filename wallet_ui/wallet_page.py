@@ -43,46 +43,104 @@ def sign_in_card() -> rx.Component:
             padding="24px",
             width="100%",
         ),
-        surface(
-            rx.vstack(
-                rx.text("Sign in", size="4", weight="bold", color=INK),
-                rx.form(
-                    rx.vstack(
-                        rx.input(placeholder="Email", name="email", id="email", type="email", width="100%",
-                                 size="3", aria_label="Email"),
-                        rx.button("Sign in", type="submit", id="sign-in", loading=WalletState.busy, size="3",
-                                  width="100%"),
-                        width="100%",
-                        spacing="3",
-                    ),
-                    on_submit=WalletState.sign_in,
-                    width="100%",
-                ),
-                rx.hstack(rx.separator(size="4"), rx.text("or try a demo member", size="1", color=MUTED,
-                                                          white_space="nowrap"), rx.separator(size="4"),
-                          width="100%", align="center"),
-                *[
-                    rx.button(
-                        rx.hstack(
-                            rx.avatar(fallback=name[0], size="2", radius="full", color_scheme="teal"),
-                            rx.vstack(rx.text(name, weight="bold", size="2", color=INK),
-                                      rx.text(about, size="1", color=MUTED), spacing="0", align="start"),
-                            rx.spacer(),
-                            rx.icon("chevron_right", size=16, color=MUTED),
-                            width="100%", align="center",
-                        ),
-                        variant="ghost", width="100%", height="auto", padding_y="8px", color_scheme="gray",
-                        on_click=WalletState.sign_in_as(email), id=f"demo-{name.lower()}",
-                    )
-                    for email, name, about in DEMO_MEMBERS
-                ],
-                rx.text("Demo sign-in (dev only): the platform issues the member's token. In production your "
-                        "identity provider does.", size="1", color=MUTED),
-                spacing="3",
-                width="100%",
-            ),
-        ),
+        # Signing in, the error goes next to the field it is about, not above the banner.
+        surface(rx.vstack(error_callout(WalletState.error, "error"),
+                          rx.cond(WalletState.code_email == "", email_step(), code_step()),
+                          spacing="3", width="100%")),
         spacing="4",
+        width="100%",
+    )
+
+
+# The demo shortcut sits outside the form (Enter in the email field asks for a code); it reads the
+# uncontrolled email field from the page.
+READ_EMAIL = "document.getElementById('email').value"
+
+
+def email_step() -> rx.Component:
+    """Step one: the member's email; profile mails a one-time code to it."""
+    return rx.vstack(
+        rx.text("Sign in", size="4", weight="bold", color=INK),
+        rx.text("Enter your email and we'll send you a code. No password needed.", size="2", color=MUTED),
+        rx.form(
+            rx.vstack(
+                rx.input(placeholder="you@example.com", name="email", id="email", type="email", width="100%",
+                         size="3", aria_label="Email", auto_complete="email"),
+                rx.button(rx.icon("mail", size=16), "Send me a code", type="submit", id="send-code",
+                          loading=WalletState.busy, size="3", width="100%"),
+                width="100%",
+                spacing="3",
+            ),
+            on_submit=WalletState.request_code,
+            width="100%",
+        ),
+        rx.cond(WalletState.demo, demo_shortcuts()),
+        spacing="3",
+        width="100%",
+    )
+
+
+def demo_shortcuts() -> rx.Component:
+    """Dev only: sign in without a code (profile's devSignIn), and the demo members."""
+    return rx.vstack(
+        rx.button("Demo: sign in without a code", type="button", id="sign-in", variant="ghost", size="2",
+                  color_scheme="gray", width="100%", loading=WalletState.busy,
+                  on_click=rx.call_script(READ_EMAIL, callback=WalletState.sign_in_as)),
+        rx.hstack(rx.separator(size="4"), rx.text("or try a demo member", size="1", color=MUTED,
+                                                  white_space="nowrap"), rx.separator(size="4"),
+                  width="100%", align="center"),
+        *[
+            rx.button(
+                rx.hstack(
+                    rx.avatar(fallback=name[0], size="2", radius="full", color_scheme="teal"),
+                    rx.vstack(rx.text(name, weight="bold", size="2", color=INK),
+                              rx.text(about, size="1", color=MUTED), spacing="0", align="start"),
+                    rx.spacer(),
+                    rx.icon("chevron_right", size=16, color=MUTED),
+                    width="100%", align="center",
+                ),
+                variant="ghost", width="100%", height="auto", padding_y="8px", color_scheme="gray",
+                on_click=WalletState.sign_in_as(email), id=f"demo-{name.lower()}",
+            )
+            for email, name, about in DEMO_MEMBERS
+        ],
+        rx.text("Demo sign-in (dev only): the platform issues the member's token without a code.",
+                size="1", color=MUTED),
+        spacing="3",
+        width="100%",
+    )
+
+
+def code_step() -> rx.Component:
+    """Step two: the code from the mail, with the address it went to and a way back."""
+    return rx.vstack(
+        rx.text("Enter your code", size="4", weight="bold", color=INK),
+        rx.text(WalletState.code_notice, id="code-notice", size="2", color=MUTED),
+        rx.hstack(
+            rx.icon("mail", size=16, color=MUTED),
+            rx.text(WalletState.code_email, id="code-email", size="2", weight="medium", color=INK),
+            rx.spacer(),
+            rx.button("Use another email", type="button", id="other-email", variant="ghost", size="1",
+                      on_click=WalletState.use_another_email),
+            width="100%", align="center",
+        ),
+        rx.form(
+            rx.vstack(
+                rx.input(placeholder="6-digit code", name="code", id="code", width="100%", size="3",
+                         aria_label="Sign-in code", auto_complete="one-time-code", input_mode="numeric",
+                         max_length=12, auto_focus=True),
+                rx.button("Sign in", type="submit", id="verify-code", loading=WalletState.busy, size="3",
+                          width="100%"),
+                width="100%",
+                spacing="3",
+            ),
+            on_submit=WalletState.sign_in_with_code,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        rx.button("Send a new code", type="button", id="resend-code", variant="ghost", size="2",
+                  color_scheme="gray", on_click=WalletState.request_code({})),
+        spacing="3",
         width="100%",
     )
 
@@ -410,7 +468,7 @@ def wallet() -> rx.Component:
 def index() -> rx.Component:
     return rx.box(
         rx.vstack(
-            error_callout(WalletState.error, "error"),
+            rx.cond(WalletState.signed_in, error_callout(WalletState.error, "error")),
             rx.cond(~WalletState.signed_in, notice_bar()),
             until_ready(rx.cond(WalletState.signed_in, wallet(), sign_in_card())),
             spacing="4",

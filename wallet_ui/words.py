@@ -36,6 +36,31 @@ def error_words(message: str, code: str | None) -> str:
     return _BY_CODE["INTERNAL"]
 
 
+def sign_in_words(message: str, code: str | None, extensions: dict | None = None) -> str:
+    """A refused sign-in code (profile's `reason`s) as the member reads it: what happened and what to do."""
+    extensions = extensions or {}
+    reason = extensions.get("reason")
+    if reason == "WRONG_CODE":
+        left = int(extensions.get("attemptsLeft") or 0)
+        if left <= 0:
+            return "That code is not right, and it was the last try. Ask for a new code."
+        return f"That code is not right. You can try {left} more time{'s' if left != 1 else ''}."
+    if reason == "EXPIRED":
+        return "That code has expired. Ask for a new one."
+    if reason == "NO_ATTEMPTS_LEFT":
+        return "Too many wrong tries with that code. Ask for a new one."
+    if reason == "NO_CODE":
+        return "No code is waiting for this email (each code works once). Ask for a new one."
+    if reason == "TOO_MANY_CODES":
+        later = " later"
+        try:  # within the hour: the time is enough
+            later = f" after {datetime.fromisoformat(str(extensions['retryAt'])).astimezone(UTC):%H:%M} UTC"
+        except (KeyError, ValueError):
+            pass
+        return f"Too many codes were asked for this email. Try again{later}."
+    return error_words(message, code)
+
+
 def points(value: int) -> str:
     """1234 -> "1,234"."""
     return f"{value:,}"

@@ -1,6 +1,6 @@
-"""The wallet in real headless Chromium: it shows the balance, each checkout
-through the gateway changes it on screen without a reload, and an expired
-token signs the member out."""
+"""The wallet in real headless Chromium: a member signs in with a code from her email (the
+dev mailbox), it shows the balance, each checkout through the gateway changes it on screen
+without a reload, and an expired token signs the member out."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Browser
 
 from core.auth import Role, issue_token
+from tests.browser.conftest import check_screen
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.browser
@@ -98,3 +99,71 @@ async def test_sign_in_with_an_unknown_email_says_so(running: Stack, browser: Br
     await page.click("#sign-in")
     await page.wait_for_selector("#error", timeout=30_000)
     assert "No member with the email nobody@example.com." in await page.inner_text("#error")
+
+
+async def sign_in_codes_mailed_to(stack: Stack, address: str) -> list[str]:
+    """The sign-in codes the dev mailbox received for `address`, oldest first (the code ends the subject)."""
+    async with httpx.AsyncClient() as client:
+        mails = (await client.get(f"http://127.0.0.1:{stack.settings.dev_mail_port}/mails.json")).json()
+    return [m["subject"].rsplit(" ", 1)[1] for m in mails
+            if address in m["to"] and m["headers"].get("X-Loyalty-Kind") == "SIGN_IN_CODE"]
+
+
+async def test_julia_signs_in_with_a_code_from_her_email(running: Stack, browser: Browser) -> None:
+    """Email, "Send me a code", the code from the mail (a wrong one first, refused in words), her balance."""
+    julia = "julia@example.com"
+    codes_before = len(await sign_in_codes_mailed_to(running, julia))
+    page = await browser.new_page(viewport={"width": 420, "height": 860})
+    await page.goto(f"http://127.0.0.1:{running.settings.wallet_port}/")
+    await page.fill("#email", julia, timeout=30_000)
+    await check_screen(page, "wallet-sign-in-1-email")
+    await page.click("#send-code")
+    await page.wait_for_selector("#code", timeout=30_000)
+    assert await page.inner_text("#code-email") == julia
+    assert "We sent a 6-digit code to julia@example.com" in await page.inner_text("#code-notice")
+
+    deadline = time.monotonic() + 30
+    while len(codes := await sign_in_codes_mailed_to(running, julia)) == codes_before:
+        assert time.monotonic() < deadline, "no sign-in code reached the dev mailbox"
+        await asyncio.sleep(0.3)
+    code = codes[-1]
+    assert len(code) == 6 and code.isdigit()
+    await check_screen(page, "wallet-sign-in-2-code")
+
+    await page.fill("#code", f"{(int(code) + 1) % 1_000_000:06d}")
+    await page.click("#verify-code")
+    await page.wait_for_selector("#error", timeout=30_000)
+    assert "That code is not right. You can try 4 more times." in await page.inner_text("#error")
+    await check_screen(page, "wallet-sign-in-3-wrong-code")
+
+    await page.fill("#code", code)
+    await page.click("#verify-code")
+    await page.wait_for_selector("#live", timeout=30_000)
+    assert await page.inner_text("#greeting") == "Hi Julia"
+    assert int((await page.inner_text("#balance-available")).replace(",", "")) >= 5000
+    assert await page.query_selector("#error") is None
+    await check_screen(page, "wallet-sign-in-4-signed-in")
+    await page.close()
+
+
+async def test_another_email_goes_back_and_a_used_code_is_refused_in_words(running: Stack, browser: Browser) -> None:
+    page = await browser.new_page()
+    await page.goto(f"http://127.0.0.1:{running.settings.wallet_port}/")
+    await page.fill("#email", "marcus@example.com", timeout=30_000)
+    await page.click("#send-code")
+    await page.wait_for_selector("#other-email", timeout=30_000)
+    await page.click("#other-email")
+    await page.wait_for_selector("#email", timeout=30_000)
+    assert await page.query_selector("#code") is None
+    # An address that holds no code (nobody's): the same refusal as a member's wrong code, in words.
+    await page.fill("#email", "nobody@example.com")
+    await page.click("#send-code")
+    await page.fill("#code", "000000", timeout=30_000)
+    await page.click("#verify-code")
+    await page.wait_for_selector("#error", timeout=30_000)
+    assert "That code is not right. You can try 4 more times." in await page.inner_text("#error")
+    await page.click("#resend-code")
+    await page.wait_for_function("document.querySelector('#code-notice').innerText.includes('a new 6-digit code')",
+                                 timeout=30_000)
+    assert await page.query_selector("#error") is None
+    await page.close()

@@ -142,3 +142,22 @@ def test_the_member_card_qr_encodes_the_member_id() -> None:
     assert uri.startswith("data:image/svg+xml")
     assert card_qr("") == ""
     assert card_qr("mbr_01M8Q5H90Z30F0X5SXW0WAAK5E") == uri and card_qr("mbr_01M8Q5H90Z30F0X5SXW0WAAK5F") != uri
+
+
+@pytest.mark.parametrize(("extensions", "shown"), [
+    ({"reason": "WRONG_CODE", "attemptsLeft": 3}, "That code is not right. You can try 3 more times."),
+    ({"reason": "WRONG_CODE", "attemptsLeft": 1}, "That code is not right. You can try 1 more time."),
+    ({"reason": "WRONG_CODE", "attemptsLeft": 0}, "That code is not right, and it was the last try. Ask for a new code."),
+    ({"reason": "EXPIRED"}, "That code has expired. Ask for a new one."),
+    ({"reason": "NO_ATTEMPTS_LEFT", "attemptsLeft": 0}, "Too many wrong tries with that code. Ask for a new one."),
+    ({"reason": "TOO_MANY_CODES", "retryAt": "2026-12-01T14:05:09+00:00"},
+     "Too many codes were asked for this email. Try again after 14:05 UTC."),
+    ({"reason": "TOO_MANY_CODES", "retryAt": "soon"}, "Too many codes were asked for this email. Try again later."),
+])
+def test_a_refused_sign_in_code_says_what_happened_and_what_to_do(extensions: dict, shown: str) -> None:
+    code = "FORBIDDEN" if extensions["reason"] == "TOO_MANY_CODES" else "UNAUTHENTICATED"
+    assert words.sign_in_words("raw message", code, extensions) == shown
+
+
+def test_a_sign_in_refusal_without_a_reason_reads_like_any_error() -> None:
+    assert words.sign_in_words("email is not valid", "BAD_USER_INPUT", {}) == "Email is not valid."

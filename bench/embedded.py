@@ -82,14 +82,14 @@ async def embedded_stack(workdir: Path, *, campaigns: bool,
                          profile: Path | None = None) -> AsyncIterator[Embedded]:
     """`prepare` writes in-process before the servers start (they then hold the databases);
     `profile`: a directory for cProfile files of the subgraphs' and the gateway's processes."""
-    ports = free_ports(6)
-    settings = Settings(data_dir=workdir, gateway_port=ports[0], wallet_port=ports[5], seed_members=0,
-                        subgraph_ports=dict(zip(SUBGRAPHS, ports[1:5], strict=True)))
+    ports = free_ports(len(SUBGRAPHS) + 2)  # the gateway, the subgraphs, the wallet's (unused)
+    settings = Settings(data_dir=workdir, gateway_port=ports[0], wallet_port=ports[-1], seed_members=0,
+                        subgraph_ports=dict(zip(SUBGRAPHS, ports[1:-1], strict=True)))
     await seed(settings, members=0, campaigns=campaigns, log=lambda _: None)
     if prepare is not None:
         await prepare(settings)
     env = {**os.environ, "LOYALTY_DATA_DIR": str(workdir), "LOYALTY_GATEWAY_PORT": str(ports[0]),
-           "LOYALTY_WALLET_PORT": str(ports[5]), "LOYALTY_SUBGRAPH_PORTS": orjson.dumps(settings.subgraph_ports).decode(),
+           "LOYALTY_WALLET_PORT": str(ports[-1]), "LOYALTY_SUBGRAPH_PORTS": orjson.dumps(settings.subgraph_ports).decode(),
            "LOYALTY_LOG_LEVEL": "warning"}
     subgraphs_ready = f"http://127.0.0.1:{settings.subgraph_ports['inventory']}/health"
     async with _process(["serve", "subgraphs"], env, subgraphs_ready,

@@ -419,8 +419,8 @@ async def run_backend(name: str, url: str, args: argparse.Namespace, workdir: Pa
         await host.stop()
 
     # Over HTTP: profile alone, then the gateway.
-    ports = free_ports(5)
-    subgraph_ports = dict(zip(SUBGRAPHS, ports[1:5], strict=True))
+    ports = free_ports(len(SUBGRAPHS) + 1)
+    subgraph_ports = dict(zip(SUBGRAPHS, ports[1:], strict=True))
     env = {"LOYALTY_DATABASE_URLS": orjson.dumps({"profile": url}).decode(),
            "LOYALTY_SUBGRAPH_PORTS": orjson.dumps(subgraph_ports).decode(), "LOYALTY_LOG_LEVEL": "warning",
            "LOYALTY_DATA_DIR": str(workdir), "LOYALTY_GATEWAY_PORT": str(ports[0])}

@@ -253,6 +253,11 @@ async def test_the_marketer_adds_pauses_and_deletes_a_webhook(running: Stack, pa
         saved = next(w for w in (await running.gql(WEBHOOKS, token=admin)).ok()["webhooks"] if w["url"] == receiver)
         assert saved["active"] is True
         await check_screen(page, "admin-webhooks")
+        phone = pages.phone  # the same list on a phone, checked alike
+        await sign_in_admin(running, phone)
+        await phone.click("#tab-webhooks")
+        await phone.locator(".webhook", has_text=receiver).wait_for(timeout=WAIT)
+        await check_screen(phone, "admin-webhooks-phone")
 
         # Pausing asks for the secret (the API wants it with every save; it is never shown back).
         await row.get_by_role("button", name="Pause").click()

@@ -2,7 +2,7 @@
 (profile's `staffSignIn`), the campaigns with their status, version, budget and A/B counts,
 the editor (condition checked by the engine as it is typed, effects from a form, JSON as an
 escape hatch), the dry run on a member, status changes; the rewards catalogue and the
-segments with their live member counts. Everything through the gateway, with the staff token."""
+segments with their live member counts; the outbound webhooks. Everything through the gateway, with the staff token."""
 from __future__ import annotations
 
 import asyncio
@@ -94,6 +94,16 @@ class AdminState(rx.State):
     segment_error: str = ""
     segment_where: str = ""
     _poller: int = 0
+
+    # webhooks
+    webhooks: list[dict[str, str]] = []
+    webhook_error: str = ""
+    webhook_where: str = ""
+    webhook_saving: bool = False
+    webhook_form_key: int = 0  # a new key empties the (uncontrolled) form once a webhook is added
+    webhook_toggle: str = ""  # the webhook whose pause/resume waits for its secret
+    webhook_toggle_error: str = ""
+    confirm_delete_webhook: str = ""
 
     @rx.var
     def signed_in(self) -> bool:
@@ -219,6 +229,8 @@ class AdminState(rx.State):
         elif self.tab == "segments":
             await self._load_segments()
             yield AdminState.watch_segments
+        elif self.tab == "webhooks":
+            await self._load_webhooks()
 
     # --- campaigns: status -------------------------------------------------------------------------
 
@@ -617,6 +629,93 @@ class AdminState(rx.State):
                 if self._poller != mine:
                     return
                 self.segments = [api.segment_row(s) for s in data["segments"]]
+
+    # --- webhooks ----------------------------------------------------------------------------------
+
+    async def _load_webhooks(self) -> None:
+        try:
+            data = await self._call(api.WEBHOOKS)
+        except gateway.GatewayError as error:
+            self.error = error.words
+            return
+        self.webhooks = [api.webhook_row(w) for w in data["webhooks"]]
+
+    def _say_webhook_error(self, error: gateway.GatewayError) -> None:
+        self.webhook_error = error.words
+        line, column = error.extensions.get("line"), error.extensions.get("column")
+        self.webhook_where = f"Line {line}, column {column} of the document" if line else ""
+
+    @rx.event
+    async def add_webhook(self, form: dict[str, Any]):
+        self.webhook_error = ""
+        self.webhook_where = ""
+        try:
+            data = api.webhook_input(form)
+        except api.FormError as error:
+            self.webhook_error = f"{error}."
+            return
+        self.webhook_saving = True
+        yield
+        try:
+            saved = (await self._call(api.UPSERT_WEBHOOK, {"input": data}))["upsertWebhook"]
+        except gateway.GatewayError as error:
+            self._say_webhook_error(error)
+        else:
+            self.notice = f"Added the webhook to {saved['url']}: it receives the next matching event."
+            self.webhook_form_key += 1
+            await self._load_webhooks()
+        self.webhook_saving = False
+
+    @rx.event
+    def ask_webhook_secret(self, webhook_id: str):
+        """Pausing or resuming saves the webhook again, and the API asks for its secret with every
+        save (it is never shown back): the row asks for it first."""
+        self.webhook_toggle = "" if self.webhook_toggle == webhook_id else webhook_id
+        self.webhook_toggle_error = ""
+        self.confirm_delete_webhook = ""
+
+    @rx.event
+    async def toggle_webhook(self, form: dict[str, Any]):
+        row = next((w for w in self.webhooks if w["id"] == self.webhook_toggle), None)
+        if row is None:
+            return
+        pause = row["active"] != ""
+        try:
+            data = api.webhook_input({"url": row["url"], "subscription": row["subscription"],
+                                      "secret": form.get("secret")}, webhook_id=row["id"], active=not pause)
+        except api.FormError as error:
+            self.webhook_toggle_error = f"{error}."
+            return
+        try:
+            saved = (await self._call(api.UPSERT_WEBHOOK, {"input": data}))["upsertWebhook"]
+        except gateway.GatewayError as error:
+            self.webhook_toggle_error = error.words
+            return
+        self.webhook_toggle = ""
+        self.webhook_toggle_error = ""
+        self.notice = (f"Paused the webhook to {saved['url']}: events are not recorded until it resumes."
+                       if pause else f"Resumed the webhook to {saved['url']}.")
+        await self._load_webhooks()
+
+    @rx.event
+    async def delete_webhook(self, webhook_id: str):
+        if self.confirm_delete_webhook != webhook_id:
+            self.confirm_delete_webhook = webhook_id  # deleting drops its queue too: ask first
+            self.webhook_toggle = ""
+            return
+        self.confirm_delete_webhook = ""
+        row = next((w for w in self.webhooks if w["id"] == webhook_id), {"url": webhook_id})
+        try:
+            await self._call(api.DELETE_WEBHOOK, {"id": webhook_id})
+        except gateway.GatewayError as error:
+            self.error = error.words
+        else:
+            self.notice = f"Deleted the webhook to {row['url']} and what it still had to send."
+        await self._load_webhooks()
+
+    @rx.event
+    def cancel_delete_webhook(self):
+        self.confirm_delete_webhook = ""
 
     @rx.event
     def dismiss_notice(self):

@@ -357,3 +357,46 @@ def segment_row(segment: dict[str, Any]) -> dict[str, str]:
             "members_word": "member" if int(segment["members"]) == 1 else "members",
             "evaluating": "yes" if segment["evaluating"] else "",
             "updated": words.when(segment.get("updatedAt"))}
+
+
+# --- webhooks (README "Webhooks") ---------------------------------------------------------------------
+
+WEBHOOK_FIELDS = "id url subscription active lastDeliveryAt failures"
+WEBHOOKS = f"query Webhooks {{ webhooks {{ {WEBHOOK_FIELDS} }} }}"
+UPSERT_WEBHOOK = f"mutation UpsertWebhook($input: WebhookInput!) {{ upsertWebhook(input: $input) {{ {WEBHOOK_FIELDS} }} }}"
+DELETE_WEBHOOK = "mutation DeleteWebhook($id: ID!) { deleteWebhook(id: $id) }"
+WEBHOOK_EXAMPLE = 'subscription { tierChanged(memberId: "*") { member { id givenName } from { name } to { name } at } }'
+SHORT_DOCUMENT_CHARS = 90
+
+
+def short_document(text: str) -> str:
+    """A subscription document on one line, cut to what a list row shows (the whole is in a tooltip)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SHORT_DOCUMENT_CHARS else flat[:SHORT_DOCUMENT_CHARS - 1].rstrip() + "…"
+
+
+def webhook_row(webhook: dict[str, Any]) -> dict[str, str]:
+    failures = int(webhook["failures"])
+    return {"id": webhook["id"], "url": webhook["url"], "subscription": webhook["subscription"],
+            "short": short_document(webhook["subscription"]), "active": "yes" if webhook["active"] else "",
+            "last": words.when(webhook.get("lastDeliveryAt")) or "Nothing sent yet",
+            "failures": "No failed deliveries" if failures == 0
+            else f"{words.points(failures)} failed deliver{'y' if failures == 1 else 'ies'}",
+            "failing": "yes" if failures else ""}
+
+
+def webhook_input(form: dict[str, Any], *, webhook_id: str = "", active: bool = True) -> dict[str, Any]:
+    """What the form says, checked only for what is missing: the API checks the URL, the secret's
+    length and the document against the schema, and says what is wrong in words."""
+    url, secret = str(form.get("url") or "").strip(), str(form.get("secret") or "")
+    subscription = str(form.get("subscription") or "").strip()
+    if not webhook_id and not url:
+        raise FormError("Give the URL that receives the events (https://...)")
+    if not secret:
+        raise FormError("Give the secret that signs each delivery (16 to 200 characters)")
+    if not webhook_id and not subscription:
+        raise FormError("Give the subscription document: which events, and what each delivery carries")
+    data: dict[str, Any] = {"url": url, "secret": secret, "subscription": subscription, "active": active}
+    if webhook_id:
+        data["id"] = webhook_id
+    return data

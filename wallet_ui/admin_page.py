@@ -2,13 +2,13 @@
 status, version, budget used and each A/B variant's exposures and conversions; the editor
 with the condition checked by the engine as it is typed and the effects built from a form;
 the dry run on a member; activate, pause, end. The rewards catalogue and the segments with
-their member counts, live."""
+their member counts, live. The outbound webhooks: add, pause or resume, delete."""
 from __future__ import annotations
 
 import reflex as rx
 
 from .admin import AdminState
-from .admin_api import BUDGET_UNITS, EFFECT_KINDS, TARGETS, TRIGGERS
+from .admin_api import BUDGET_UNITS, EFFECT_KINDS, TARGETS, TRIGGERS, WEBHOOK_EXAMPLE
 from .look import (
     FONT,
     INK,
@@ -729,6 +729,135 @@ def segment_dialog() -> rx.Component:
     )
 
 
+# --- webhooks ----------------------------------------------------------------------------------------
+
+
+def webhook_form() -> rx.Component:
+    return surface(
+        rx.form(
+            rx.vstack(
+                rx.heading("Add a webhook", size="3", color=INK),
+                rx.grid(
+                    field("URL", rx.input(name="url", id="webhook-url", placeholder="https://hooks.example.com/loyalty",
+                                          size="2", width="100%", aria_label="Webhook URL", auto_complete="off"),
+                          "Where each event is POSTed (http or https)."),
+                    field("Secret", rx.input(name="secret", id="webhook-secret", type="password", size="2",
+                                             width="100%", placeholder="16 to 200 characters",
+                                             aria_label="Webhook secret", auto_complete="new-password"),
+                          "Signs every delivery; never shown again."),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                field("Subscription document", rx.text_area(
+                    name="subscription", id="webhook-subscription", placeholder=WEBHOOK_EXAMPLE, rows="3",
+                    width="100%", aria_label="Subscription document",
+                    font_family="ui-monospace, SFMono-Regular, Menlo, monospace"),
+                    "One of walletUpdated, tierChanged, offerIssued or reservationUpdated, without variables; "
+                    'memberId "*" for every member. Each delivery is this document\'s result for the event.'),
+                rx.cond(AdminState.webhook_where != "",
+                        rx.text(AdminState.webhook_where, size="2", weight="bold", color="#991b1b",
+                                id="webhook-where")),
+                error_callout(AdminState.webhook_error, "webhook-error"),
+                rx.hstack(rx.button(rx.icon("plus", size=16), "Add webhook", type="submit", id="add-webhook",
+                                    color_scheme="violet", loading=AdminState.webhook_saving),
+                          justify="end", width="100%"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AdminState.add_webhook,
+            reset_on_submit=False,
+            key=AdminState.webhook_form_key,
+            width="100%",
+        ),
+    )
+
+
+def webhook_row(w: rx.Var) -> rx.Component:
+    active = w["active"] != ""
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.text(w["url"], size="3", weight="bold", color=INK, class_name="webhook-url",
+                        style={"overflow_wrap": "anywhere"}),
+                rx.tooltip(rx.code(w["short"], size="1", variant="ghost", color_scheme="gray",
+                                   style={"overflow_wrap": "anywhere"}, class_name="webhook-document"),
+                           content=w["subscription"]),
+                rx.hstack(
+                    rx.badge(rx.cond(active, "Active", "Paused"), color_scheme=rx.cond(active, "green", "amber"),
+                             radius="full", class_name="webhook-status"),
+                    rx.text("Last delivery: ", w["last"], size="1", color=MUTED),
+                    rx.text(w["failures"], size="1", weight=rx.cond(w["failing"] != "", "bold", "regular"),
+                            color=rx.cond(w["failing"] != "", "#991b1b", MUTED)),
+                    spacing="3", align="center", wrap="wrap",
+                ),
+                spacing="1", min_width="0", flex="1",
+            ),
+            rx.hstack(
+                rx.button(rx.cond(active, "Pause", "Resume"), size="2", variant="soft", color_scheme="gray",
+                          on_click=AdminState.ask_webhook_secret(w["id"]), id="toggle-webhook-" + w["id"]),
+                rx.button(rx.icon("trash_2", size=14), "Delete", size="2", variant="soft", color_scheme="red",
+                          on_click=AdminState.delete_webhook(w["id"]), id="delete-webhook-" + w["id"]),
+                spacing="2", flex_shrink="0",
+            ),
+            width="100%", align="start", spacing="4", wrap="wrap",
+        ),
+        rx.cond(
+            AdminState.confirm_delete_webhook == w["id"],
+            rx.hstack(
+                rx.text("Delete this webhook and what it still has to send? This cannot be undone.", size="2",
+                        color="#991b1b", weight="medium"),
+                rx.spacer(),
+                rx.button("Keep it", size="2", variant="soft", color_scheme="gray",
+                          on_click=AdminState.cancel_delete_webhook),
+                rx.button("Delete for good", size="2", color_scheme="red",
+                          on_click=AdminState.delete_webhook(w["id"]), id="confirm-delete-webhook-" + w["id"]),
+                width="100%", align="center", wrap="wrap", spacing="2",
+            ),
+        ),
+        rx.cond(
+            AdminState.webhook_toggle == w["id"],
+            rx.form(
+                rx.vstack(
+                    rx.hstack(
+                        rx.input(name="secret", type="password", size="2", placeholder="Its secret",
+                                 aria_label="The webhook's secret", auto_complete="off", flex="1",
+                                 id="toggle-secret-" + w["id"]),
+                        rx.button(rx.cond(active, "Pause it", "Resume it"), type="submit", size="2",
+                                  color_scheme="violet", id="confirm-toggle-webhook-" + w["id"]),
+                        width="100%", spacing="2",
+                    ),
+                    rx.text("Saving a webhook asks for its secret (it is never shown back).", size="1",
+                            color=MUTED),
+                    error_callout(AdminState.webhook_toggle_error, "webhook-toggle-error"),
+                    spacing="2", width="100%",
+                ),
+                on_submit=AdminState.toggle_webhook,
+                reset_on_submit=True,
+                width="100%",
+            ),
+        ),
+        width="100%", spacing="3", padding="14px", background="white", border=f"1px solid {LINE}",
+        border_radius="14px", class_name="webhook", id="webhook-" + w["id"],
+    )
+
+
+def webhooks_tab() -> rx.Component:
+    return rx.vstack(
+        rx.vstack(rx.heading("Webhooks", size="5", color=INK),
+                  rx.text("Events POSTed to your tools (a CRM, marketing automation) as they happen, shaped by a "
+                          "GraphQL subscription document.", size="2", color=MUTED), spacing="0"),
+        webhook_form(),
+        rx.cond(
+            AdminState.webhooks.length() > 0,
+            rx.vstack(rx.foreach(AdminState.webhooks, webhook_row), spacing="2", width="100%", id="webhooks"),
+            rx.text("No webhooks yet.", size="2", color=MUTED, id="no-webhooks"),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
 # --- the page ----------------------------------------------------------------------------------------
 
 
@@ -745,11 +874,13 @@ def workspace() -> rx.Component:
                     rx.tabs.trigger("Campaigns", value="campaigns", id="tab-campaigns"),
                     rx.tabs.trigger("Rewards", value="rewards", id="tab-rewards"),
                     rx.tabs.trigger("Segments", value="segments", id="tab-segments"),
+                    rx.tabs.trigger("Webhooks", value="webhooks", id="tab-webhooks"),
                     size="2",
                 ),
                 rx.tabs.content(campaigns_tab(), value="campaigns", padding_top="16px"),
                 rx.tabs.content(rewards_tab(), value="rewards", padding_top="16px"),
                 rx.tabs.content(segments_tab(), value="segments", padding_top="16px"),
+                rx.tabs.content(webhooks_tab(), value="webhooks", padding_top="16px"),
                 value=AdminState.tab,
                 on_change=AdminState.set_tab,
                 width="100%",

@@ -5,9 +5,11 @@ its position, dry-runs it on Julia, activates it, and the till's next sale shows
 a member redeems a reward and gets the coupon with its QR code; a tier upgrade arrives live
 as a celebration and its gift offer as a toast; the privacy centre changes a consent and
 keeps its history. Every screen is checked with axe-core (no serious or critical problem)
-on a phone (390 px) and on a desktop, and saved as a screenshot."""
+on a phone (390 px) and on a desktop, and saved as a screenshot. The marketer adds a webhook
+(a wrong document refused in words first), pauses it with its secret and deletes it."""
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -203,6 +205,80 @@ async def test_the_rewards_catalogue_and_segments_in_the_admin(running: Stack, p
         "name => [...document.querySelectorAll('.segment')].some(s => s.innerText.includes(name) && "
         "!s.innerText.includes('counting') && parseInt(s.querySelector('.segment-count').innerText.replace(/,/g, '')) > 0)",
         arg=name, timeout=60_000)
+
+
+async def a_receiver() -> tuple[asyncio.AbstractServer, str]:
+    """A local HTTP receiver that answers 204 to anything (dev lets webhooks reach loopback)."""
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65_536)
+        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/loyalty/{time.time_ns()}"
+
+
+WEBHOOKS = "{ webhooks { id url active } }"
+
+
+async def test_the_marketer_adds_pauses_and_deletes_a_webhook(running: Stack, pages: Pages) -> None:
+    page = pages.desktop
+    admin = running.token(Role.ADMIN, "browser-admin")
+    server, receiver = await a_receiver()
+    try:
+        await sign_in_admin(running, page)
+        await page.click("#tab-webhooks")
+        await page.wait_for_selector("#webhook-subscription", timeout=WAIT)
+        assert 'tierChanged(memberId: "*")' in await page.get_attribute("#webhook-subscription", "placeholder")
+        await page.fill("#webhook-url", receiver)
+        await page.fill("#webhook-secret", "whsec-browser-test-0123456789")
+        # A document that is not a subscription: refused in words, nothing saved.
+        await page.fill("#webhook-subscription", '{ member(id: "x") { id } }')
+        await page.click("#add-webhook")
+        error = page.locator("#webhook-error")
+        await error.wait_for(timeout=WAIT)
+        assert "subscription" in (await error.inner_text()).lower()
+        await check_screen(page, "admin-webhook-refused")
+        assert receiver not in str((await running.gql(WEBHOOKS, token=admin)).ok())
+
+        await page.fill("#webhook-subscription",
+                        'subscription { tierChanged(memberId: "*") { member { id givenName } from { name } to { name } at } }')
+        await page.click("#add-webhook")
+        row = page.locator(".webhook", has_text=receiver)
+        await row.wait_for(timeout=WAIT)
+        assert await page.query_selector("#webhook-error") is None
+        assert "Active" in await row.inner_text()
+        assert "tierChanged" in await row.locator(".webhook-document").inner_text()
+        assert await page.input_value("#webhook-url") == ""  # the form is emptied for the next one
+        saved = next(w for w in (await running.gql(WEBHOOKS, token=admin)).ok()["webhooks"] if w["url"] == receiver)
+        assert saved["active"] is True
+        await check_screen(page, "admin-webhooks")
+        phone = pages.phone  # the same list on a phone, checked alike
+        await sign_in_admin(running, phone)
+        await phone.click("#tab-webhooks")
+        await phone.locator(".webhook", has_text=receiver).wait_for(timeout=WAIT)
+        await check_screen(phone, "admin-webhooks-phone")
+
+        # Pausing asks for the secret (the API wants it with every save; it is never shown back).
+        await row.get_by_role("button", name="Pause").click()
+        await page.fill(f"#toggle-secret-{saved['id']}", "too short")
+        await page.click(f"#confirm-toggle-webhook-{saved['id']}")
+        await page.wait_for_selector("#webhook-toggle-error", timeout=WAIT)
+        await page.fill(f"#toggle-secret-{saved['id']}", "whsec-browser-test-0123456789")
+        await page.click(f"#confirm-toggle-webhook-{saved['id']}")
+        await row.locator(".webhook-status", has_text="Paused").wait_for(timeout=WAIT)
+        listed = (await running.gql(WEBHOOKS, token=admin)).ok()["webhooks"]
+        assert next(w for w in listed if w["id"] == saved["id"])["active"] is False
+
+        # Delete asks first; then the webhook is gone from the list and from the API.
+        await page.click(f"#delete-webhook-{saved['id']}")
+        await page.wait_for_selector(f"#confirm-delete-webhook-{saved['id']}", timeout=WAIT)
+        assert saved["id"] in str((await running.gql(WEBHOOKS, token=admin)).ok())  # not yet deleted
+        await page.click(f"#confirm-delete-webhook-{saved['id']}")
+        await row.wait_for(state="detached", timeout=WAIT)
+        assert saved["id"] not in str((await running.gql(WEBHOOKS, token=admin)).ok())
+    finally:
+        server.close()
 
 
 async def test_a_member_redeems_a_reward_and_gets_the_coupon_with_its_qr_code(running: Stack, pages: Pages) -> None:

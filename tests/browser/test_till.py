@@ -29,6 +29,7 @@ SUPERVISOR = next(s for s in DEMO_STAFF if s.role is StaffRole.SUPERVISOR)
 TABLET = {"viewport": {"width": 1180, "height": 820}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}
 WAIT = 30_000
+AURORA = "Early access: the new Aurora line"  # the demo's offer to a Gold member after a purchase
 
 
 @dataclass
@@ -102,6 +103,16 @@ async def engine_says(stack: Stack, lines: list[tuple[str, str, str | None, int]
     return (await stack.gql(EVALUATE, {"input": basket}, stack.cashier)).ok()["evaluateBasket"]
 
 
+async def reserve_for_julia(stack: Stack, sku: str, size: str) -> dict:
+    """A reservation for Julia at the till's store, made by the cashier (reserve)."""
+    julia = (await stack.gql('{ lookupMember(kind: EMAIL, value: "julia@example.com") { id } }',
+                             token=stack.cashier)).ok()["lookupMember"]["id"]
+    return (await stack.gql(
+        "mutation($input: ReserveInput!) { reserve(input: $input) { id status } }",
+        {"input": {"memberId": julia, "storeId": "st_portland", "sku": sku, "size": size,
+                   "idempotencyKey": f"browser-{time.time_ns()}"}}, stack.cashier)).ok()["reserve"]
+
+
 async def preview_points(page: Page, expected: int) -> None:
     await page.wait_for_function(
         f"(document.querySelector('#preview-points') || {{}}).innerText == '{expected}'", timeout=WAIT)
@@ -117,6 +128,13 @@ async def test_a_cashier_sells_to_julia_and_her_wallet_updates_live(running: Sta
     navigations: list[str] = []
     wallet.on("framenavigated", lambda frame: navigations.append(frame.url))
 
+    # Julia reserved thermal tights: the till shows it beside her points when she is found.
+    held = await reserve_for_julia(running, "TGT-THERMAL", "M")
+    await wallet.click("#tab-offers")
+    await wallet.locator("#offers").or_(wallet.get_by_text("No offers right now")).first.wait_for(timeout=WAIT)
+    assert await wallet.locator(".offer", has_text=AURORA).count() == 0  # not offered before the sale
+    await wallet.click("#tab-home")
+
     await sign_in_till(running, till, CASHIER.staff_id, CASHIER.pin)
     assert await till.inner_text("#till-staff") == CASHIER.name
     assert await till.inner_text("#till-store") == "Portland Pearl District"
@@ -127,6 +145,9 @@ async def test_a_cashier_sells_to_julia_and_her_wallet_updates_live(running: Sta
     await till.wait_for_selector("#member-name", state="detached", timeout=WAIT)
     await find(till, "503 555 0142", "phone")
     assert await till.inner_text("#member-name") == "Julia Meyer"
+    reservation = till.locator(f"#till-reservation-{held['id']}")
+    await reservation.wait_for(timeout=WAIT)
+    assert "Thermal Running Tights" in await reservation.inner_text()
 
     # The basket: the preview follows every change, and says what the engine says (the demo
     # program's campaigns and Julia's Gold multiplier apply: asked of evaluateBasket alike).
@@ -157,8 +178,19 @@ async def test_a_cashier_sells_to_julia_and_her_wallet_updates_live(running: Sta
     assert navigations == []  # live, no reload
     assert number(await till.inner_text("#member-available")) == balance + earned
     await wallet.wait_for_selector(f"#activity >> text=+{earned:,}", timeout=WAIT)
+    # The purchase of a Gold member triggers the demo's early-access campaign: the offer arrives
+    # on the wallet live, as a toast and in the Offers tab, still without a reload.
+    toast = wallet.locator(".offer-toast", has_text=AURORA)
+    await toast.wait_for(timeout=WAIT)
     await screenshot(till, "till-receipt")
     await screenshot(wallet, "wallet")
+    await toast.get_by_role("button", name="Later").click()
+    await wallet.click("#tab-offers")
+    offer = wallet.locator(".offer", has_text=AURORA)
+    await offer.wait_for(timeout=WAIT)
+    assert await offer.get_attribute("data-status") == "ISSUED"  # open, to be used
+    assert navigations == []
+    await wallet.click("#tab-home")
 
     # A return of one pair of socks takes back what that pair earned, and the wallet follows.
     receipt = (await till.inner_text("#receipt-id")).removeprefix("Receipt ").strip()

@@ -369,6 +369,10 @@ async def test_the_privacy_centre_changes_a_consent_and_keeps_its_history(runnin
         await page.click("#download-data")
     saved = await (await download.value).path()
     assert saved is not None and b'"loyalty.member-export"' in open(saved, "rb").read()  # noqa: ASYNC230
+    # Aiko is the demo's lapsing member: the win-back offer may arrive live as a toast meanwhile
+    # (the lapse-scores job runs each minute); a member dismisses it to reach what is under it.
+    for toast in await page.locator(".offer-toast").all():
+        await toast.get_by_role("button", name="Dismiss").click()
     await page.click("#delete-account")
     await page.wait_for_selector("#confirm-erase", timeout=WAIT)
     assert await page.is_disabled("#confirm-erase")  # not before DELETE is typed

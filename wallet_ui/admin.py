@@ -15,7 +15,7 @@ import reflex as rx
 from core.settings import get_settings
 
 from . import admin_api as api
-from . import gateway, state, till_api
+from . import gateway, state, till_api, words
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +158,7 @@ class AdminState(rx.State):
             data = await gateway.query(None, till_api.STAFF_SIGN_IN, {"staffId": staff_id, "pin": pin})
         except gateway.GatewayError as error:
             self.signing_in = False
-            self.sign_in_error = error.words
-            left = error.extensions.get("attemptsLeft")
-            if error.code == "UNAUTHENTICATED" and isinstance(left, int) and left > 0:
-                self.sign_in_error += f" {left} attempt{'s' if left != 1 else ''} left before this id is locked."
+            self.sign_in_error = words.staff_sign_in_words(error.words, error.code, error.extensions)
             yield rx.set_value("pin", "")
             return
         session = data["staffSignIn"]

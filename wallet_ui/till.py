@@ -197,10 +197,7 @@ class TillState(rx.State):
             data = await gateway.query(None, api.STAFF_SIGN_IN, {"staffId": staff_id, "pin": pin})
         except gateway.GatewayError as error:
             self.signing_in = False
-            self.sign_in_error = error.words
-            left = error.extensions.get("attemptsLeft")
-            if error.code == "UNAUTHENTICATED" and isinstance(left, int) and left > 0:
-                self.sign_in_error += f" {left} attempt{'s' if left != 1 else ''} left before this id is locked."
+            self.sign_in_error = words.staff_sign_in_words(error.words, error.code, error.extensions)
             yield rx.set_value("pin", "")
             return
         session = data["staffSignIn"]

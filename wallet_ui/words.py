@@ -61,6 +61,14 @@ def sign_in_words(message: str, code: str | None, extensions: dict | None = None
     return error_words(message, code)
 
 
+def staff_sign_in_words(message: str, code: str | None, extensions: dict | None = None) -> str:
+    """A refused staff PIN (till and admin alike), with the attempts left before the id locks."""
+    left = (extensions or {}).get("attemptsLeft")
+    if code == "UNAUTHENTICATED" and isinstance(left, int) and left > 0:
+        return f"{message} {left} attempt{'s' if left != 1 else ''} left before this id is locked."
+    return message
+
+
 def points(value: int) -> str:
     """1234 -> "1,234"."""
     return f"{value:,}"

@@ -161,3 +161,15 @@ def test_a_refused_sign_in_code_says_what_happened_and_what_to_do(extensions: di
 
 def test_a_sign_in_refusal_without_a_reason_reads_like_any_error() -> None:
     assert words.sign_in_words("email is not valid", "BAD_USER_INPUT", {}) == "Email is not valid."
+
+
+def test_a_refused_staff_pin_says_how_many_attempts_are_left() -> None:
+    from wallet_ui.words import staff_sign_in_words
+
+    said = "The staff id or the PIN is not right."
+    assert staff_sign_in_words(said, "UNAUTHENTICATED", {"attemptsLeft": 2}) == (
+        f"{said} 2 attempts left before this id is locked.")
+    assert staff_sign_in_words(said, "UNAUTHENTICATED", {"attemptsLeft": 1}).endswith(" 1 attempt left before this id is locked.")
+    assert staff_sign_in_words(said, "UNAUTHENTICATED", {"attemptsLeft": 0}) == said
+    assert staff_sign_in_words(said, "FORBIDDEN", {"attemptsLeft": 3}) == said
+    assert staff_sign_in_words(said, "UNAUTHENTICATED", None) == said

@@ -151,15 +151,25 @@ async def merge_hops(connection: AsyncConnection, member_id: str) -> list[tuple[
     raise RuntimeError(f"member alias chain from {member_id} is longer than {MAX_CHAIN}")
 
 
+def naming(member_id: str) -> sa.CTE:
+    """The member's own id and every id merged into it, along chains (`member_id`, with the
+    `depth` of the chain it was found at, 0 for the member itself): one recursive query, so a
+    statement about "this member and whoever was merged into them" stays one statement.
+    Followed at most MAX_CHAIN steps deep."""
+    table = _TABLE
+    start = sa.select(sa.cast(sa.literal(member_id), table.c.absorbed_id.type).label("member_id"),
+                      sa.literal(0).label("depth")).cte("naming", recursive=True)
+    return start.union_all(sa.select(table.c.absorbed_id, start.c.depth + 1)
+                           .where(table.c.survivor_id == start.c.member_id, start.c.depth < MAX_CHAIN))
+
+
 async def ids_naming(connection: AsyncConnection, member_id: str) -> list[str]:
-    """The member's own id and every id merged into it, along chains: the ids that name it now."""
-    found, frontier = [member_id], [member_id]
-    for _ in range(MAX_CHAIN):
-        frontier = [absorbed for absorbed, _ in await absorbed_with_merges(connection, frontier)]
-        if not frontier:
-            return found
-        found += frontier
-    raise RuntimeError(f"member alias chain into {member_id} is longer than {MAX_CHAIN}")
+    """The ids that name the member now: its own and every id merged into it, along chains."""
+    chain = naming(member_id)
+    rows = (await connection.execute(sa.select(chain.c.member_id, chain.c.depth))).all()
+    if any(depth >= MAX_CHAIN for _, depth in rows):
+        raise RuntimeError(f"member alias chain into {member_id} is longer than {MAX_CHAIN}")
+    return [found for found, _ in rows]
 
 
 # Rows that belong to a member and follow merges (reservations, views, purchases): each keeps the

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.auth import Principal, Role, require_role
 from core.cel import CelEvaluationError
@@ -102,19 +103,19 @@ async def campaign_by_id(runtime: Runtime, principal: Principal | None, campaign
 # --- what the engine reads --------------------------------------------------------------------
 
 
-async def running(runtime: Runtime, trigger: Trigger, now: datetime) -> list[LiveCampaign]:
+async def running(runtime: Runtime, connection: AsyncConnection, trigger: Trigger, now: datetime
+                  ) -> list[LiveCampaign]:
     """The trigger's active campaigns, compiled, with their budgets as they are now."""
-    async with runtime.db.reading() as connection:
-        generation = await store.generation(connection)
-        cache: dict = runtime.cache.setdefault(CACHE, {})  # type: ignore[assignment]
-        cached = cache.get(trigger)
-        if cached is None or cached[0] != generation:
-            found = await store.active_campaigns(connection, str(trigger))
-            cached = (generation, [LiveCampaign(c, rules.compile_condition(c.condition)) for c in found])
-            cache[trigger] = cached
-        live = [lc for lc in cached[1] if rules.running(lc.campaign, now)]
-        budgeted = [lc.campaign.id for lc in live if lc.campaign.budget is not None]
-        used = await store.budgets_used(connection, budgeted) if budgeted else {}
+    generation = await store.generation(connection)
+    cache: dict = runtime.cache.setdefault(CACHE, {})  # type: ignore[assignment]
+    cached = cache.get(trigger)
+    if cached is None or cached[0] != generation:
+        found = await store.active_campaigns(connection, str(trigger))
+        cached = (generation, [LiveCampaign(c, rules.compile_condition(c.condition)) for c in found])
+        cache[trigger] = cached
+    live = [lc for lc in cached[1] if rules.running(lc.campaign, now)]
+    budgeted = [lc.campaign.id for lc in live if lc.campaign.budget is not None]
+    used = await store.budgets_used(connection, budgeted) if budgeted else {}
     return [_with_budget(lc, used) for lc in live]
 
 
@@ -133,19 +134,16 @@ def reads_traits(campaigns: Sequence[LiveCampaign]) -> bool:
                for lc in campaigns)
 
 
-async def context_for(runtime: Runtime, basket: Basket, member: MemberFacts | None, now: datetime,
-                      live: list[LiveCampaign] | None = None) -> Context:
+async def context_for(runtime: Runtime, connection: AsyncConnection, basket: Basket, member: MemberFacts | None,
+                      now: datetime, live: list[LiveCampaign]) -> Context:
     """Everything `evaluate` needs besides the basket, from the engine's own tables (`live`: the
-    running basket campaigns, when the caller has just read them)."""
-    if live is None:
-        live = await running(runtime, Trigger.BASKET, now)
+    running basket campaigns the caller has just read on this connection)."""
     capped = [lc.campaign.id for lc in live if lc.campaign.per_member_cap is not None]
     codes = [normalize_code(code) for code in basket.coupon_codes]
-    async with runtime.db.reading() as connection:
-        usage = await store.usage(connection, member.member_id, capped) if member and capped else {}
-        bonuses = await offer_store.open_bonus_offers(connection, member.member_id, now) if member else []
-        coupons = await coupon_store.coupons_by_code(connection, [c for c in codes if c])
-        categories = await repository.catalogue_categories(connection, [line.sku for line in basket.lines])
+    usage = await store.usage(connection, member.member_id, capped) if member and capped else {}
+    bonuses = await offer_store.open_bonus_offers(connection, member.member_id, now) if member else []
+    coupons = await coupon_store.coupons_by_code(connection, [c for c in codes if c])
+    categories = await repository.catalogue_categories(connection, [line.sku for line in basket.lines])
     live = live + [LiveCampaign(rules.offer_campaign(offer), _ALWAYS, offer.id) for offer in bonuses]
     return Context(now=now, member=member, campaigns=live, coupons=coupons, categories=categories, usage=usage,
                    max_coupons=runtime.settings.coupons_per_basket)
@@ -207,10 +205,12 @@ async def dry_run(runtime: Runtime, principal: Principal | None, draft: Campaign
         member_id = await aliases.current_member_id(connection, check_id(member_id, "memberId"))
     known = await members.find_member(runtime, members.MemberRef(member_id=member_id))
     live = LiveCampaign(campaign, rules.compile_condition(campaign.condition))
-    member = await members.member_facts(runtime, known, now, traits=reads_traits([live]))
+    async with runtime.db.reading() as connection:
+        member = await members.member_facts(connection, known, now, traits=reads_traits([live]))
     if campaign.trigger is Trigger.BASKET:
         basket = await _dry_run_basket(runtime, facts, member_id)
-        context = await context_for(runtime, basket, member, now, live=[])
+        async with runtime.db.reading() as connection:
+            context = await context_for(runtime, connection, basket, member, now, live=[])
         context = Context(now=now, member=member, campaigns=[live], coupons=context.coupons,
                           categories=context.categories, usage={}, max_coupons=context.max_coupons)
         evaluation = evaluate(basket, context)

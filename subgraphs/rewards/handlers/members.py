@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from core.clock import utcnow
 from core.errors import BadUserInput, Conflict, ErrorCode, NotFound
 from core.vocabulary import IdentifierKind
@@ -192,14 +194,15 @@ async def on_segment_changed(runtime: Runtime, event: Event) -> None:
         await uow.commit()
 
 
-async def member_facts(runtime: Runtime, member: KnownMember, now: datetime, *, traits: bool) -> MemberFacts:
+async def member_facts(connection: AsyncConnection, member: KnownMember, now: datetime, *, traits: bool
+                       ) -> MemberFacts:
     """Everything a campaign condition reads about the member, from the engine's own tables
-    (`traits`: only when a running condition reads them, since they cost a query)."""
-    async with runtime.db.reading() as connection:
-        tier = await repository.member_tier(connection, member.member_id)
-        segments = await repository.segments_of(connection, member.member_id)
-        found = await repository.purchase_traits(connection, member.member_id, now) if traits else None
-        risk = await repository.lapse_risk_of(connection, member.member_id) if member.consents.profiling else None
+    (`traits`: only when a running condition reads them, since they cost a query). On the
+    caller's connection: the engine reads campaigns, member and basket facts on one."""
+    tier = await repository.member_tier(connection, member.member_id)
+    segments = await repository.segments_of(connection, member.member_id)
+    found = await repository.purchase_traits(connection, member.member_id, now) if traits else None
+    risk = await repository.lapse_risk_of(connection, member.member_id) if member.consents.profiling else None
     facts = MemberFacts(
         member_id=member.member_id, segments=segments, email_marketing=member.consents.email_marketing,
         sms_marketing=member.consents.sms_marketing, push_marketing=member.consents.push_marketing,

@@ -111,9 +111,11 @@ async def _evaluate(runtime: Runtime, basket: Basket, member: KnownMember | None
     """The engine, on the engine's own tables: campaigns, the member's facts, coupons, categories;
     and the campaigns it evaluated, by id (what a checkout consumes of their budgets and caps)."""
     now = runtime.clock.now()
-    live = await campaigns.running(runtime, domain.campaigns.Trigger.BASKET, now)
-    facts = await member_facts(runtime, member, now, traits=campaigns.reads_traits(live)) if member else None
-    evaluation = domain.evaluate(basket, await campaigns.context_for(runtime, basket, facts, now, live))
+    async with runtime.db.reading() as connection:  # one connection for every read (each costs a checkout)
+        live = await campaigns.running(runtime, connection, domain.campaigns.Trigger.BASKET, now)
+        facts = await member_facts(connection, member, now, traits=campaigns.reads_traits(live)) if member else None
+        context = await campaigns.context_for(runtime, connection, basket, facts, now, live)
+    evaluation = domain.evaluate(basket, context)
     return evaluation, {lc.campaign.id: lc.campaign for lc in live}
 
 

@@ -115,8 +115,9 @@ async def on_lapse_risk(runtime: Runtime, event: Event) -> None:
 async def birthdays(runtime: Runtime) -> int:
     """Job (daily, at any time of the day): members whose birthday is today, once a year each."""
     now = runtime.clock.now()
-    if not await campaigns.running(runtime, Trigger.BIRTHDAY, now):
-        return 0
+    async with runtime.db.reading() as connection:
+        if not await campaigns.running(runtime, connection, Trigger.BIRTHDAY, now):
+            return 0
     handled = 0
     after: str | None = None
     while True:
@@ -137,16 +138,19 @@ async def run(runtime: Runtime, trigger: Trigger, event: Event, facts: dict[str,
     if event.member_id is None:
         return 0
     now = runtime.clock.now()
-    live = await campaigns.running(runtime, trigger, now)
-    async with runtime.db.reading() as connection:
-        member_id = await aliases.current_member_id(connection, str(event.member_id))
-        known = await repository.known_member(connection, member_id)
-    if not live or known is None or known.status != "ACTIVE":
+    member: MemberFacts | None = None
+    async with runtime.db.reading() as connection:  # one connection for every read
+        live = await campaigns.running(runtime, connection, trigger, now)
+        if live:
+            known = await repository.known_member(
+                connection, await aliases.current_member_id(connection, str(event.member_id)))
+            if known is not None and known.status == "ACTIVE":
+                member = await members.member_facts(connection, known, now, traits=campaigns.reads_traits(live))
+    if member is None:
         async with runtime.unit_of_work() as uow:  # nothing to do: remember it was seen all the same
             if await uow.mark_handled(f"triggers:{trigger}", event.id):
                 await uow.commit()
         return 0
-    member = await members.member_facts(runtime, known, now, traits=campaigns.reads_traits(live))
     values = {"member": condition_values(member, now), "basket": None, "event": facts,
               "now": {"day_of_week": now.isoweekday(), "hour": now.hour, "date": now.date().isoformat()}}
     try:  # converted once for every campaign's condition

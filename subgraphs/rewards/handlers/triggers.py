@@ -12,9 +12,12 @@ engine's tables hold the member."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.cel import Bindings, CelEvaluationError, bind
 from core.ids import new_id
@@ -44,15 +47,17 @@ BIRTHDAY_PAGE = 500
 async def on_purchase(runtime: Runtime, event: Event) -> None:
     """The engine's own PurchaseCompleted: post-purchase campaigns (early access, bonus offers)."""
     facts = event.payload
-    async with runtime.db.reading() as connection:
-        categories = await repository.catalogue_categories(connection, [ln["sku"] for ln in facts.get("lines", ())])
     lines = facts.get("lines", ())
+    skus = sorted({ln["sku"] for ln in lines})
+
+    async def categories(connection: AsyncConnection) -> dict[str, Any]:
+        return {"categories": sorted(set((await repository.catalogue_categories(connection, skus)).values()))}
+
     await run(runtime, Trigger.PURCHASE, event, {
         "external_id": facts.get("external_id"), "channel": facts.get("channel"), "store_id": facts.get("store_id"),
         "total": float(Decimal(facts.get("total", "0"))), "subtotal": float(Decimal(facts.get("subtotal", "0"))),
-        "quantity": sum(int(ln["quantity"]) for ln in lines), "lines": len(lines),
-        "skus": sorted({ln["sku"] for ln in lines}), "categories": sorted(set(categories.values())),
-    })
+        "quantity": sum(int(ln["quantity"]) for ln in lines), "lines": len(lines), "skus": skus,
+    }, read_facts=categories)
 
 
 async def on_tier_changed(runtime: Runtime, event: Event) -> None:
@@ -133,8 +138,11 @@ async def birthdays(runtime: Runtime) -> int:
         after = page[-1]
 
 
-async def run(runtime: Runtime, trigger: Trigger, event: Event, facts: dict[str, Any]) -> int:
-    """Apply the trigger's campaigns to the event's member, once per event; how many applied."""
+async def run(runtime: Runtime, trigger: Trigger, event: Event, facts: dict[str, Any], *,
+              read_facts: Callable[[AsyncConnection], Awaitable[dict[str, Any]]] | None = None) -> int:
+    """Apply the trigger's campaigns to the event's member, once per event; how many applied.
+    `read_facts`: the event's facts that cost a read (the catalogue's categories of a purchase),
+    read only when a campaign of the trigger is running, on the same connection."""
     if event.member_id is None:
         return 0
     now = runtime.clock.now()
@@ -146,6 +154,8 @@ async def run(runtime: Runtime, trigger: Trigger, event: Event, facts: dict[str,
                 connection, await aliases.current_member_id(connection, str(event.member_id)))
             if known is not None and known.status == "ACTIVE":
                 member = await members.member_facts(connection, known, now, traits=campaigns.reads_traits(live))
+                if read_facts is not None:
+                    facts = {**facts, **await read_facts(connection)}
     if member is None:
         async with runtime.unit_of_work() as uow:  # nothing to do: remember it was seen all the same
             if await uow.mark_handled(f"triggers:{trigger}", event.id):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -91,8 +92,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, busy_seconds: float = 2.0) -> AsyncEngine:
-    """`busy_seconds`: how long a SQLite statement waits for another process's write lock."""
+# PostgreSQL: a pooled connection is pinged before use only when it sat unused for this long.
+# SQLAlchemy's `pool_pre_ping` pings on every checkout: measured 0.2 ms of CPU and 0.3 ms of
+# wall time each, and a lookup through the gateway checks out twice. A connection used a moment
+# ago is alive or its server just went away; then the statement fails with a disconnect error,
+# SQLAlchemy invalidates the whole pool, and the next checkout connects afresh: riding through a
+# PostgreSQL restart costs the requests in flight at that moment, as it would with pre-ping.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def create_engine(url: str, *, busy_seconds: float = 2.0,
+                  ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> AsyncEngine:
+    """`busy_seconds`: how long a SQLite statement waits for another process's write lock;
+    `ping_after_idle_seconds`: PostgreSQL, see PING_AFTER_IDLE_SECONDS."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ":memory:"
@@ -103,18 +115,50 @@ def create_engine(url: str, *, busy_seconds: float = 2.0) -> AsyncEngine:
         engine = create_async_engine(url, async_creator=sqlite_inloop.creator(database, busy_seconds))
         sa_event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine, ping_after_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, after_seconds: float) -> None:
+    pool_events = engine.sync_engine  # the engine's pool, and the one a dispose() puts in its place
+    dialect = engine.sync_engine.dialect
+
+    @sa_event.listens_for(pool_events, "connect")
+    def fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa_event.listens_for(pool_events, "checkin")
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa_event.listens_for(pool_events, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) < after_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)  # runs in SQLAlchemy's greenlet: awaits the driver
+        except Exception as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise sa.exc.DisconnectionError(str(error)) from error  # the pool retries with a new one
+            raise
 
 
 class Database:
     """A subgraph's database: engine, tables, the single-writer lock on SQLite,
     and the signal that wakes the outbox relay after a commit."""
 
-    def __init__(self, url: str, metadata: sa.MetaData, *, busy_seconds: float = 2.0) -> None:
+    def __init__(self, url: str, metadata: sa.MetaData, *, busy_seconds: float = 2.0,
+                 ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
         self.url = url
         self.metadata = metadata
-        self.engine = create_engine(url, busy_seconds=busy_seconds)
+        self.engine = create_engine(url, busy_seconds=busy_seconds, ping_after_idle_seconds=ping_after_idle_seconds)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # PostgreSQL reads run outside a transaction: each statement sees what was committed
+        # before it, as it would inside a READ COMMITTED one, without the BEGIN and ROLLBACK
+        # round trips (asyncpg's autocommit is a flag on the client, not a statement).
+        self._read_engine = self.engine if self.is_sqlite else self.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -127,8 +171,8 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads; sees committed data only."""
-        async with self.engine.connect() as connection:
+        """A connection for reads; sees committed data only (never write on it)."""
+        async with self._read_engine.connect() as connection:
             yield connection
 
     async def dispose(self) -> None:

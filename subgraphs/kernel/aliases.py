@@ -151,22 +151,28 @@ async def merge_hops(connection: AsyncConnection, member_id: str) -> list[tuple[
     raise RuntimeError(f"member alias chain from {member_id} is longer than {MAX_CHAIN}")
 
 
-def naming(member_id: str) -> sa.CTE:
-    """The member's own id and every id merged into it, along chains (`member_id`, with the
-    `depth` of the chain it was found at, 0 for the member itself): one recursive query, so a
-    statement about "this member and whoever was merged into them" stays one statement.
-    Followed at most MAX_CHAIN steps deep."""
+def _naming() -> sa.CTE:
     table = _TABLE
-    start = sa.select(sa.cast(sa.literal(member_id), table.c.absorbed_id.type).label("member_id"),
+    start = sa.select(sa.cast(sa.bindparam("naming_member_id"), table.c.absorbed_id.type).label("member_id"),
                       sa.literal(0).label("depth")).cte("naming", recursive=True)
     return start.union_all(sa.select(table.c.absorbed_id, start.c.depth + 1)
                            .where(table.c.survivor_id == start.c.member_id, start.c.depth < MAX_CHAIN))
 
 
+# The member's own id and every id merged into it, along chains (`member_id`, with the `depth`
+# of the chain it was found at, 0 for the member itself), followed at most MAX_CHAIN steps: one
+# recursive query, so that a statement about "this member and whoever was merged into them"
+# stays one statement. Built once (a statement's construction and cache key cost more than
+# running it); the member is the parameter `naming_member_id`.
+NAMING = _naming()
+
+
+_IDS_NAMING = sa.select(NAMING.c.member_id, NAMING.c.depth)
+
+
 async def ids_naming(connection: AsyncConnection, member_id: str) -> list[str]:
     """The ids that name the member now: its own and every id merged into it, along chains."""
-    chain = naming(member_id)
-    rows = (await connection.execute(sa.select(chain.c.member_id, chain.c.depth))).all()
+    rows = (await connection.execute(_IDS_NAMING, {"naming_member_id": member_id})).all()
     if any(depth >= MAX_CHAIN for _, depth in rows):
         raise RuntimeError(f"member alias chain into {member_id} is longer than {MAX_CHAIN}")
     return [found for found, _ in rows]

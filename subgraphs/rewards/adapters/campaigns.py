@@ -103,15 +103,20 @@ async def consume_budget(uow: UnitOfWork, campaign_id: str, amount: int) -> bool
     return result.rowcount == 1
 
 
+# A member's uses of campaigns, with the uses of every id merged into them (built once).
+_USAGE = (sa.select(campaign_usage.c.campaign_id, sa.func.sum(campaign_usage.c.uses))
+          .where(campaign_usage.c.member_id.in_(sa.select(aliases.NAMING.c.member_id)),
+                 campaign_usage.c.campaign_id.in_(sa.bindparam("campaign_ids", expanding=True)))
+          .group_by(campaign_usage.c.campaign_id))
+_USED_BY_MERGED = sa.select(sa.func.coalesce(sa.func.sum(campaign_usage.c.uses), 0)).where(
+    campaign_usage.c.campaign_id == sa.bindparam("campaign_id"),
+    campaign_usage.c.member_id.in_(sa.select(aliases.NAMING.c.member_id).where(aliases.NAMING.c.depth > 0)))
+
+
 async def usage(connection: AsyncConnection, member_id: str, campaign_ids: Sequence[str]) -> dict[str, int]:
     """The member's uses per campaign, with the uses of every id merged into them (a merge must
     not reopen a per-member cap: two cards of one person get a welcome coupon once)."""
-    ids = aliases.naming(member_id)
-    rows = await connection.execute(
-        sa.select(campaign_usage.c.campaign_id, sa.func.sum(campaign_usage.c.uses))
-        .where(campaign_usage.c.member_id.in_(sa.select(ids.c.member_id)),
-               campaign_usage.c.campaign_id.in_(sorted(set(campaign_ids))))
-        .group_by(campaign_usage.c.campaign_id))
+    rows = await connection.execute(_USAGE, {"naming_member_id": member_id, "campaign_ids": sorted(set(campaign_ids))})
     return {campaign_id: int(uses) for campaign_id, uses in rows.all()}
 
 
@@ -124,11 +129,8 @@ async def add_use(uow: UnitOfWork, campaign_id: str, member_id: str, cap: int | 
     update on the member's own row keeps the cap exact under concurrency."""
     used_elsewhere = 0
     if cap is not None:
-        merged = aliases.naming(member_id)
         used_elsewhere = int(await uow.connection.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(campaign_usage.c.uses), 0)).where(
-                campaign_usage.c.campaign_id == campaign_id,
-                campaign_usage.c.member_id.in_(sa.select(merged.c.member_id).where(merged.c.depth > 0)))) or 0)
+            _USED_BY_MERGED, {"naming_member_id": member_id, "campaign_id": campaign_id}) or 0)
         if used_elsewhere >= cap:
             return False
     if await uow.insert_ignoring_conflicts(campaign_usage, {"campaign_id": campaign_id, "member_id": member_id,

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
@@ -84,10 +85,10 @@ def checkout_limits(runtime: Runtime) -> domain.CheckoutLimits:
     )
 
 
-async def _check_limits(runtime: Runtime, principal: Principal, evaluation: Evaluation) -> None:
-    """Till prices are trusted, within limits: past them only a supervisor may ring up."""
-    async with runtime.db.reading() as connection:
-        prices = await repository.catalogue_prices(connection, [line.sku for line in evaluation.lines])
+def _check_limits(runtime: Runtime, principal: Principal, evaluation: Evaluation, prices: dict[str, Decimal]
+                  ) -> None:
+    """Till prices are trusted, within limits (`prices`: the catalogue's): past them only a
+    supervisor may ring up."""
     breaches = domain.limit_breaches(evaluation, checkout_limits(runtime), prices)
     if breaches and principal.role not in LIMIT_OVERRIDE_ROLES:
         raise Forbidden("this basket needs a supervisor: " + "; ".join(breaches), limits=breaches)
@@ -101,22 +102,24 @@ async def evaluate_basket(runtime: Runtime, principal: Principal | None, basket:
         who = require_role(principal, *CHECKOUT_ROLES)
     basket = _check_store(who, domain.validate_basket(basket))
     member = await find_member(runtime, ref) if ref.given else None
-    evaluation, _ = await _evaluate(runtime, basket, member)
-    await _check_limits(runtime, who, evaluation)
+    evaluation, _, prices = await _evaluate(runtime, basket, member)
+    _check_limits(runtime, who, evaluation, prices)
     return evaluation
 
 
 async def _evaluate(runtime: Runtime, basket: Basket, member: KnownMember | None
-                    ) -> tuple[Evaluation, dict[str, domain.campaigns.Campaign]]:
+                    ) -> tuple[Evaluation, dict[str, domain.campaigns.Campaign], dict[str, Decimal]]:
     """The engine, on the engine's own tables: campaigns, the member's facts, coupons, categories;
-    and the campaigns it evaluated, by id (what a checkout consumes of their budgets and caps)."""
+    the campaigns it evaluated, by id (what a checkout consumes of their budgets and caps), and
+    the catalogue's prices of the basket's products (what the till's prices are checked against)."""
     now = runtime.clock.now()
     async with runtime.db.reading() as connection:  # one connection for every read (each costs a checkout)
         live = await campaigns.running(runtime, connection, domain.campaigns.Trigger.BASKET, now)
         facts = await member_facts(connection, member, now, traits=campaigns.reads_traits(live)) if member else None
         context = await campaigns.context_for(runtime, connection, basket, facts, now, live)
+        prices = await repository.catalogue_prices(connection, sorted({line.sku for line in basket.lines}))
     evaluation = domain.evaluate(basket, context)
-    return evaluation, {lc.campaign.id: lc.campaign for lc in live}
+    return evaluation, {lc.campaign.id: lc.campaign for lc in live}, prices
 
 
 async def checkout(
@@ -147,8 +150,8 @@ async def checkout(
     if earlier is not None:
         return await _repeat(runtime, earlier, member.member_id, basket)
     for _ in range(COMMIT_ATTEMPTS):
-        evaluation, evaluated = await _evaluate(runtime, basket, member)
-        await _check_limits(runtime, who, evaluation)
+        evaluation, evaluated, prices = await _evaluate(runtime, basket, member)
+        _check_limits(runtime, who, evaluation, prices)
         purchase = Purchase(external_id, member.member_id, basket.channel, basket.store_id, occurred_at or now,
                             evaluation, RECORDED)
         try:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, GraphQLSyntaxError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from strawberry.extensions import SchemaExtension
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
@@ -39,11 +39,19 @@ FEDERATION_VERSION = "2.9"  # Guild's composer rejects 2.11, Strawberry's defaul
 
 
 DATABASE_BUSY = "the database is busy: another process holds its write lock; try again shortly"
+DATABASE_LOST = "the connection to the database was lost (is it restarting?); try again shortly"
 
 
-def _database_busy(original: BaseException | None) -> bool:
-    """SQLite refused a write because another process holds the lock (sqlite_inloop gave up waiting)."""
-    return isinstance(original, OperationalError) and "database is locked" in str(original.orig)
+def _database_unavailable(original: BaseException | None) -> str | None:
+    """What to say when the database, not the request, is the trouble, and a retry soon will do:
+    SQLite refused a write because another process holds the lock (sqlite_inloop gave up
+    waiting), or a PostgreSQL connection dropped under the statement (the pool reconnects for
+    the next one: db.PING_AFTER_IDLE_SECONDS). None for anything else."""
+    if isinstance(original, OperationalError) and "database is locked" in str(original.orig):
+        return DATABASE_BUSY
+    if isinstance(original, DBAPIError) and original.connection_invalidated:
+        return DATABASE_LOST
+    return None
 
 
 def error_code(error: GraphQLError) -> tuple[ErrorCode | str, bool]:
@@ -51,7 +59,7 @@ def error_code(error: GraphQLError) -> tuple[ErrorCode | str, bool]:
     original = error.original_error
     if isinstance(original, LoyaltyError):
         return original.code, False
-    if _database_busy(original):
+    if _database_unavailable(original):
         return ErrorCode.SUBGRAPH_UNAVAILABLE, False
     if error.path is None and error.message.startswith("Variable '$"):
         return ErrorCode.BAD_USER_INPUT, False  # variable values that do not coerce
@@ -79,10 +87,11 @@ def with_error_code(error: GraphQLError) -> GraphQLError:
     extensions["code"] = str(code)
     if mask:
         log.error("unexpected error at %s", error.path, exc_info=original)
-    if _database_busy(original):
-        log.warning("refused at %s: %s", error.path, DATABASE_BUSY)
+    unavailable = _database_unavailable(original)
+    if unavailable:
+        log.warning("refused at %s: %s (%s)", error.path, unavailable, original)
         original = None
-        message = DATABASE_BUSY
+        message = unavailable
     else:
         message = "Internal error" if mask else error.message
     return GraphQLError(

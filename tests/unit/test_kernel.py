@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from graphql import GraphQLError, GraphQLSyntaxError, parse
+from sqlalchemy.exc import DBAPIError
 
 from core.auth import (
     Principal,
@@ -18,7 +19,7 @@ from core.auth import (
 from core.errors import BadUserInput, ErrorCode, Forbidden, NotFound, Unauthenticated
 from core.settings import Settings
 from subgraphs.kernel.events import Event, subject_for, subject_matches
-from subgraphs.kernel.graphql import error_code, with_error_code
+from subgraphs.kernel.graphql import DATABASE_LOST, error_code, with_error_code
 from subgraphs.kernel.pagination import MAX_PAGE_SIZE, check_page_size, decode_cursor, encode_cursor
 
 # --- events -------------------------------------------------------------------
@@ -268,6 +269,18 @@ def test_variable_error_without_path_is_bad_user_input():
 def test_other_error_without_original_is_validation_failed():
     error = GraphQLError("Cannot query field 'nope' on type 'Query'.")
     assert error_code(error) == (ErrorCode.GRAPHQL_VALIDATION_FAILED, False)
+
+
+def test_a_database_connection_lost_mid_statement_is_unavailable_and_worded():
+    lost = DBAPIError("SELECT 1", {}, ConnectionResetError("connection was closed in the middle of operation"),
+                      connection_invalidated=True)
+    error = GraphQLError("boom", path=["member"], original_error=lost)
+    assert error_code(error) == (ErrorCode.SUBGRAPH_UNAVAILABLE, False)
+    coded = with_error_code(error)
+    assert coded.message == DATABASE_LOST and "SELECT" not in coded.message
+    assert coded.extensions == {"code": "SUBGRAPH_UNAVAILABLE"} and coded.original_error is None
+    other = DBAPIError("SELECT 1", {}, ValueError("bad value"), connection_invalidated=False)
+    assert error_code(GraphQLError("boom", path=["member"], original_error=other)) == (ErrorCode.INTERNAL, True)
 
 
 def test_an_existing_extension_code_is_kept():

@@ -29,6 +29,7 @@ import itertools
 import random
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -162,47 +163,61 @@ async def run(workdir: Path, *, campaigns: bool, clients: int, seconds: float, p
             "rows_per_checkout": sum(rows.values()) / count, "rows": rows}
 
 
+def _row(label: str, r: dict) -> str:
+    return (f"| {label} | {r['per_second']:.0f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['cpu_ms']:.1f} | "
+            f"{r['raw_per_second']:.0f} | {r['rows_per_checkout']:.1f} | {r['per_second'] / r['raw_per_second']:.3f}x |")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per run")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs of each kind, alternating (the engine's cost is the median of the rounds')")
     parser.add_argument("--record", action="store_true", help="append the result to bench/RESULTS.md")
     parser.add_argument("--profile", type=Path, help="a directory: cProfile files of each run's processes")
     args = parser.parse_args()
-    results = {}
-    for label, campaigns in (("no campaigns", False), ("demo campaigns", True)):
-        profile = args.profile / label.replace(" ", "-") if args.profile else None
-        if profile:
-            profile.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix="bench-checkout-"))
-        print(f"{label}: {args.clients} clients for {args.seconds:g} s...", flush=True)
-        results[label] = r = await run(workdir, campaigns=campaigns, clients=args.clients, seconds=args.seconds,
-                                       profile=profile)
-        print(f"  {r['per_second']:.0f} checkouts/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms "
-              f"({r['checkouts']} checkouts, {r['cpu_ms']:.1f} ms of CPU each); raw inserts of the same rows: {r['raw_per_second']:.0f} checkouts/s "
-              f"({r['rows_per_checkout']:.1f} rows each); ratio {r['per_second'] / r['raw_per_second']:.3f}x",
-              flush=True)
-        shutil.rmtree(workdir, ignore_errors=True)
+    rounds: list[dict[str, dict]] = []
+    for n in range(1, args.rounds + 1):
+        results = {}
+        for label, campaigns in (("no campaigns", False), ("demo campaigns", True)):
+            profile = args.profile / f"{label.replace(' ', '-')}-{n}" if args.profile else None
+            if profile:
+                profile.mkdir(parents=True, exist_ok=True)
+            workdir = Path(tempfile.mkdtemp(prefix="bench-checkout-"))
+            print(f"round {n}, {label}: {args.clients} clients for {args.seconds:g} s...", flush=True)
+            results[label] = r = await run(workdir, campaigns=campaigns, clients=args.clients,
+                                           seconds=args.seconds, profile=profile)
+            print(f"  {r['per_second']:.0f} checkouts/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms "
+                  f"({r['checkouts']} checkouts, {r['cpu_ms']:.1f} ms of CPU each); raw inserts of the same rows: "
+                  f"{r['raw_per_second']:.0f} checkouts/s ({r['rows_per_checkout']:.1f} rows each); "
+                  f"ratio {r['per_second'] / r['raw_per_second']:.3f}x", flush=True)
+            shutil.rmtree(workdir, ignore_errors=True)
+        rounds.append(results)
     table = ["| run | checkouts/s | p50 ms | p99 ms | CPU ms per checkout | raw inserts, checkouts/s "
              "| rows per checkout | ratio |", "|---|---|---|---|---|---|---|---|"]
-    for label, r in results.items():
-        table.append(f"| {label} | {r['per_second']:.0f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['cpu_ms']:.1f} | "
-                     f"{r['raw_per_second']:.0f} | {r['rows_per_checkout']:.1f} | "
-                     f"{r['per_second'] / r['raw_per_second']:.3f}x |")
-    with_, without = results["demo campaigns"], results["no campaigns"]
-    summary = [f"with the demo campaigns / without: {with_['per_second'] / without['per_second']:.2f}x checkouts/s "
-               f"(the engine's cost: {100 * (1 - with_['per_second'] / without['per_second']):.0f}%), "
-               f"p99 {with_['p99_ms'] / without['p99_ms']:.2f}x; CPU per checkout "
-               f"{with_['cpu_ms'] / without['cpu_ms']:.2f}x (the stack's processes, whatever else shares the machine)",
-               "rows per checkout (demo campaigns): " + ", ".join(
+    for n, results in enumerate(rounds, start=1):
+        for label, r in results.items():
+            table.append(_row(label if args.rounds == 1 else f"{label} ({n})", r))
+    throughput = [r["demo campaigns"]["per_second"] / r["no campaigns"]["per_second"] for r in rounds]
+    cpu = [r["demo campaigns"]["cpu_ms"] / r["no campaigns"]["cpu_ms"] for r in rounds]
+    p99 = [r["demo campaigns"]["p99_ms"] / r["no campaigns"]["p99_ms"] for r in rounds]
+    each = "" if args.rounds == 1 else f" (rounds: {', '.join(f'{t:.2f}x' for t in throughput)})"
+    with_ = rounds[-1]["demo campaigns"]
+    summary = [f"with the demo campaigns / without{'' if args.rounds == 1 else ', median of the rounds'}: "
+               f"{statistics.median(throughput):.2f}x checkouts/s{each} (the engine's cost: "
+               f"{100 * (1 - statistics.median(throughput)):.0f}%), p99 {statistics.median(p99):.2f}x; CPU per "
+               f"checkout {statistics.median(cpu):.2f}x (the stack's processes, whatever else shares the machine)",
+               "rows per checkout (demo campaigns" + ("" if args.rounds == 1 else ", last round") + "): " + ", ".join(
                    f"{name} {n / with_['checkouts']:.2f}" for name, n in sorted(with_["rows"].items()))]
     print("\n".join(["", *table, "", *summary]))
     if args.record:
         record("bench/checkout", "bench.checkout", [
-            f"{args.clients} clients through the gateway, {args.seconds:g} s per run after 1 s of warm-up; the "
-            "embedded default (SQLite; subgraphs in one process, the gateway in another), 64 members, baskets of "
-            "1 to 4 catalogue products at st_portland; raw: the rows the measured checkouts added to the four "
-            "databases, inserted again with sqlite3 into a copy, one transaction per checkout per database."],
+            f"{args.clients} clients through the gateway, {args.seconds:g} s per run after 1 s of warm-up"
+            + (f", {args.rounds} rounds alternating without and with the campaigns" if args.rounds > 1 else "")
+            + "; the embedded default (SQLite; subgraphs in one process, the gateway in another), 64 members, "
+            "baskets of 1 to 4 catalogue products at st_portland; raw: the rows the measured checkouts added to "
+            "the four databases, inserted again with sqlite3 into a copy, one transaction per checkout per database."],
             [*table, "", *(f"- {s}" for s in summary)])
 
 

@@ -101,8 +101,10 @@ class AdminState(rx.State):
     webhook_where: str = ""
     webhook_saving: bool = False
     webhook_form_key: int = 0  # a new key empties the (uncontrolled) form once a webhook is added
-    webhook_toggle: str = ""  # the webhook whose pause/resume waits for its secret
-    webhook_toggle_error: str = ""
+    webhook_edit: str = ""  # the webhook whose URL and document are being changed
+    webhook_edit_error: str = ""
+    webhook_edit_where: str = ""
+    webhook_changing: str = ""  # the webhook being paused or resumed
     confirm_delete_webhook: str = ""
 
     @rx.var
@@ -664,41 +666,63 @@ class AdminState(rx.State):
         self.webhook_saving = False
 
     @rx.event
-    def ask_webhook_secret(self, webhook_id: str):
-        """Pausing or resuming saves the webhook again, and the API asks for its secret with every
-        save (it is never shown back): the row asks for it first."""
-        self.webhook_toggle = "" if self.webhook_toggle == webhook_id else webhook_id
-        self.webhook_toggle_error = ""
-        self.confirm_delete_webhook = ""
-
-    @rx.event
-    async def toggle_webhook(self, form: dict[str, Any]):
-        row = next((w for w in self.webhooks if w["id"] == self.webhook_toggle), None)
+    async def toggle_webhook(self, webhook_id: str):
+        """Pause or resume: only the active flag is sent (updateWebhook keeps the secret)."""
+        row = next((w for w in self.webhooks if w["id"] == webhook_id), None)
         if row is None:
             return
         pause = row["active"] != ""
+        self.error = ""
+        self.webhook_changing = webhook_id
+        self.confirm_delete_webhook = ""
+        yield
         try:
-            data = api.webhook_input({"url": row["url"], "subscription": row["subscription"],
-                                      "secret": form.get("secret")}, webhook_id=row["id"], active=not pause)
-        except api.FormError as error:
-            self.webhook_toggle_error = f"{error}."
-            return
-        try:
-            saved = (await self._call(api.UPSERT_WEBHOOK, {"input": data}))["upsertWebhook"]
+            saved = (await self._call(api.UPDATE_WEBHOOK,
+                                      {"input": api.webhook_change(webhook_id, active=not pause)}))["updateWebhook"]
         except gateway.GatewayError as error:
-            self.webhook_toggle_error = error.words
+            self.error = error.words
+        else:
+            self.notice = (f"Paused the webhook to {saved['url']}: events are not recorded until it resumes."
+                           if pause else f"Resumed the webhook to {saved['url']}.")
+        self.webhook_changing = ""
+        await self._load_webhooks()
+
+    @rx.event
+    def edit_webhook(self, webhook_id: str):
+        self.webhook_edit = "" if self.webhook_edit == webhook_id else webhook_id
+        self.webhook_edit_error = ""
+        self.webhook_edit_where = ""
+        self.confirm_delete_webhook = ""
+
+    @rx.event
+    async def save_webhook(self, form: dict[str, Any]):
+        webhook_id = self.webhook_edit
+        if not webhook_id:
             return
-        self.webhook_toggle = ""
-        self.webhook_toggle_error = ""
-        self.notice = (f"Paused the webhook to {saved['url']}: events are not recorded until it resumes."
-                       if pause else f"Resumed the webhook to {saved['url']}.")
+        self.webhook_edit_error = ""
+        self.webhook_edit_where = ""
+        try:
+            data = api.webhook_change(webhook_id, form)
+        except api.FormError as error:
+            self.webhook_edit_error = f"{error}."
+            return
+        try:
+            saved = (await self._call(api.UPDATE_WEBHOOK, {"input": data}))["updateWebhook"]
+        except gateway.GatewayError as error:
+            self.webhook_edit_error = error.words
+            line, column = error.extensions.get("line"), error.extensions.get("column")
+            self.webhook_edit_where = f"Line {line}, column {column} of the document" if line else ""
+            return
+        self.webhook_edit = ""
+        self.notice = (f"Saved the webhook to {saved['url']}"
+                       + (" with its new secret." if "secret" in data else ": its secret is unchanged."))
         await self._load_webhooks()
 
     @rx.event
     async def delete_webhook(self, webhook_id: str):
         if self.confirm_delete_webhook != webhook_id:
             self.confirm_delete_webhook = webhook_id  # deleting drops its queue too: ask first
-            self.webhook_toggle = ""
+            self.webhook_edit = ""
             return
         self.confirm_delete_webhook = ""
         row = next((w for w in self.webhooks if w["id"] == webhook_id), {"url": webhook_id})

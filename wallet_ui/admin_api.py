@@ -364,6 +364,8 @@ def segment_row(segment: dict[str, Any]) -> dict[str, str]:
 WEBHOOK_FIELDS = "id url subscription active lastDeliveryAt failures"
 WEBHOOKS = f"query Webhooks {{ webhooks {{ {WEBHOOK_FIELDS} }} }}"
 UPSERT_WEBHOOK = f"mutation UpsertWebhook($input: WebhookInput!) {{ upsertWebhook(input: $input) {{ {WEBHOOK_FIELDS} }} }}"
+UPDATE_WEBHOOK = (f"mutation UpdateWebhook($input: WebhookUpdateInput!) {{ updateWebhook(input: $input) "
+                  f"{{ {WEBHOOK_FIELDS} }} }}")
 DELETE_WEBHOOK = "mutation DeleteWebhook($id: ID!) { deleteWebhook(id: $id) }"
 WEBHOOK_EXAMPLE = 'subscription { tierChanged(memberId: "*") { member { id givenName } from { name } to { name } at } }'
 SHORT_DOCUMENT_CHARS = 90
@@ -385,18 +387,35 @@ def webhook_row(webhook: dict[str, Any]) -> dict[str, str]:
             "failing": "yes" if failures else ""}
 
 
-def webhook_input(form: dict[str, Any], *, webhook_id: str = "", active: bool = True) -> dict[str, Any]:
-    """What the form says, checked only for what is missing: the API checks the URL, the secret's
-    length and the document against the schema, and says what is wrong in words."""
+def webhook_input(form: dict[str, Any]) -> dict[str, Any]:
+    """A new webhook from the form, checked only for what is missing: the API checks the URL, the
+    secret's length and the document against the schema, and says what is wrong in words."""
     url, secret = str(form.get("url") or "").strip(), str(form.get("secret") or "")
     subscription = str(form.get("subscription") or "").strip()
-    if not webhook_id and not url:
+    if not url:
         raise FormError("Give the URL that receives the events (https://...)")
     if not secret:
         raise FormError("Give the secret that signs each delivery (16 to 200 characters)")
-    if not webhook_id and not subscription:
+    if not subscription:
         raise FormError("Give the subscription document: which events, and what each delivery carries")
-    data: dict[str, Any] = {"url": url, "secret": secret, "subscription": subscription, "active": active}
-    if webhook_id:
-        data["id"] = webhook_id
+    return {"url": url, "secret": secret, "subscription": subscription, "active": True}
+
+
+def webhook_change(webhook_id: str, form: dict[str, Any] | None = None, *, active: bool | None = None
+                   ) -> dict[str, Any]:
+    """A change to a webhook (updateWebhook): what the form leaves empty is not sent, so the API
+    keeps it; above all the secret, which is never shown back and need not be typed again."""
+    data: dict[str, Any] = {"id": webhook_id}
+    if form is not None:
+        url, subscription = str(form.get("url") or "").strip(), str(form.get("subscription") or "").strip()
+        if not url:
+            raise FormError("Give the URL that receives the events (https://...)")
+        if not subscription:
+            raise FormError("Give the subscription document: which events, and what each delivery carries")
+        data["url"], data["subscription"] = url, subscription
+        secret = str(form.get("secret") or "")
+        if secret:
+            data["secret"] = secret
+    if active is not None:
+        data["active"] = active
     return data

@@ -6,7 +6,8 @@ a member redeems a reward and gets the coupon with its QR code; a tier upgrade a
 as a celebration and its gift offer as a toast; the privacy centre changes a consent and
 keeps its history. Every screen is checked with axe-core (no serious or critical problem)
 on a phone (390 px) and on a desktop, and saved as a screenshot. The marketer adds a webhook
-(a wrong document refused in words first), pauses it with its secret and deletes it."""
+(a wrong document refused in words first), pauses it, edits its document and resumes it without
+typing its secret again, and deletes it."""
 from __future__ import annotations
 
 import asyncio
@@ -259,16 +260,33 @@ async def test_the_marketer_adds_pauses_and_deletes_a_webhook(running: Stack, pa
         await phone.locator(".webhook", has_text=receiver).wait_for(timeout=WAIT)
         await check_screen(phone, "admin-webhooks-phone")
 
-        # Pausing asks for the secret (the API wants it with every save; it is never shown back).
+        # Pausing asks for nothing: the secret stays as it was (it is never shown back, nor typed again).
         await row.get_by_role("button", name="Pause").click()
-        await page.fill(f"#toggle-secret-{saved['id']}", "too short")
-        await page.click(f"#confirm-toggle-webhook-{saved['id']}")
-        await page.wait_for_selector("#webhook-toggle-error", timeout=WAIT)
-        await page.fill(f"#toggle-secret-{saved['id']}", "whsec-browser-test-0123456789")
-        await page.click(f"#confirm-toggle-webhook-{saved['id']}")
         await row.locator(".webhook-status", has_text="Paused").wait_for(timeout=WAIT)
+        assert await row.locator("input[type=password]").count() == 0
         listed = (await running.gql(WEBHOOKS, token=admin)).ok()["webhooks"]
         assert next(w for w in listed if w["id"] == saved["id"])["active"] is False
+        # Editing the document without typing the secret: a wrong one in words first, then saved.
+        await page.click(f"#edit-webhook-{saved['id']}")
+        document = f"#edit-webhook-subscription-{saved['id']}"
+        await page.wait_for_selector(document, timeout=WAIT)
+        assert "tierChanged" in await page.input_value(document)
+        assert await page.input_value(f"#edit-webhook-secret-{saved['id']}") == ""
+        await page.fill(document, 'subscription { tierChanged(memberId: "*") { nope } }')
+        await page.click(f"#save-webhook-{saved['id']}")
+        await page.wait_for_selector("#webhook-edit-error", timeout=WAIT)
+        assert "nope" in await page.inner_text("#webhook-edit-error")
+        await check_screen(page, "admin-webhook-edit-refused")
+        await page.fill(document, 'subscription { tierChanged(memberId: "*") { member { id } to { name } at } }')
+        await page.click(f"#save-webhook-{saved['id']}")
+        await page.wait_for_selector("#admin-notice >> text=its secret is unchanged", timeout=WAIT)
+        await page.wait_for_selector(document, state="detached", timeout=WAIT)
+        edited = (await running.gql("{ webhooks { id subscription active } }", token=admin)).ok()["webhooks"]
+        mine = next(w for w in edited if w["id"] == saved["id"])
+        assert "to { name } at" in mine["subscription"] and "from" not in mine["subscription"]
+        assert mine["active"] is False  # the edit left the pause as it was
+        await row.get_by_role("button", name="Resume").click()
+        await row.locator(".webhook-status", has_text="Active").wait_for(timeout=WAIT)
 
         # Delete asks first; then the webhook is gone from the list and from the API.
         await page.click(f"#delete-webhook-{saved['id']}")

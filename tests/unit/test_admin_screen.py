@@ -118,3 +118,27 @@ def test_a_condition_problem_reads_without_repeating_its_position() -> None:
     assert api.problem_words(problem) == "Unknown variable 'baskt'."
     assert api.problem_words({"message": "effect 1: percent is between 0 and 100"}) == (
         "Effect 1: percent is between 0 and 100.")
+
+
+def test_a_new_webhook_needs_url_secret_and_document() -> None:
+    form = {"url": " https://hooks.example.com/x ", "secret": "whsec-0123456789abcdef", "subscription": " s "}
+    assert api.webhook_input(form) == {"url": "https://hooks.example.com/x", "secret": "whsec-0123456789abcdef",
+                                       "subscription": "s", "active": True}
+    for missing, says in (("url", "URL"), ("secret", "secret"), ("subscription", "subscription document")):
+        with pytest.raises(api.FormError, match=says):
+            api.webhook_input({**form, missing: ""})
+
+
+def test_a_webhook_change_sends_no_secret_unless_a_new_one_is_typed() -> None:
+    # Pausing or resuming: the id and the flag, nothing else (the API keeps the rest, the secret too).
+    assert api.webhook_change("whk_1", active=False) == {"id": "whk_1", "active": False}
+    assert api.webhook_change("whk_1", active=True) == {"id": "whk_1", "active": True}
+    edited = api.webhook_change("whk_1", {"url": " https://a.example/h ", "subscription": "s", "secret": ""})
+    assert edited == {"id": "whk_1", "url": "https://a.example/h", "subscription": "s"}
+    rotated = api.webhook_change("whk_1", {"url": "https://a.example/h", "subscription": "s",
+                                           "secret": "whsec-new-0123456789"})
+    assert rotated["secret"] == "whsec-new-0123456789"
+    with pytest.raises(api.FormError, match="URL"):
+        api.webhook_change("whk_1", {"url": " ", "subscription": "s"})
+    with pytest.raises(api.FormError, match="subscription document"):
+        api.webhook_change("whk_1", {"url": "https://a.example/h", "subscription": ""})

@@ -28,6 +28,11 @@ EMPTY_EFFECT = {"kind": "add_points", "measure": "points", "value": "", "target"
                 "valid_days": "30", "description": ""}
 
 
+def _variant_entry(name: str, weight: str, effects: list[str], counts: str) -> dict[str, str]:
+    return {"name": name, "weight": weight, "effects": json.dumps(effects),
+            "words": api.variant_effects_words(effects), "counts": counts}
+
+
 class AdminState(rx.State):
     token: str = rx.LocalStorage("", name="loyalty_admin_token")
     staff_id: str = rx.LocalStorage("", name="loyalty_admin_staff")
@@ -61,7 +66,16 @@ class AdminState(rx.State):
     personalized: bool = False
     exclusive: bool = False
     effects: list[dict[str, str]] = []  # {"spec": JSON, "words": text}
-    _variants: list[dict[str, Any]] = []
+    # A/B variants: {"name", "weight", "effects" (a JSON list of specs), "words", "counts"}
+    variants: list[dict[str, str]] = []
+    variants_problem: str = ""
+    variant_open: bool = False  # the variant form is open: the effect form builds the variant's effects
+    variant_index: int = -1  # the variant being changed (-1: a new one)
+    variant_key: int = 0  # a new key empties the variant form's (uncontrolled) fields
+    variant_name: str = ""
+    variant_weight: str = "1"
+    variant_effects: list[dict[str, str]] = []  # {"spec", "words"}, as the campaign's effects
+    variant_error: str = ""
     effect: dict[str, str] = dict(EMPTY_EFFECT)
     effect_error: str = ""
     show_json: bool = False
@@ -117,7 +131,16 @@ class AdminState(rx.State):
 
     @rx.var
     def can_save(self) -> bool:
-        return bool(self.name.strip()) and bool(self.effects) and not self.condition_problem
+        return (bool(self.name.strip()) and (bool(self.effects) or bool(self.variants))
+                and not self.condition_problem and not self.variant_open and not self.variants_problem)
+
+    @rx.var
+    def variant_list(self) -> list[dict[str, str]]:
+        return api.variant_list(self.variants)
+
+    @rx.var
+    def variant_title(self) -> str:
+        return "New variant" if self.variant_index < 0 else "Change the variant"
 
     @rx.var
     def audience_choices(self) -> list[dict[str, str]]:
@@ -268,6 +291,9 @@ class AdminState(rx.State):
         self.dry_error = ""
         self.dry_done = ""
         self.checked = False
+        self.variant_open = False
+        self.variant_error = ""
+        self.variants_problem = ""
 
     @rx.event
     async def new_campaign(self):
@@ -285,7 +311,7 @@ class AdminState(rx.State):
         self.personalized = False
         self.exclusive = False
         self.effects = []
-        self._variants = []
+        self.variants = []
         await self._check()
 
     @rx.event
@@ -308,7 +334,8 @@ class AdminState(rx.State):
         self.personalized = bool(campaign["personalized"])
         self.exclusive = bool(campaign["exclusive"])
         self.effects = [{"spec": e, "words": api.effect_words(e)} for e in campaign["effects"]]
-        self._variants = campaign.get("variants") or []
+        self.variants = [_variant_entry(v["name"], str(v["weight"]), list(v["effects"]),
+                                        api.variant_counts_words(v)) for v in campaign.get("variants") or []]
         await self._check()
 
     @rx.event
@@ -320,14 +347,20 @@ class AdminState(rx.State):
                 "cap": self.cap, "budget_limit": self.budget_limit, "budget_unit": self.budget_unit,
                 "audience": self.audience, "personalized": self.personalized, "exclusive": self.exclusive}
 
-    def _input(self) -> dict[str, Any]:
+    def _variant_list(self) -> list[dict[str, Any]]:
+        return [{"name": v["name"], "weight": v["weight"], "effects": json.loads(v["effects"])} for v in self.variants]
+
+    def _input(self, *, with_variants: bool = True) -> dict[str, Any]:
         return api.campaign_input(self._form(), [e["spec"] for e in self.effects], campaign_id=self.edit_id,
-                                  variants=self._variants)
+                                  variants=self._variant_list() if with_variants else None)
 
     async def _check(self) -> None:
-        """The engine's own checks of the draft (validateCampaign), as it is typed."""
+        """The engine's own checks of the draft (validateCampaign), as it is typed. Variants the
+        screen can already tell are wrong (one alone, a name twice) are said in words beside them,
+        and the rest of the draft is still checked without them."""
+        self.variants_problem = api.variants_problem(self._variant_list())
         try:
-            draft = self._input()
+            draft = self._input(with_variants=not self.variants_problem)
         except api.FormError as error:
             self.other_problem = str(error)
             return
@@ -343,6 +376,8 @@ class AdminState(rx.State):
         self.condition_problem = api.problem_words(condition) if condition else ""
         self.condition_where = (f"Line {condition['line']}, column {condition['column']}"
                                 if condition and condition.get("line") else "")
+        # With no effect of its own the engine says "at least one effect": the save says it in its words,
+        # and valid variants are effects enough (the variants' own problems show beside them).
         rest = [p for p in problems if p["field"] != "condition" and not (p["field"] == "effects" and not self.effects)]
         self.other_problem = api.problem_words(rest[0]) if rest else ""
 
@@ -389,13 +424,21 @@ class AdminState(rx.State):
         except api.FormError as error:
             self.effect_error = str(error)
             return
-        self.effects = [*self.effects, {"spec": spec, "words": api.effect_words(spec)}]
+        self._add_effect(spec)
         self.effect = {**EMPTY_EFFECT, "kind": self.effect["kind"], "measure": self.effect["measure"]}
         self.effect_error = ""
         await self._check()
         # The fields are the browser's own (no debounced inputs: reflex.lock stays as committed).
         return [rx.set_value(field_id, value) for field_id, value in
                 (("effect-value", ""), ("effect-names", ""), ("effect-days", "30"), ("effect-description", ""))]
+
+    def _add_effect(self, spec: str) -> None:
+        """The effect form builds the campaign's effects, or the open variant's."""
+        entry = {"spec": spec, "words": api.effect_words(spec)}
+        if self.variant_open:
+            self.variant_effects = [*self.variant_effects, entry]
+        else:
+            self.effects = [*self.effects, entry]
 
     @rx.event
     def toggle_json(self):
@@ -417,8 +460,7 @@ class AdminState(rx.State):
         if not isinstance(parsed, dict):
             self.effect_error = "An effect is one JSON object, like {\"type\": \"free_shipping\"}."
             return
-        spec = json.dumps(parsed)
-        self.effects = [*self.effects, {"spec": spec, "words": api.effect_words(spec)}]
+        self._add_effect(json.dumps(parsed))
         self.json_spec = ""
         self.effect_error = ""
         await self._check()
@@ -429,13 +471,87 @@ class AdminState(rx.State):
         self.effects = [e for n, e in enumerate(self.effects) if n != index]
         await self._check()
 
+    # --- campaigns: A/B variants -------------------------------------------------------------------
+
+    def _open_variant(self, index: int, name: str, weight: str, effects: list[str]) -> None:
+        self.variant_open = True
+        self.variant_index = index
+        self.variant_key += 1
+        self.variant_name = name
+        self.variant_weight = weight
+        self.variant_effects = [{"spec": e, "words": api.effect_words(e)} for e in effects]
+        self.variant_error = ""
+        self.effect_error = ""
+
+    @rx.event
+    def new_variant(self):
+        taken = {v["name"] for v in self.variants}
+        name = next(n for n in (chr(ord("A") + i) for i in range(26)) if n not in taken) if len(taken) < 26 else ""
+        self._open_variant(-1, name, "1", [])
+
+    @rx.event
+    def edit_variant(self, index: int):
+        if 0 <= index < len(self.variants):
+            variant = self.variants[index]
+            self._open_variant(index, variant["name"], variant["weight"], json.loads(variant["effects"]))
+
+    @rx.event
+    def cancel_variant(self):
+        self.variant_open = False
+        self.variant_error = ""
+
+    @rx.event
+    def set_variant_name(self, value: str):
+        self.variant_name = value
+
+    @rx.event
+    def set_variant_weight(self, value: str):
+        self.variant_weight = value
+
+    @rx.event
+    def remove_variant_effect(self, index: int):
+        self.variant_effects = [e for n, e in enumerate(self.variant_effects) if n != index]
+
+    @rx.event
+    async def save_variant(self):
+        others = [v["name"] for n, v in enumerate(self.variants) if n != self.variant_index]
+        try:
+            draft = api.variant_draft(self.variant_name, self.variant_weight,
+                                      [e["spec"] for e in self.variant_effects], others)
+        except api.FormError as error:
+            self.variant_error = f"{error}."
+            return
+        counts = self.variants[self.variant_index]["counts"] if self.variant_index >= 0 else ""
+        if self.variant_index >= 0 and self.variants[self.variant_index]["name"] != draft["name"]:
+            counts = ""  # the engine counts by name: a renamed variant starts again
+        entry = _variant_entry(draft["name"], str(draft["weight"]), draft["effects"], counts)
+        if self.variant_index >= 0:
+            self.variants = [entry if n == self.variant_index else v for n, v in enumerate(self.variants)]
+        else:
+            self.variants = [*self.variants, entry]
+        self.variant_open = False
+        self.variant_error = ""
+        await self._check()
+
+    @rx.event
+    async def remove_variant(self, index: int):
+        self.variants = [v for n, v in enumerate(self.variants) if n != index]
+        if self.variant_open and self.variant_index == index:
+            self.variant_open = False
+        elif self.variant_open and self.variant_index > index:
+            self.variant_index -= 1
+        await self._check()
+
     @rx.event
     async def save_campaign(self):
         if not self.name.strip():
             self.save_error = "Give the campaign a name."
             return
-        if not self.effects:
-            self.save_error = "Add at least one effect."
+        if self.variant_open:
+            self.save_error = "Save or cancel the variant you are editing first."
+            return
+        if not self.effects and not self.variants:
+            self.save_error = "Add at least one effect, to the campaign or to its A/B variants."
             return
         try:
             draft = self._input()
@@ -477,7 +593,7 @@ class AdminState(rx.State):
         if not value:
             self.dry_error = "Type the email or phone of a member to try it on."
             return
-        if not self.effects:
+        if not self.effects and not self.variants:
             self.dry_error = "Add at least one effect first."
             return
         try:

@@ -123,7 +123,8 @@ def variant_table(row: rx.Var) -> rx.Component:
             label("A/B variants"),
             rx.foreach(row.variants, lambda v: rx.hstack(
                 rx.vstack(rx.text(v.name, size="2", weight="bold", color=INK),
-                          rx.text(v.effects, " · weight ", v.weight, size="1", color=MUTED), spacing="0",
+                          rx.text(v.effects, " · weight ", v.weight, " (", v.share, ")", size="1", color=MUTED,
+                                  class_name="variant-weight"), spacing="0",
                           min_width="0", flex="1"),
                 rx.vstack(rx.text(v.exposures, size="2", weight="bold", color=INK), rx.text("exposures", size="1",
                                                                                              color=MUTED),
@@ -413,9 +414,112 @@ def effects_list() -> rx.Component:
                 width="100%",
                 id="effects",
             ),
-            rx.text("None yet: build one below.", size="2", color=MUTED),
+            rx.text(rx.cond(AdminState.variants.length() > 0,
+                            "None for everyone: each variant below gives its own.",
+                            "None yet: build one below."), size="2", color=MUTED),
+        ),
+        rx.cond(AdminState.variant_open,
+                rx.text("The form builds the open variant's effects (below) until it is saved or cancelled.",
+                        size="1", color=MUTED),
+                effect_form()),
+        spacing="2",
+        width="100%",
+    )
+
+
+def variant_form() -> rx.Component:
+    """One variant: its name, weight and effects, built with the campaign's own effect form."""
+    return rx.vstack(
+        rx.text(AdminState.variant_title, size="2", weight="bold", color=INK),
+        rx.grid(
+            field("Variant name", rx.input(default_value=AdminState.variant_name, on_change=AdminState.set_variant_name,
+                                           id="variant-name", size="2", width="100%", placeholder="e.g. B",
+                                           aria_label="Variant name")),
+            field("Weight", rx.input(default_value=AdminState.variant_weight, on_change=AdminState.set_variant_weight,
+                                     id="variant-weight", size="2", width="100%", input_mode="numeric",
+                                     aria_label="Weight"), "Its share of the members: weight 3 beside 1 gets 75%"),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        label("The variant's effects (added to the campaign's)"),
+        rx.cond(
+            AdminState.variant_effects.length() > 0,
+            rx.vstack(
+                rx.foreach(AdminState.variant_effects, lambda e, i: rx.hstack(
+                    rx.icon("sparkles", size=14, color="#7c3aed", flex_shrink="0"),
+                    rx.text(e["words"], size="2", color=INK, class_name="effect-words"),
+                    rx.spacer(),
+                    rx.icon_button(rx.icon("trash_2", size=14), size="1", variant="ghost", color_scheme="gray",
+                                   on_click=AdminState.remove_variant_effect(i),
+                                   aria_label="Remove this effect from the variant"),
+                    width="100%", align="center", padding="6px 10px", border=f"1px solid {LINE}",
+                    border_radius="10px", background="white",
+                )),
+                spacing="2", width="100%", id="variant-effects",
+            ),
+            rx.text("None: this variant gets only the campaign's effects (a control group).", size="2", color=MUTED),
         ),
         effect_form(),
+        error_callout(AdminState.variant_error, "variant-error"),
+        rx.hstack(
+            rx.button("Cancel", on_click=AdminState.cancel_variant, size="2", variant="soft", color_scheme="gray",
+                      id="cancel-variant"),
+            rx.button("Save variant", on_click=AdminState.save_variant, size="2", color_scheme="violet",
+                      id="save-variant"),
+            justify="end", width="100%", spacing="2",
+        ),
+        key=AdminState.variant_key,
+        spacing="2",
+        width="100%",
+        padding="12px",
+        border="1px solid #c4b5fd",
+        border_radius="12px",
+        background="white",
+        id="variant-form",
+    )
+
+
+def variants_editor() -> rx.Component:
+    """The campaign's A/B test: add, change and remove variants; each member always gets the same one."""
+    return rx.vstack(
+        label("A/B test (optional)"),
+        rx.text("Members are split between the variants by weight (a member always gets the same one); a variant's "
+                "effects add to the campaign's. Two to ten variants, each with its own name.", size="1", color=MUTED),
+        rx.cond(
+            AdminState.variants.length() > 0,
+            rx.vstack(
+                rx.foreach(AdminState.variant_list, lambda v, i: rx.hstack(
+                    rx.vstack(
+                        rx.hstack(rx.text(v["name"], size="2", weight="bold", color=INK, class_name="variant-name"),
+                                  rx.badge("weight ", v["weight"], " · ", v["share"], color_scheme="violet",
+                                           radius="full", class_name="variant-weight"),
+                                  spacing="2", align="center", wrap="wrap"),
+                        rx.text(v["words"], size="1", color=INK),
+                        rx.cond(v["counts"] != "", rx.text(v["counts"], size="1", color=MUTED)),
+                        spacing="1", min_width="0", flex="1",
+                    ),
+                    rx.icon_button(rx.icon("pencil", size=14), size="1", variant="soft", color_scheme="gray",
+                                   on_click=AdminState.edit_variant(i), aria_label="Change variant " + v["name"],
+                                   id="edit-variant-" + i.to(str)),
+                    rx.icon_button(rx.icon("trash_2", size=14), size="1", variant="soft", color_scheme="red",
+                                   on_click=AdminState.remove_variant(i), aria_label="Remove variant " + v["name"],
+                                   id="remove-variant-" + i.to(str)),
+                    width="100%", align="center", spacing="2", padding="8px 10px", border=f"1px solid {LINE}",
+                    border_radius="10px", background="white", class_name="variant-draft",
+                )),
+                spacing="2", width="100%", id="variants",
+            ),
+        ),
+        rx.cond(AdminState.variants_problem != "",
+                rx.callout(AdminState.variants_problem, color_scheme="amber", icon="triangle_alert", size="1",
+                           width="100%", id="variants-problem", role="status")),
+        rx.cond(
+            AdminState.variant_open,
+            variant_form(),
+            rx.button(rx.icon("split", size=14), "Add a variant", on_click=AdminState.new_variant, size="2",
+                      variant="soft", color_scheme="violet", id="add-variant"),
+        ),
         spacing="2",
         width="100%",
     )
@@ -499,6 +603,7 @@ def editor() -> rx.Component:
                 ),
                 condition_box(),
                 effects_list(),
+                variants_editor(),
                 rx.grid(
                     field("Priority", rx.input(default_value=AdminState.priority,
                                                on_change=lambda v: AdminState.set_field("priority", v),

@@ -178,6 +178,106 @@ async def test_the_marketer_creates_dry_runs_and_activates_a_campaign_and_the_ne
     assert campaign_id not in [e["campaignId"] for e in again["effects"]]
 
 
+SHORTS = "SHT-SPLIT-5"  # a product no other browser test sells: the A/B test's campaign is about it
+
+
+async def test_the_marketer_builds_an_ab_test_dry_runs_and_activates_it(running: Stack, pages: Pages) -> None:
+    """Two variants built in the editor with the campaign's own effect form (a third added and
+    removed, one changed), checked in words as they are made; the dry run gives Julia her
+    variant's points; activated, the list shows both variants with their weights."""
+    page = pages.desktop
+    await sign_in_admin(running, page)
+    await page.click("#new-campaign")
+    await page.wait_for_selector("#campaign-editor", timeout=WAIT)
+    name = f"Shorts A/B {time.time_ns() % 100_000}"
+    await page.fill("#campaign-name", name)
+    await page.fill("#condition", f"member != null && '{SHORTS}' in basket.skus")
+    await page.wait_for_selector("#condition-valid", timeout=WAIT)
+
+    async def add_variant(variant: str, weight: str, points: str | None) -> None:
+        await page.click("#add-variant")
+        await page.wait_for_selector("#variant-form", timeout=WAIT)
+        await page.fill("#variant-name", variant)
+        await page.fill("#variant-weight", weight)
+        if points is not None:
+            await choose(page, "#effect-kind", "Points")
+            await page.fill("#effect-value", points)
+            await page.click("#add-effect")
+            await page.wait_for_selector(f"#variant-effects >> text=+{points} points", timeout=WAIT)
+        await page.click("#save-variant")
+
+    await add_variant("A", "2", "25")
+    await page.wait_for_selector("#variant-form", state="detached", timeout=WAIT)
+    # One variant alone is not an A/B test: said in words, and the draft cannot be saved yet.
+    await page.wait_for_selector("#variants-problem >> text=at least two variants", timeout=WAIT)
+    assert await page.is_disabled("#save-campaign")
+    # A second "A" and a weight of 0 are refused in words before anything is sent.
+    await add_variant("A", "0", "75")
+    await page.wait_for_selector("#variant-error >> text=Another variant is called A", timeout=WAIT)
+    await page.fill("#variant-name", "B")
+    await page.click("#save-variant")
+    await page.wait_for_selector("#variant-error >> text=whole number from 1", timeout=WAIT)
+    await check_screen(page, "admin-editor-variant-refused")
+    await page.fill("#variant-weight", "3")
+    await page.click("#save-variant")
+    await page.wait_for_selector("#variant-form", state="detached", timeout=WAIT)
+    await page.wait_for_selector("#variants-problem", state="detached", timeout=WAIT)
+    # A third (a control group, no effect) added, then removed; A's weight changed from 2 to 1.
+    await add_variant("Control", "1", None)
+    await page.wait_for_function("document.querySelectorAll('.variant-draft').length == 3", timeout=WAIT)
+    await page.click("#remove-variant-2")
+    await page.wait_for_function("document.querySelectorAll('.variant-draft').length == 2", timeout=WAIT)
+    await page.click("#edit-variant-0")
+    await page.wait_for_selector("#variant-form", timeout=WAIT)
+    assert await page.input_value("#variant-name") == "A"
+    assert await page.input_value("#variant-weight") == "2"
+    await page.fill("#variant-weight", "1")
+    await page.click("#save-variant")
+    await page.wait_for_selector("#variant-form", state="detached", timeout=WAIT)
+    drafts = page.locator(".variant-draft")
+    assert "weight 1 · 25%" in await drafts.nth(0).inner_text()
+    assert "+25 points" in await drafts.nth(0).inner_text()
+    assert "weight 3 · 75%" in await drafts.nth(1).inner_text()
+    assert "+75 points" in await drafts.nth(1).inner_text()
+    assert await page.query_selector("#campaign-problem") is None
+    await check_screen(page, "admin-editor-variants")
+
+    # The dry run on Julia: exactly one variant's points (hers, stable), nothing given.
+    await page.fill("#dry-member", "julia@example.com")
+    await page.fill("#dry-basket", '{"channel": "POS", "storeId": "st_portland", "lines": '
+                                   f'[{{"sku": "{SHORTS}", "quantity": 1, "unitPrice": "35.00"}}]}}')
+    await page.click("#dry-run")
+    await page.wait_for_selector("#dry-result, #dry-error", timeout=WAIT)
+    assert await page.query_selector("#dry-error") is None, await page.inner_text("#dry-error")
+    result = await page.inner_text("#dry-result")
+    assert ("+25 pts" in result) != ("+75 pts" in result), result
+    await page.click("#save-campaign")
+    await page.wait_for_selector("#admin-notice >> text=Saved", timeout=WAIT)
+    await page.keyboard.press("Escape")
+    card = page.locator(".campaign", has_text=name)
+    await card.wait_for(timeout=WAIT)
+    campaign_id = (await card.get_attribute("id") or "").removeprefix("campaign-")
+    await page.click(f"#active-{campaign_id}")
+    await page.wait_for_function(
+        f"document.querySelector('#campaign-{campaign_id}').dataset.status == 'ACTIVE'", timeout=WAIT)
+    rows = card.locator(".variant")
+    assert await rows.count() == 2
+    assert "weight 1 (25%)" in await rows.nth(0).inner_text() and "A" in await rows.nth(0).inner_text()
+    assert "weight 3 (75%)" in await rows.nth(1).inner_text() and "B" in await rows.nth(1).inner_text()
+    assert "exposures" in await rows.nth(1).inner_text()
+    saved = (await running.gql("{ campaigns { id status variants { name weight effects } } }",
+                               token=running.token(Role.ADMIN, "browser-admin"))).ok()["campaigns"]
+    mine = next(c for c in saved if c["id"] == campaign_id)
+    assert mine["status"] == "ACTIVE"
+    assert [(v["name"], v["weight"], len(v["effects"])) for v in mine["variants"]] == [("A", 1, 1), ("B", 3, 1)]
+    await check_screen(page, "admin-campaign-ab-active")
+    # Ended (after a confirmation): the other screen tests' points stay theirs.
+    await page.click(f"#ended-{campaign_id}")
+    await page.click(f"#confirm-end-{campaign_id}")
+    await page.wait_for_function(
+        f"document.querySelector('#campaign-{campaign_id}').dataset.status == 'ENDED'", timeout=WAIT)
+
+
 async def test_the_rewards_catalogue_and_segments_in_the_admin(running: Stack, pages: Pages) -> None:
     for page, suffix in ((pages.desktop, ""), (pages.phone, "-phone")):
         await sign_in_admin(running, page)

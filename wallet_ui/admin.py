@@ -15,7 +15,7 @@ import reflex as rx
 from core.settings import get_settings
 
 from . import admin_api as api
-from . import gateway, state, till_api, words
+from . import gateway, live, state, till_api, words
 
 log = logging.getLogger(__name__)
 
@@ -722,28 +722,57 @@ class AdminState(rx.State):
 
     @rx.event(background=True)
     async def watch_segments(self):
-        """The member counts, live while the segments tab is shown (a new condition is evaluated
-        by a background job: the count climbs as it runs)."""
+        """The member counts, live while the segments tab is shown: `segmentUpdated` brings each
+        segment whose members changed (wallet_ui/live.py subscribes again after a drop, catching
+        up with one query). While a new or changed condition is being evaluated, the list is also
+        read every few seconds: its members' moves arrive live, but the job's end (the "counting"
+        badge going away) is no event."""
         async with self:
             self._poller += 1
             mine = self._poller
             client = self.router.session.client_token
-        while True:
-            await asyncio.sleep(SEGMENT_POLL_SECONDS)
-            if not state.client_connected(client):
-                return
+            token = self.token
+        if not token:
+            return
+
+        async def on_update(segment: dict[str, Any]) -> None:
             async with self:
-                if self._poller != mine or self.tab != "segments" or not self.token:
-                    return
-                token = self.token
-            try:
-                data = await gateway.query(token, api.SEGMENTS)
-            except gateway.GatewayError:
-                continue  # the next round tries again; the counts shown stay as they were
+                if self._poller == mine:
+                    self.segments = api.with_segment(self.segments, segment)
+
+        async def on_refresh(data: dict[str, Any]) -> None:
             async with self:
-                if self._poller != mine:
+                if self._poller == mine:
+                    self.segments = [api.segment_row(s) for s in data["segments"]]
+
+        follower = asyncio.create_task(live.follow_segments(token, on_update=on_update, on_refresh=on_refresh))
+        try:
+            while True:
+                await asyncio.wait({follower}, timeout=SEGMENT_POLL_SECONDS)
+                if follower.done():
+                    if isinstance(follower.exception(), live.SignedOut):
+                        async with self:
+                            if self._poller == mine:
+                                self._sign_out(SESSION_ENDED)
+                    elif follower.exception() is not None:
+                        log.warning("following the segments failed: %r", follower.exception())
                     return
-                self.segments = [api.segment_row(s) for s in data["segments"]]
+                if not state.client_connected(client):
+                    return
+                async with self:
+                    if self._poller != mine or self.tab != "segments" or self.token != token:
+                        return
+                    counting = any(s["evaluating"] for s in self.segments)
+                if not counting:
+                    continue
+                try:
+                    data = await gateway.query(token, api.SEGMENTS)
+                except gateway.GatewayError:
+                    continue  # the next round tries again; the counts shown stay as they were
+                await on_refresh(data)
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
 
     # --- webhooks ----------------------------------------------------------------------------------
 

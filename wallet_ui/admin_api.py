@@ -446,6 +446,15 @@ def segment_row(segment: dict[str, Any]) -> dict[str, str]:
             "updated": words.when(segment.get("updatedAt"))}
 
 
+def with_segment(rows: list[dict[str, str]], segment: dict[str, Any]) -> list[dict[str, str]]:
+    """The list with one segment as `segmentUpdated` brings it: its row replaced in place, or
+    added at the end when the list did not have it yet (saved meanwhile elsewhere)."""
+    row = segment_row(segment)
+    if any(r["id"] == row["id"] for r in rows):
+        return [row if r["id"] == row["id"] else r for r in rows]
+    return [*rows, row]
+
+
 # --- webhooks (README "Webhooks") ---------------------------------------------------------------------
 
 WEBHOOK_FIELDS = "id url subscription active lastDeliveryAt failures"

@@ -308,6 +308,42 @@ async def test_the_rewards_catalogue_and_segments_in_the_admin(running: Stack, p
         arg=name, timeout=60_000)
 
 
+async def test_segment_counts_move_live_on_the_segments_tab(running: Stack, pages: Pages) -> None:
+    """A member enters a segment (a checkout) and leaves it (a return): the count on the Segments
+    tab follows without a reload, through the segmentUpdated subscription."""
+    page = pages.desktop
+    admin = running.token(Role.ADMIN, "browser-admin")
+    segment_id = f"browser-live-{time.time_ns() % 1_000_000}"
+    name = f"Boulder buyers {segment_id[-6:]}"
+    upsert = "mutation($input: SegmentInput!) { upsertSegment(input: $input) { id } }"
+    (await running.gql(upsert, {"input": {"id": segment_id, "name": name,
+                                          "condition": "homeStoreId == 'st_boulder' && lifetimePurchases >= 1"}},
+                       admin)).ok()
+    await sign_in_admin(running, page)
+    await page.click("#tab-segments")
+    row = page.locator(".segment", has_text=name)
+    await row.wait_for(timeout=WAIT)
+    await page.wait_for_function(  # the background evaluation of the new condition is over
+        "name => [...document.querySelectorAll('.segment')].some(s => s.innerText.includes(name) && "
+        "!s.innerText.includes('counting'))", arg=name, timeout=60_000)
+    before = number(await row.locator(".segment-count").inner_text())
+    await page.evaluate("window.__sameLoad = true")
+    await page.wait_for_timeout(1000)  # the admin's subscription is held
+    member = await running.enroll("Boulder", homeStoreId="st_boulder")
+    purchase = f"browser-live-{time.time_ns()}"
+    (await running.checkout(member, purchase, [{"sku": "SOK-CREW-3PK", "quantity": 1, "unitPrice": "24.00"}])).ok()
+    count = "([name, n]) => [...document.querySelectorAll('.segment')].some(s => s.innerText.includes(name) && " \
+            "parseInt(s.querySelector('.segment-count').innerText.replace(/,/g, '')) === n) && window.__sameLoad"
+    await page.wait_for_function(count, arg=[name, before + 1], timeout=60_000)
+    await check_screen(page, "admin-segments-live")
+    back = await running.gql(
+        "mutation($input: ReturnInput!) { recordReturn(input: $input) { pointsReversed } }",
+        {"input": {"externalId": f"{purchase}-r", "purchaseExternalId": purchase,
+                   "lines": [{"sku": "SOK-CREW-3PK", "quantity": 1}]}}, running.cashier)
+    back.ok()
+    await page.wait_for_function(count, arg=[name, before], timeout=60_000)
+
+
 async def a_receiver() -> tuple[asyncio.AbstractServer, str]:
     """A local HTTP receiver that answers 204 to anything (dev lets webhooks reach loopback)."""
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

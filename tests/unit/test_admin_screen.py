@@ -202,3 +202,16 @@ def test_a_variant_from_the_form_keeps_its_effects_and_its_share_follows_the_wei
     assert api.variant_list([]) == []
     assert api.variant_counts_words({"exposures": 4, "conversions": 1}) == "4 exposures, 1 conversion (25.0%)"
     assert api.variant_counts_words({"exposures": 0, "conversions": 0}) == "No exposures yet"
+
+
+def test_a_live_segment_update_replaces_its_row_in_place() -> None:
+    rows = [api.segment_row({"id": s, "name": s.upper(), "condition": "true", "members": 1, "evaluating": False})
+            for s in ("seg_a", "seg_b")]
+    moved = api.with_segment(rows, {"id": "seg_b", "name": "SEG_B", "condition": "true", "members": 1234,
+                                    "evaluating": False, "updatedAt": None})
+    assert [(r["id"], r["members"], r["members_word"]) for r in moved] == [("seg_a", "1", "member"),
+                                                                           ("seg_b", "1,234", "members")]
+    added = api.with_segment(rows, {"id": "seg_c", "name": "New", "condition": "true", "members": 0,
+                                    "evaluating": True})
+    assert [r["id"] for r in added] == ["seg_a", "seg_b", "seg_c"] and added[2]["evaluating"] == "yes"
+    assert rows[1]["members"] == "1"  # the list given is left as it was

@@ -231,8 +231,7 @@ def campaigns_tab() -> rx.Component:
             rx.vstack(rx.heading("Campaigns", size="5", color=INK),
                       rx.text("Live at once when active: every till and checkout asks the engine.", size="2",
                               color=MUTED),
-                      spacing="0"),
-            rx.spacer(),
+                      spacing="0", flex="1 1 260px"),
             rx.button(rx.icon("plus", size=16), "New campaign", on_click=AdminState.new_campaign, id="new-campaign",
                       size="3", color_scheme="violet"),
             width="100%",
@@ -242,7 +241,7 @@ def campaigns_tab() -> rx.Component:
         ),
         rx.cond(
             AdminState.campaigns.length() > 0,
-            rx.grid(rx.foreach(AdminState.campaigns, campaign_card), columns=rx.breakpoints(initial="1", lg="2"),
+            rx.grid(rx.foreach(AdminState.campaigns, campaign_card), columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3", width="100%", id="campaigns"),
             rx.cond(AdminState.loading, rx.center(rx.spinner(size="3"), width="100%", padding="40px"),
                     surface(rx.text("No campaigns yet: create the first one.", size="2", color=MUTED))),
@@ -608,11 +607,11 @@ def editor() -> rx.Component:
                     field("Priority", rx.input(default_value=AdminState.priority,
                                                on_change=lambda v: AdminState.set_field("priority", v),
                                                id="campaign-priority", size="2", input_mode="numeric",
-                                               aria_label="Priority"), "Higher goes first"),
+                                               aria_label="Priority", width="100%"), "Higher goes first"),
                     field("Limit per member", rx.input(default_value=AdminState.cap,
                                                        on_change=lambda v: AdminState.set_field("cap", v),
                                                        placeholder="No limit", size="2", input_mode="numeric",
-                                                       aria_label="Limit per member")),
+                                                       aria_label="Limit per member", width="100%")),
                     field("Budget", rx.hstack(
                         rx.input(default_value=AdminState.budget_limit,
                                  on_change=lambda v: AdminState.set_field("budget_limit", v), placeholder="None",
@@ -676,8 +675,7 @@ def rewards_tab() -> rx.Component:
         rx.hstack(
             rx.vstack(rx.heading("Rewards catalogue", size="5", color=INK),
                       rx.text("What members spend their points on; each redemption gives a coupon.", size="2",
-                              color=MUTED), spacing="0"),
-            rx.spacer(),
+                              color=MUTED), spacing="0", flex="1 1 260px"),
             rx.button(rx.icon("plus", size=16), "New reward", on_click=AdminState.new_reward, id="new-reward",
                       size="3", color_scheme="violet"),
             width="100%", align="center", wrap="wrap", spacing="3",
@@ -767,8 +765,7 @@ def segments_tab() -> rx.Component:
         rx.hstack(
             rx.vstack(rx.heading("Segments", size="5", color=INK),
                       rx.text("Members who match a condition, kept up to date with every purchase; counts refresh "
-                              "live.", size="2", color=MUTED), spacing="0"),
-            rx.spacer(),
+                              "live.", size="2", color=MUTED), spacing="0", flex="1 1 260px"),
             rx.button(rx.icon("plus", size=16), "New segment", on_click=AdminState.new_segment, id="new-segment",
                       size="3", color_scheme="violet"),
             width="100%", align="center", wrap="wrap", spacing="3",
@@ -850,7 +847,7 @@ def webhook_form() -> rx.Component:
                                              width="100%", placeholder="16 to 200 characters",
                                              aria_label="Webhook secret", auto_complete="new-password"),
                           "Signs every delivery; never shown again."),
-                    columns=rx.breakpoints(initial="1", md="2"),
+                    columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3",
                     width="100%",
                 ),
@@ -896,7 +893,7 @@ def webhook_row(w: rx.Var) -> rx.Component:
                             color=rx.cond(w["failing"] != "", "#991b1b", MUTED)),
                     spacing="3", align="center", wrap="wrap",
                 ),
-                spacing="1", min_width="0", flex="1",
+                spacing="1", min_width="0", flex="1 1 260px",  # the buttons go below it when both do not fit
             ),
             rx.hstack(
                 rx.button(rx.cond(active, "Pause", "Resume"), size="2", variant="soft", color_scheme="gray",

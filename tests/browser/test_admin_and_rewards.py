@@ -31,6 +31,7 @@ MARKETER = next(s for s in DEMO_STAFF if s.role is StaffRole.ADMIN)
 CASHIER = next(s for s in DEMO_STAFF if s.role is StaffRole.CASHIER)
 DESKTOP = {"viewport": {"width": 1280, "height": 860}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2}
+TABLET = {"viewport": {"width": 768, "height": 1024}}
 WAIT = 30_000
 HEADLAMP = "LMP-HEAD-400"  # a product no other browser test sells: this test's campaign is about it
 
@@ -344,6 +345,66 @@ async def test_segment_counts_move_live_on_the_segments_tab(running: Stack, page
     await page.wait_for_function(count, arg=[name, before], timeout=60_000)
 
 
+async def no_horizontal_overflow(page: Page, name: str) -> None:
+    """Nothing wider than the screen: the page never scrolls sideways (and what sticks out is named)."""
+    width, inner = await page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    if width > inner:
+        wide = await page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)""")
+        raise AssertionError(f"{name}: {width} px wide on a {inner} px screen; sticking out: {wide}")
+
+
+async def test_the_admin_on_a_tablet(running: Stack, browser: Browser) -> None:
+    """Every tab of the admin, and the editor with an A/B variant open, at 768 x 1024: nothing
+    wider than the screen, no serious accessibility problem, a screenshot of each."""
+    tablet = await offline_context(browser, **TABLET)
+    try:
+        page = await tablet.context.new_page()
+        await sign_in_admin(running, page)
+
+        async def check(name: str) -> None:
+            await check_screen(page, name)
+            await no_horizontal_overflow(page, name)
+
+        await check("admin-campaigns-tablet")
+        await page.click("#new-campaign")
+        await page.wait_for_selector("#campaign-editor", timeout=WAIT)
+        await page.fill("#campaign-name", "Tablet check (not saved)")
+        await page.click("#add-variant")
+        await page.wait_for_selector("#variant-form", timeout=WAIT)
+        await choose(page, "#effect-kind", "Discount")
+        await choose(page, "#effect-target", "These categories")
+        await page.wait_for_selector("#effect-names", timeout=WAIT)
+        await check("admin-editor-variant-tablet")
+        await page.keyboard.press("Escape")
+        await page.wait_for_selector("#campaign-editor", state="detached", timeout=WAIT)
+        await page.click("#tab-rewards")
+        await page.wait_for_selector(".reward >> text=Coffee on us", timeout=WAIT)
+        await check("admin-rewards-tablet")
+        await page.click("#tab-segments")
+        await page.wait_for_selector(".segment >> text=Portland regulars", timeout=WAIT)
+        await check("admin-segments-tablet")
+        admin = running.token(Role.ADMIN, "browser-admin")
+        hook = (await running.gql(
+            "mutation($input: WebhookInput!) { upsertWebhook(input: $input) { id } }",
+            {"input": {"url": f"https://hooks.example.com/tablet/{time.time_ns()}", "secret": "whsec-tablet-0123456789",
+                       "subscription": 'subscription { offerIssued(memberId: "*") { id kind message } }'}},
+            admin)).ok()["upsertWebhook"]["id"]
+        try:
+            await page.click("#tab-webhooks")
+            await page.wait_for_selector(f"#webhook-{hook}", timeout=WAIT)
+            await check("admin-webhooks-tablet")
+            await page.click(f"#edit-webhook-{hook}")
+            await page.wait_for_selector(f"#edit-webhook-url-{hook}", timeout=WAIT)
+            await check("admin-webhook-edit-tablet")
+        finally:
+            (await running.gql("mutation($id: ID!) { deleteWebhook(id: $id) }", {"id": hook}, admin)).ok()
+    finally:
+        await tablet.context.close()
+    assert tablet.outside == [], "a screen fetched something from the internet"
+
+
 async def a_receiver() -> tuple[asyncio.AbstractServer, str]:
     """A local HTTP receiver that answers 204 to anything (dev lets webhooks reach loopback)."""
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -395,6 +456,7 @@ async def test_the_marketer_adds_pauses_and_deletes_a_webhook(running: Stack, pa
         await phone.click("#tab-webhooks")
         await phone.locator(".webhook", has_text=receiver).wait_for(timeout=WAIT)
         await check_screen(phone, "admin-webhooks-phone")
+        await no_horizontal_overflow(phone, "admin-webhooks-phone")
 
         # Pausing asks for nothing: the secret stays as it was (it is never shown back, nor typed again).
         await row.get_by_role("button", name="Pause").click()

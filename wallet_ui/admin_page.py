@@ -1,8 +1,9 @@
 """The campaign admin (`/admin`, marketers, a desktop first and a phone too): campaigns with
 status, version, budget used and each A/B variant's exposures and conversions; the editor
 with the condition checked by the engine as it is typed and the effects built from a form;
-the dry run on a member; activate, pause, end. The rewards catalogue and the segments with
-their member counts, live. The outbound webhooks: add, pause or resume, delete."""
+A/B variants added, changed and removed in the editor; the dry run on a member; activate,
+pause, end. The rewards catalogue and the segments with their member counts, live. The outbound
+webhooks: add, pause or resume, edit (never asking for the secret again), delete."""
 from __future__ import annotations
 
 import reflex as rx

@@ -15,7 +15,7 @@ import reflex as rx
 from core.settings import get_settings
 
 from . import admin_api as api
-from . import gateway, state, till_api, words
+from . import gateway, live, state, till_api, words
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,11 @@ DEMO_HINT = "Demo marketer (dev only): lena.marketing, PIN 604817"
 SEGMENT_POLL_SECONDS = 3.0
 EMPTY_EFFECT = {"kind": "add_points", "measure": "points", "value": "", "target": "cart", "names": "",
                 "valid_days": "30", "description": ""}
+
+
+def _variant_entry(name: str, weight: str, effects: list[str], counts: str) -> dict[str, str]:
+    return {"name": name, "weight": weight, "effects": json.dumps(effects),
+            "words": api.variant_effects_words(effects), "counts": counts}
 
 
 class AdminState(rx.State):
@@ -61,7 +66,16 @@ class AdminState(rx.State):
     personalized: bool = False
     exclusive: bool = False
     effects: list[dict[str, str]] = []  # {"spec": JSON, "words": text}
-    _variants: list[dict[str, Any]] = []
+    # A/B variants: {"name", "weight", "effects" (a JSON list of specs), "words", "counts"}
+    variants: list[dict[str, str]] = []
+    variants_problem: str = ""
+    variant_open: bool = False  # the variant form is open: the effect form builds the variant's effects
+    variant_index: int = -1  # the variant being changed (-1: a new one)
+    variant_key: int = 0  # a new key empties the variant form's (uncontrolled) fields
+    variant_name: str = ""
+    variant_weight: str = "1"
+    variant_effects: list[dict[str, str]] = []  # {"spec", "words"}, as the campaign's effects
+    variant_error: str = ""
     effect: dict[str, str] = dict(EMPTY_EFFECT)
     effect_error: str = ""
     show_json: bool = False
@@ -101,8 +115,10 @@ class AdminState(rx.State):
     webhook_where: str = ""
     webhook_saving: bool = False
     webhook_form_key: int = 0  # a new key empties the (uncontrolled) form once a webhook is added
-    webhook_toggle: str = ""  # the webhook whose pause/resume waits for its secret
-    webhook_toggle_error: str = ""
+    webhook_edit: str = ""  # the webhook whose URL and document are being changed
+    webhook_edit_error: str = ""
+    webhook_edit_where: str = ""
+    webhook_changing: str = ""  # the webhook being paused or resumed
     confirm_delete_webhook: str = ""
 
     @rx.var
@@ -115,7 +131,16 @@ class AdminState(rx.State):
 
     @rx.var
     def can_save(self) -> bool:
-        return bool(self.name.strip()) and bool(self.effects) and not self.condition_problem
+        return (bool(self.name.strip()) and (bool(self.effects) or bool(self.variants))
+                and not self.condition_problem and not self.variant_open and not self.variants_problem)
+
+    @rx.var
+    def variant_list(self) -> list[dict[str, str]]:
+        return api.variant_list(self.variants)
+
+    @rx.var
+    def variant_title(self) -> str:
+        return "New variant" if self.variant_index < 0 else "Change the variant"
 
     @rx.var
     def audience_choices(self) -> list[dict[str, str]]:
@@ -266,6 +291,9 @@ class AdminState(rx.State):
         self.dry_error = ""
         self.dry_done = ""
         self.checked = False
+        self.variant_open = False
+        self.variant_error = ""
+        self.variants_problem = ""
 
     @rx.event
     async def new_campaign(self):
@@ -283,7 +311,7 @@ class AdminState(rx.State):
         self.personalized = False
         self.exclusive = False
         self.effects = []
-        self._variants = []
+        self.variants = []
         await self._check()
 
     @rx.event
@@ -306,7 +334,8 @@ class AdminState(rx.State):
         self.personalized = bool(campaign["personalized"])
         self.exclusive = bool(campaign["exclusive"])
         self.effects = [{"spec": e, "words": api.effect_words(e)} for e in campaign["effects"]]
-        self._variants = campaign.get("variants") or []
+        self.variants = [_variant_entry(v["name"], str(v["weight"]), list(v["effects"]),
+                                        api.variant_counts_words(v)) for v in campaign.get("variants") or []]
         await self._check()
 
     @rx.event
@@ -318,14 +347,20 @@ class AdminState(rx.State):
                 "cap": self.cap, "budget_limit": self.budget_limit, "budget_unit": self.budget_unit,
                 "audience": self.audience, "personalized": self.personalized, "exclusive": self.exclusive}
 
-    def _input(self) -> dict[str, Any]:
+    def _variant_list(self) -> list[dict[str, Any]]:
+        return [{"name": v["name"], "weight": v["weight"], "effects": json.loads(v["effects"])} for v in self.variants]
+
+    def _input(self, *, with_variants: bool = True) -> dict[str, Any]:
         return api.campaign_input(self._form(), [e["spec"] for e in self.effects], campaign_id=self.edit_id,
-                                  variants=self._variants)
+                                  variants=self._variant_list() if with_variants else None)
 
     async def _check(self) -> None:
-        """The engine's own checks of the draft (validateCampaign), as it is typed."""
+        """The engine's own checks of the draft (validateCampaign), as it is typed. Variants the
+        screen can already tell are wrong (one alone, a name twice) are said in words beside them,
+        and the rest of the draft is still checked without them."""
+        self.variants_problem = api.variants_problem(self._variant_list())
         try:
-            draft = self._input()
+            draft = self._input(with_variants=not self.variants_problem)
         except api.FormError as error:
             self.other_problem = str(error)
             return
@@ -341,6 +376,8 @@ class AdminState(rx.State):
         self.condition_problem = api.problem_words(condition) if condition else ""
         self.condition_where = (f"Line {condition['line']}, column {condition['column']}"
                                 if condition and condition.get("line") else "")
+        # With no effect of its own the engine says "at least one effect": the save says it in its words,
+        # and valid variants are effects enough (the variants' own problems show beside them).
         rest = [p for p in problems if p["field"] != "condition" and not (p["field"] == "effects" and not self.effects)]
         self.other_problem = api.problem_words(rest[0]) if rest else ""
 
@@ -387,13 +424,21 @@ class AdminState(rx.State):
         except api.FormError as error:
             self.effect_error = str(error)
             return
-        self.effects = [*self.effects, {"spec": spec, "words": api.effect_words(spec)}]
+        self._add_effect(spec)
         self.effect = {**EMPTY_EFFECT, "kind": self.effect["kind"], "measure": self.effect["measure"]}
         self.effect_error = ""
         await self._check()
         # The fields are the browser's own (no debounced inputs: reflex.lock stays as committed).
         return [rx.set_value(field_id, value) for field_id, value in
                 (("effect-value", ""), ("effect-names", ""), ("effect-days", "30"), ("effect-description", ""))]
+
+    def _add_effect(self, spec: str) -> None:
+        """The effect form builds the campaign's effects, or the open variant's."""
+        entry = {"spec": spec, "words": api.effect_words(spec)}
+        if self.variant_open:
+            self.variant_effects = [*self.variant_effects, entry]
+        else:
+            self.effects = [*self.effects, entry]
 
     @rx.event
     def toggle_json(self):
@@ -415,8 +460,7 @@ class AdminState(rx.State):
         if not isinstance(parsed, dict):
             self.effect_error = "An effect is one JSON object, like {\"type\": \"free_shipping\"}."
             return
-        spec = json.dumps(parsed)
-        self.effects = [*self.effects, {"spec": spec, "words": api.effect_words(spec)}]
+        self._add_effect(json.dumps(parsed))
         self.json_spec = ""
         self.effect_error = ""
         await self._check()
@@ -427,13 +471,87 @@ class AdminState(rx.State):
         self.effects = [e for n, e in enumerate(self.effects) if n != index]
         await self._check()
 
+    # --- campaigns: A/B variants -------------------------------------------------------------------
+
+    def _open_variant(self, index: int, name: str, weight: str, effects: list[str]) -> None:
+        self.variant_open = True
+        self.variant_index = index
+        self.variant_key += 1
+        self.variant_name = name
+        self.variant_weight = weight
+        self.variant_effects = [{"spec": e, "words": api.effect_words(e)} for e in effects]
+        self.variant_error = ""
+        self.effect_error = ""
+
+    @rx.event
+    def new_variant(self):
+        taken = {v["name"] for v in self.variants}
+        name = next(n for n in (chr(ord("A") + i) for i in range(26)) if n not in taken) if len(taken) < 26 else ""
+        self._open_variant(-1, name, "1", [])
+
+    @rx.event
+    def edit_variant(self, index: int):
+        if 0 <= index < len(self.variants):
+            variant = self.variants[index]
+            self._open_variant(index, variant["name"], variant["weight"], json.loads(variant["effects"]))
+
+    @rx.event
+    def cancel_variant(self):
+        self.variant_open = False
+        self.variant_error = ""
+
+    @rx.event
+    def set_variant_name(self, value: str):
+        self.variant_name = value
+
+    @rx.event
+    def set_variant_weight(self, value: str):
+        self.variant_weight = value
+
+    @rx.event
+    def remove_variant_effect(self, index: int):
+        self.variant_effects = [e for n, e in enumerate(self.variant_effects) if n != index]
+
+    @rx.event
+    async def save_variant(self):
+        others = [v["name"] for n, v in enumerate(self.variants) if n != self.variant_index]
+        try:
+            draft = api.variant_draft(self.variant_name, self.variant_weight,
+                                      [e["spec"] for e in self.variant_effects], others)
+        except api.FormError as error:
+            self.variant_error = f"{error}."
+            return
+        counts = self.variants[self.variant_index]["counts"] if self.variant_index >= 0 else ""
+        if self.variant_index >= 0 and self.variants[self.variant_index]["name"] != draft["name"]:
+            counts = ""  # the engine counts by name: a renamed variant starts again
+        entry = _variant_entry(draft["name"], str(draft["weight"]), draft["effects"], counts)
+        if self.variant_index >= 0:
+            self.variants = [entry if n == self.variant_index else v for n, v in enumerate(self.variants)]
+        else:
+            self.variants = [*self.variants, entry]
+        self.variant_open = False
+        self.variant_error = ""
+        await self._check()
+
+    @rx.event
+    async def remove_variant(self, index: int):
+        self.variants = [v for n, v in enumerate(self.variants) if n != index]
+        if self.variant_open and self.variant_index == index:
+            self.variant_open = False
+        elif self.variant_open and self.variant_index > index:
+            self.variant_index -= 1
+        await self._check()
+
     @rx.event
     async def save_campaign(self):
         if not self.name.strip():
             self.save_error = "Give the campaign a name."
             return
-        if not self.effects:
-            self.save_error = "Add at least one effect."
+        if self.variant_open:
+            self.save_error = "Save or cancel the variant you are editing first."
+            return
+        if not self.effects and not self.variants:
+            self.save_error = "Add at least one effect, to the campaign or to its A/B variants."
             return
         try:
             draft = self._input()
@@ -475,7 +593,7 @@ class AdminState(rx.State):
         if not value:
             self.dry_error = "Type the email or phone of a member to try it on."
             return
-        if not self.effects:
+        if not self.effects and not self.variants:
             self.dry_error = "Add at least one effect first."
             return
         try:
@@ -604,28 +722,57 @@ class AdminState(rx.State):
 
     @rx.event(background=True)
     async def watch_segments(self):
-        """The member counts, live while the segments tab is shown (a new condition is evaluated
-        by a background job: the count climbs as it runs)."""
+        """The member counts, live while the segments tab is shown: `segmentUpdated` brings each
+        segment whose members changed (wallet_ui/live.py subscribes again after a drop, catching
+        up with one query). While a new or changed condition is being evaluated, the list is also
+        read every few seconds: its members' moves arrive live, but the job's end (the "counting"
+        badge going away) is no event."""
         async with self:
             self._poller += 1
             mine = self._poller
             client = self.router.session.client_token
-        while True:
-            await asyncio.sleep(SEGMENT_POLL_SECONDS)
-            if not state.client_connected(client):
-                return
+            token = self.token
+        if not token:
+            return
+
+        async def on_update(segment: dict[str, Any]) -> None:
             async with self:
-                if self._poller != mine or self.tab != "segments" or not self.token:
-                    return
-                token = self.token
-            try:
-                data = await gateway.query(token, api.SEGMENTS)
-            except gateway.GatewayError:
-                continue  # the next round tries again; the counts shown stay as they were
+                if self._poller == mine:
+                    self.segments = api.with_segment(self.segments, segment)
+
+        async def on_refresh(data: dict[str, Any]) -> None:
             async with self:
-                if self._poller != mine:
+                if self._poller == mine:
+                    self.segments = [api.segment_row(s) for s in data["segments"]]
+
+        follower = asyncio.create_task(live.follow_segments(token, on_update=on_update, on_refresh=on_refresh))
+        try:
+            while True:
+                await asyncio.wait({follower}, timeout=SEGMENT_POLL_SECONDS)
+                if follower.done():
+                    if isinstance(follower.exception(), live.SignedOut):
+                        async with self:
+                            if self._poller == mine:
+                                self._sign_out(SESSION_ENDED)
+                    elif follower.exception() is not None:
+                        log.warning("following the segments failed: %r", follower.exception())
                     return
-                self.segments = [api.segment_row(s) for s in data["segments"]]
+                if not state.client_connected(client):
+                    return
+                async with self:
+                    if self._poller != mine or self.tab != "segments" or self.token != token:
+                        return
+                    counting = any(s["evaluating"] for s in self.segments)
+                if not counting:
+                    continue
+                try:
+                    data = await gateway.query(token, api.SEGMENTS)
+                except gateway.GatewayError:
+                    continue  # the next round tries again; the counts shown stay as they were
+                await on_refresh(data)
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
 
     # --- webhooks ----------------------------------------------------------------------------------
 
@@ -664,41 +811,63 @@ class AdminState(rx.State):
         self.webhook_saving = False
 
     @rx.event
-    def ask_webhook_secret(self, webhook_id: str):
-        """Pausing or resuming saves the webhook again, and the API asks for its secret with every
-        save (it is never shown back): the row asks for it first."""
-        self.webhook_toggle = "" if self.webhook_toggle == webhook_id else webhook_id
-        self.webhook_toggle_error = ""
-        self.confirm_delete_webhook = ""
-
-    @rx.event
-    async def toggle_webhook(self, form: dict[str, Any]):
-        row = next((w for w in self.webhooks if w["id"] == self.webhook_toggle), None)
+    async def toggle_webhook(self, webhook_id: str):
+        """Pause or resume: only the active flag is sent (updateWebhook keeps the secret)."""
+        row = next((w for w in self.webhooks if w["id"] == webhook_id), None)
         if row is None:
             return
         pause = row["active"] != ""
+        self.error = ""
+        self.webhook_changing = webhook_id
+        self.confirm_delete_webhook = ""
+        yield
         try:
-            data = api.webhook_input({"url": row["url"], "subscription": row["subscription"],
-                                      "secret": form.get("secret")}, webhook_id=row["id"], active=not pause)
-        except api.FormError as error:
-            self.webhook_toggle_error = f"{error}."
-            return
-        try:
-            saved = (await self._call(api.UPSERT_WEBHOOK, {"input": data}))["upsertWebhook"]
+            saved = (await self._call(api.UPDATE_WEBHOOK,
+                                      {"input": api.webhook_change(webhook_id, active=not pause)}))["updateWebhook"]
         except gateway.GatewayError as error:
-            self.webhook_toggle_error = error.words
+            self.error = error.words
+        else:
+            self.notice = (f"Paused the webhook to {saved['url']}: events are not recorded until it resumes."
+                           if pause else f"Resumed the webhook to {saved['url']}.")
+        self.webhook_changing = ""
+        await self._load_webhooks()
+
+    @rx.event
+    def edit_webhook(self, webhook_id: str):
+        self.webhook_edit = "" if self.webhook_edit == webhook_id else webhook_id
+        self.webhook_edit_error = ""
+        self.webhook_edit_where = ""
+        self.confirm_delete_webhook = ""
+
+    @rx.event
+    async def save_webhook(self, form: dict[str, Any]):
+        webhook_id = self.webhook_edit
+        if not webhook_id:
             return
-        self.webhook_toggle = ""
-        self.webhook_toggle_error = ""
-        self.notice = (f"Paused the webhook to {saved['url']}: events are not recorded until it resumes."
-                       if pause else f"Resumed the webhook to {saved['url']}.")
+        self.webhook_edit_error = ""
+        self.webhook_edit_where = ""
+        try:
+            data = api.webhook_change(webhook_id, form)
+        except api.FormError as error:
+            self.webhook_edit_error = f"{error}."
+            return
+        try:
+            saved = (await self._call(api.UPDATE_WEBHOOK, {"input": data}))["updateWebhook"]
+        except gateway.GatewayError as error:
+            self.webhook_edit_error = error.words
+            line, column = error.extensions.get("line"), error.extensions.get("column")
+            self.webhook_edit_where = f"Line {line}, column {column} of the document" if line else ""
+            return
+        self.webhook_edit = ""
+        self.notice = (f"Saved the webhook to {saved['url']}"
+                       + (" with its new secret." if "secret" in data else ": its secret is unchanged."))
         await self._load_webhooks()
 
     @rx.event
     async def delete_webhook(self, webhook_id: str):
         if self.confirm_delete_webhook != webhook_id:
             self.confirm_delete_webhook = webhook_id  # deleting drops its queue too: ask first
-            self.webhook_toggle = ""
+            self.webhook_edit = ""
             return
         self.confirm_delete_webhook = ""
         row = next((w for w in self.webhooks if w["id"] == webhook_id), {"url": webhook_id})

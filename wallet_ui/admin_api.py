@@ -183,6 +183,7 @@ class VariantRow:
     conversions: str
     rate: str
     effects: str
+    share: str = ""  # the variant's part of the members, from the weights: "75%"
 
 
 @dataclass
@@ -211,15 +212,101 @@ class CampaignRow:
     actions: list[StatusAction] = field(default_factory=list)
 
 
+def variant_share(weight: int, total: int) -> str:
+    """A weight as the part of the members it gets: 1 of 4 -> "25%", 1 of 3 -> "33%"."""
+    return f"{100 * weight / total:.0f}%" if total > 0 else ""
+
+
+def variant_effects_words(effects: list[str]) -> str:
+    return "; ".join(effect_words(e) for e in effects) or "Nothing more (a control group)"
+
+
 def variant_rows(campaign: dict[str, Any]) -> list[VariantRow]:
     rows = []
-    for variant in campaign.get("variants") or []:
+    variants = campaign.get("variants") or []
+    total = sum(int(v["weight"]) for v in variants)
+    for variant in variants:
         exposures, conversions = int(variant["exposures"]), int(variant["conversions"])
         rate = f"{100 * conversions / exposures:.1f}%" if exposures else "no data yet"
         rows.append(VariantRow(variant["name"], f"{variant['weight']}", words.points(exposures),
-                               words.points(conversions), rate,
-                               "; ".join(effect_words(e) for e in variant["effects"])))
+                               words.points(conversions), rate, variant_effects_words(variant["effects"]),
+                               variant_share(int(variant["weight"]), total)))
     return rows
+
+
+def variant_counts_words(variant: dict[str, Any]) -> str:
+    """A saved variant's counts for the editor: "120 exposures, 30 conversions (25.0%)"."""
+    exposures, conversions = int(variant.get("exposures") or 0), int(variant.get("conversions") or 0)
+    if not exposures:
+        return "No exposures yet"
+    return (f"{words.points(exposures)} exposure{'s' if exposures != 1 else ''}, {words.points(conversions)} "
+            f"conversion{'s' if conversions != 1 else ''} ({100 * conversions / exposures:.1f}%)")
+
+
+def variant_list(variants: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The editor's variants with each one's share of the members from the weights as they stand."""
+    weights = [int(v["weight"]) if str(v.get("weight", "")).isdigit() else 0 for v in variants]
+    total = sum(weights)
+    return [{**v, "share": variant_share(w, total)} for v, w in zip(variants, weights, strict=True)]
+
+
+# --- A/B variants in the editor (README "The engine": 2 to 10 {name, weight, effects}) ---------------
+
+MAX_VARIANTS = 10
+MAX_VARIANT_WEIGHT = 1000
+MAX_VARIANT_NAME = 100
+
+
+def variant_weight(text: str) -> int:
+    """A variant's weight from the form: a whole number from 1 to 1,000."""
+    value = str(text or "").strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_VARIANT_WEIGHT:
+        raise FormError(f"A variant's weight is a whole number from 1 to {words.points(MAX_VARIANT_WEIGHT)}")
+    return int(value)
+
+
+def variant_draft(name: str, weight: str, effects: list[str], others: list[str]) -> dict[str, Any]:
+    """One variant from the editor's variant form; `others`: the names of the campaign's other variants."""
+    name = str(name or "").strip()
+    if not name:
+        raise FormError("Give the variant a name, like A or Bonus 75")
+    if len(name) > MAX_VARIANT_NAME:
+        raise FormError(f"A variant's name has at most {MAX_VARIANT_NAME} characters")
+    if name in [o.strip() for o in others]:
+        raise FormError(f"Another variant is called {name}: each variant needs its own name")
+    return {"name": name, "weight": variant_weight(weight), "effects": list(effects)}
+
+
+def variants_problem(variants: list[dict[str, Any]]) -> str:
+    """What is wrong with the campaign's variants as a whole, in words ("" when nothing): none at
+    all is fine (no A/B test); otherwise 2 to 10, each named once, each weighing at least 1."""
+    if not variants:
+        return ""
+    if len(variants) == 1:
+        return "An A/B test needs at least two variants: add another, or remove this one."
+    if len(variants) > MAX_VARIANTS:
+        return f"An A/B test has at most {MAX_VARIANTS} variants."
+    names = [str(v.get("name") or "").strip() for v in variants]
+    if not all(names):
+        return "Every variant needs a name."
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        return f"Each variant needs its own name: {', '.join(repeated)} is used twice."
+    for variant in variants:
+        try:
+            variant_weight(str(variant.get("weight")))
+        except FormError as error:
+            return f"{variant['name']}: {str(error)[0].lower()}{str(error)[1:]}."
+    return ""
+
+
+def variants_input(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The CampaignVariantInput list; FormError (in words) when the screen can already tell it is wrong."""
+    problem = variants_problem(variants)
+    if problem:
+        raise FormError(problem.rstrip("."))
+    return [{"name": str(v["name"]).strip(), "weight": int(v["weight"]), "effects": list(v["effects"])}
+            for v in variants]
 
 
 def campaign_row(campaign: dict[str, Any]) -> CampaignRow:
@@ -244,8 +331,8 @@ def campaign_row(campaign: dict[str, Any]) -> CampaignRow:
 
 def campaign_input(form: dict[str, Any], effects: list[str], *, campaign_id: str = "",
                    variants: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The CampaignInput of the contract from the editor's fields. Variants are kept as they are
-    (the form does not edit A/B tests: a save must not drop them)."""
+    """The CampaignInput of the contract from the editor's fields and its A/B variants (checked
+    in words first: 2 to 10, names unique, weights from 1)."""
     data: dict[str, Any] = {
         "name": str(form.get("name") or "").strip(),
         "trigger": str(form.get("trigger") or "basket"),
@@ -276,7 +363,7 @@ def campaign_input(form: dict[str, Any], effects: list[str], *, campaign_id: str
     if campaign_id:
         data["id"] = campaign_id
     if variants:
-        data["variants"] = [{"name": v["name"], "weight": v["weight"], "effects": list(v["effects"])} for v in variants]
+        data["variants"] = variants_input(variants)
     return data
 
 
@@ -359,11 +446,22 @@ def segment_row(segment: dict[str, Any]) -> dict[str, str]:
             "updated": words.when(segment.get("updatedAt"))}
 
 
+def with_segment(rows: list[dict[str, str]], segment: dict[str, Any]) -> list[dict[str, str]]:
+    """The list with one segment as `segmentUpdated` brings it: its row replaced in place, or
+    added at the end when the list did not have it yet (saved meanwhile elsewhere)."""
+    row = segment_row(segment)
+    if any(r["id"] == row["id"] for r in rows):
+        return [row if r["id"] == row["id"] else r for r in rows]
+    return [*rows, row]
+
+
 # --- webhooks (README "Webhooks") ---------------------------------------------------------------------
 
 WEBHOOK_FIELDS = "id url subscription active lastDeliveryAt failures"
 WEBHOOKS = f"query Webhooks {{ webhooks {{ {WEBHOOK_FIELDS} }} }}"
 UPSERT_WEBHOOK = f"mutation UpsertWebhook($input: WebhookInput!) {{ upsertWebhook(input: $input) {{ {WEBHOOK_FIELDS} }} }}"
+UPDATE_WEBHOOK = (f"mutation UpdateWebhook($input: WebhookUpdateInput!) {{ updateWebhook(input: $input) "
+                  f"{{ {WEBHOOK_FIELDS} }} }}")
 DELETE_WEBHOOK = "mutation DeleteWebhook($id: ID!) { deleteWebhook(id: $id) }"
 WEBHOOK_EXAMPLE = 'subscription { tierChanged(memberId: "*") { member { id givenName } from { name } to { name } at } }'
 SHORT_DOCUMENT_CHARS = 90
@@ -385,18 +483,35 @@ def webhook_row(webhook: dict[str, Any]) -> dict[str, str]:
             "failing": "yes" if failures else ""}
 
 
-def webhook_input(form: dict[str, Any], *, webhook_id: str = "", active: bool = True) -> dict[str, Any]:
-    """What the form says, checked only for what is missing: the API checks the URL, the secret's
-    length and the document against the schema, and says what is wrong in words."""
+def webhook_input(form: dict[str, Any]) -> dict[str, Any]:
+    """A new webhook from the form, checked only for what is missing: the API checks the URL, the
+    secret's length and the document against the schema, and says what is wrong in words."""
     url, secret = str(form.get("url") or "").strip(), str(form.get("secret") or "")
     subscription = str(form.get("subscription") or "").strip()
-    if not webhook_id and not url:
+    if not url:
         raise FormError("Give the URL that receives the events (https://...)")
     if not secret:
         raise FormError("Give the secret that signs each delivery (16 to 200 characters)")
-    if not webhook_id and not subscription:
+    if not subscription:
         raise FormError("Give the subscription document: which events, and what each delivery carries")
-    data: dict[str, Any] = {"url": url, "secret": secret, "subscription": subscription, "active": active}
-    if webhook_id:
-        data["id"] = webhook_id
+    return {"url": url, "secret": secret, "subscription": subscription, "active": True}
+
+
+def webhook_change(webhook_id: str, form: dict[str, Any] | None = None, *, active: bool | None = None
+                   ) -> dict[str, Any]:
+    """A change to a webhook (updateWebhook): what the form leaves empty is not sent, so the API
+    keeps it; above all the secret, which is never shown back and need not be typed again."""
+    data: dict[str, Any] = {"id": webhook_id}
+    if form is not None:
+        url, subscription = str(form.get("url") or "").strip(), str(form.get("subscription") or "").strip()
+        if not url:
+            raise FormError("Give the URL that receives the events (https://...)")
+        if not subscription:
+            raise FormError("Give the subscription document: which events, and what each delivery carries")
+        data["url"], data["subscription"] = url, subscription
+        secret = str(form.get("secret") or "")
+        if secret:
+            data["secret"] = secret
+    if active is not None:
+        data["active"] = active
     return data

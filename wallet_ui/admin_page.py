@@ -1,8 +1,9 @@
 """The campaign admin (`/admin`, marketers, a desktop first and a phone too): campaigns with
 status, version, budget used and each A/B variant's exposures and conversions; the editor
 with the condition checked by the engine as it is typed and the effects built from a form;
-the dry run on a member; activate, pause, end. The rewards catalogue and the segments with
-their member counts, live. The outbound webhooks: add, pause or resume, delete."""
+A/B variants added, changed and removed in the editor; the dry run on a member; activate,
+pause, end. The rewards catalogue and the segments with their member counts, live. The outbound
+webhooks: add, pause or resume, edit (never asking for the secret again), delete."""
 from __future__ import annotations
 
 import reflex as rx
@@ -123,7 +124,8 @@ def variant_table(row: rx.Var) -> rx.Component:
             label("A/B variants"),
             rx.foreach(row.variants, lambda v: rx.hstack(
                 rx.vstack(rx.text(v.name, size="2", weight="bold", color=INK),
-                          rx.text(v.effects, " · weight ", v.weight, size="1", color=MUTED), spacing="0",
+                          rx.text(v.effects, " · weight ", v.weight, " (", v.share, ")", size="1", color=MUTED,
+                                  class_name="variant-weight"), spacing="0",
                           min_width="0", flex="1"),
                 rx.vstack(rx.text(v.exposures, size="2", weight="bold", color=INK), rx.text("exposures", size="1",
                                                                                              color=MUTED),
@@ -230,8 +232,7 @@ def campaigns_tab() -> rx.Component:
             rx.vstack(rx.heading("Campaigns", size="5", color=INK),
                       rx.text("Live at once when active: every till and checkout asks the engine.", size="2",
                               color=MUTED),
-                      spacing="0"),
-            rx.spacer(),
+                      spacing="0", flex="1 1 260px"),
             rx.button(rx.icon("plus", size=16), "New campaign", on_click=AdminState.new_campaign, id="new-campaign",
                       size="3", color_scheme="violet"),
             width="100%",
@@ -241,7 +242,7 @@ def campaigns_tab() -> rx.Component:
         ),
         rx.cond(
             AdminState.campaigns.length() > 0,
-            rx.grid(rx.foreach(AdminState.campaigns, campaign_card), columns=rx.breakpoints(initial="1", lg="2"),
+            rx.grid(rx.foreach(AdminState.campaigns, campaign_card), columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3", width="100%", id="campaigns"),
             rx.cond(AdminState.loading, rx.center(rx.spinner(size="3"), width="100%", padding="40px"),
                     surface(rx.text("No campaigns yet: create the first one.", size="2", color=MUTED))),
@@ -413,9 +414,112 @@ def effects_list() -> rx.Component:
                 width="100%",
                 id="effects",
             ),
-            rx.text("None yet: build one below.", size="2", color=MUTED),
+            rx.text(rx.cond(AdminState.variants.length() > 0,
+                            "None for everyone: each variant below gives its own.",
+                            "None yet: build one below."), size="2", color=MUTED),
+        ),
+        rx.cond(AdminState.variant_open,
+                rx.text("The form builds the open variant's effects (below) until it is saved or cancelled.",
+                        size="1", color=MUTED),
+                effect_form()),
+        spacing="2",
+        width="100%",
+    )
+
+
+def variant_form() -> rx.Component:
+    """One variant: its name, weight and effects, built with the campaign's own effect form."""
+    return rx.vstack(
+        rx.text(AdminState.variant_title, size="2", weight="bold", color=INK),
+        rx.grid(
+            field("Variant name", rx.input(default_value=AdminState.variant_name, on_change=AdminState.set_variant_name,
+                                           id="variant-name", size="2", width="100%", placeholder="e.g. B",
+                                           aria_label="Variant name")),
+            field("Weight", rx.input(default_value=AdminState.variant_weight, on_change=AdminState.set_variant_weight,
+                                     id="variant-weight", size="2", width="100%", input_mode="numeric",
+                                     aria_label="Weight"), "Its share of the members: weight 3 beside 1 gets 75%"),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        label("The variant's effects (added to the campaign's)"),
+        rx.cond(
+            AdminState.variant_effects.length() > 0,
+            rx.vstack(
+                rx.foreach(AdminState.variant_effects, lambda e, i: rx.hstack(
+                    rx.icon("sparkles", size=14, color="#7c3aed", flex_shrink="0"),
+                    rx.text(e["words"], size="2", color=INK, class_name="effect-words"),
+                    rx.spacer(),
+                    rx.icon_button(rx.icon("trash_2", size=14), size="1", variant="ghost", color_scheme="gray",
+                                   on_click=AdminState.remove_variant_effect(i),
+                                   aria_label="Remove this effect from the variant"),
+                    width="100%", align="center", padding="6px 10px", border=f"1px solid {LINE}",
+                    border_radius="10px", background="white",
+                )),
+                spacing="2", width="100%", id="variant-effects",
+            ),
+            rx.text("None: this variant gets only the campaign's effects (a control group).", size="2", color=MUTED),
         ),
         effect_form(),
+        error_callout(AdminState.variant_error, "variant-error"),
+        rx.hstack(
+            rx.button("Cancel", on_click=AdminState.cancel_variant, size="2", variant="soft", color_scheme="gray",
+                      id="cancel-variant"),
+            rx.button("Save variant", on_click=AdminState.save_variant, size="2", color_scheme="violet",
+                      id="save-variant"),
+            justify="end", width="100%", spacing="2",
+        ),
+        key=AdminState.variant_key,
+        spacing="2",
+        width="100%",
+        padding="12px",
+        border="1px solid #c4b5fd",
+        border_radius="12px",
+        background="white",
+        id="variant-form",
+    )
+
+
+def variants_editor() -> rx.Component:
+    """The campaign's A/B test: add, change and remove variants; each member always gets the same one."""
+    return rx.vstack(
+        label("A/B test (optional)"),
+        rx.text("Members are split between the variants by weight (a member always gets the same one); a variant's "
+                "effects add to the campaign's. Two to ten variants, each with its own name.", size="1", color=MUTED),
+        rx.cond(
+            AdminState.variants.length() > 0,
+            rx.vstack(
+                rx.foreach(AdminState.variant_list, lambda v, i: rx.hstack(
+                    rx.vstack(
+                        rx.hstack(rx.text(v["name"], size="2", weight="bold", color=INK, class_name="variant-name"),
+                                  rx.badge("weight ", v["weight"], " · ", v["share"], color_scheme="violet",
+                                           radius="full", class_name="variant-weight"),
+                                  spacing="2", align="center", wrap="wrap"),
+                        rx.text(v["words"], size="1", color=INK),
+                        rx.cond(v["counts"] != "", rx.text(v["counts"], size="1", color=MUTED)),
+                        spacing="1", min_width="0", flex="1",
+                    ),
+                    rx.icon_button(rx.icon("pencil", size=14), size="1", variant="soft", color_scheme="gray",
+                                   on_click=AdminState.edit_variant(i), aria_label="Change variant " + v["name"],
+                                   id="edit-variant-" + i.to(str)),
+                    rx.icon_button(rx.icon("trash_2", size=14), size="1", variant="soft", color_scheme="red",
+                                   on_click=AdminState.remove_variant(i), aria_label="Remove variant " + v["name"],
+                                   id="remove-variant-" + i.to(str)),
+                    width="100%", align="center", spacing="2", padding="8px 10px", border=f"1px solid {LINE}",
+                    border_radius="10px", background="white", class_name="variant-draft",
+                )),
+                spacing="2", width="100%", id="variants",
+            ),
+        ),
+        rx.cond(AdminState.variants_problem != "",
+                rx.callout(AdminState.variants_problem, color_scheme="amber", icon="triangle_alert", size="1",
+                           width="100%", id="variants-problem", role="status")),
+        rx.cond(
+            AdminState.variant_open,
+            variant_form(),
+            rx.button(rx.icon("split", size=14), "Add a variant", on_click=AdminState.new_variant, size="2",
+                      variant="soft", color_scheme="violet", id="add-variant"),
+        ),
         spacing="2",
         width="100%",
     )
@@ -499,15 +603,16 @@ def editor() -> rx.Component:
                 ),
                 condition_box(),
                 effects_list(),
+                variants_editor(),
                 rx.grid(
                     field("Priority", rx.input(default_value=AdminState.priority,
                                                on_change=lambda v: AdminState.set_field("priority", v),
                                                id="campaign-priority", size="2", input_mode="numeric",
-                                               aria_label="Priority"), "Higher goes first"),
+                                               aria_label="Priority", width="100%"), "Higher goes first"),
                     field("Limit per member", rx.input(default_value=AdminState.cap,
                                                        on_change=lambda v: AdminState.set_field("cap", v),
                                                        placeholder="No limit", size="2", input_mode="numeric",
-                                                       aria_label="Limit per member")),
+                                                       aria_label="Limit per member", width="100%")),
                     field("Budget", rx.hstack(
                         rx.input(default_value=AdminState.budget_limit,
                                  on_change=lambda v: AdminState.set_field("budget_limit", v), placeholder="None",
@@ -571,8 +676,7 @@ def rewards_tab() -> rx.Component:
         rx.hstack(
             rx.vstack(rx.heading("Rewards catalogue", size="5", color=INK),
                       rx.text("What members spend their points on; each redemption gives a coupon.", size="2",
-                              color=MUTED), spacing="0"),
-            rx.spacer(),
+                              color=MUTED), spacing="0", flex="1 1 260px"),
             rx.button(rx.icon("plus", size=16), "New reward", on_click=AdminState.new_reward, id="new-reward",
                       size="3", color_scheme="violet"),
             width="100%", align="center", wrap="wrap", spacing="3",
@@ -662,8 +766,7 @@ def segments_tab() -> rx.Component:
         rx.hstack(
             rx.vstack(rx.heading("Segments", size="5", color=INK),
                       rx.text("Members who match a condition, kept up to date with every purchase; counts refresh "
-                              "live.", size="2", color=MUTED), spacing="0"),
-            rx.spacer(),
+                              "live.", size="2", color=MUTED), spacing="0", flex="1 1 260px"),
             rx.button(rx.icon("plus", size=16), "New segment", on_click=AdminState.new_segment, id="new-segment",
                       size="3", color_scheme="violet"),
             width="100%", align="center", wrap="wrap", spacing="3",
@@ -745,7 +848,7 @@ def webhook_form() -> rx.Component:
                                              width="100%", placeholder="16 to 200 characters",
                                              aria_label="Webhook secret", auto_complete="new-password"),
                           "Signs every delivery; never shown again."),
-                    columns=rx.breakpoints(initial="1", md="2"),
+                    columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3",
                     width="100%",
                 ),
@@ -791,11 +894,14 @@ def webhook_row(w: rx.Var) -> rx.Component:
                             color=rx.cond(w["failing"] != "", "#991b1b", MUTED)),
                     spacing="3", align="center", wrap="wrap",
                 ),
-                spacing="1", min_width="0", flex="1",
+                spacing="1", min_width="0", flex="1 1 260px",  # the buttons go below it when both do not fit
             ),
             rx.hstack(
                 rx.button(rx.cond(active, "Pause", "Resume"), size="2", variant="soft", color_scheme="gray",
-                          on_click=AdminState.ask_webhook_secret(w["id"]), id="toggle-webhook-" + w["id"]),
+                          on_click=AdminState.toggle_webhook(w["id"]), id="toggle-webhook-" + w["id"],
+                          loading=AdminState.webhook_changing == w["id"]),
+                rx.button(rx.icon("pencil", size=14), "Edit", size="2", variant="soft", color_scheme="gray",
+                          on_click=AdminState.edit_webhook(w["id"]), id="edit-webhook-" + w["id"]),
                 rx.button(rx.icon("trash_2", size=14), "Delete", size="2", variant="soft", color_scheme="red",
                           on_click=AdminState.delete_webhook(w["id"]), id="delete-webhook-" + w["id"]),
                 spacing="2", flex_shrink="0",
@@ -816,24 +922,35 @@ def webhook_row(w: rx.Var) -> rx.Component:
             ),
         ),
         rx.cond(
-            AdminState.webhook_toggle == w["id"],
+            AdminState.webhook_edit == w["id"],
             rx.form(
                 rx.vstack(
+                    field("URL", rx.input(name="url", default_value=w["url"], size="2", width="100%",
+                                          aria_label="Webhook URL", auto_complete="off",
+                                          id="edit-webhook-url-" + w["id"])),
+                    field("Subscription document", rx.text_area(
+                        name="subscription", default_value=w["subscription"], rows="3", width="100%",
+                        aria_label="Subscription document", id="edit-webhook-subscription-" + w["id"],
+                        font_family="ui-monospace, SFMono-Regular, Menlo, monospace")),
+                    field("New secret (optional)", rx.input(
+                        name="secret", type="password", size="2", width="100%", placeholder="Leave empty to keep it",
+                        aria_label="New secret", auto_complete="new-password", id="edit-webhook-secret-" + w["id"]),
+                        "Empty keeps the secret that signs its deliveries now (it is never shown back)."),
+                    rx.cond(AdminState.webhook_edit_where != "",
+                            rx.text(AdminState.webhook_edit_where, size="2", weight="bold", color="#991b1b",
+                                    id="webhook-edit-where")),
+                    error_callout(AdminState.webhook_edit_error, "webhook-edit-error"),
                     rx.hstack(
-                        rx.input(name="secret", type="password", size="2", placeholder="Its secret",
-                                 aria_label="The webhook's secret", auto_complete="off", flex="1",
-                                 id="toggle-secret-" + w["id"]),
-                        rx.button(rx.cond(active, "Pause it", "Resume it"), type="submit", size="2",
-                                  color_scheme="violet", id="confirm-toggle-webhook-" + w["id"]),
-                        width="100%", spacing="2",
+                        rx.button("Cancel", type="button", size="2", variant="soft", color_scheme="gray",
+                                  on_click=AdminState.edit_webhook(w["id"])),
+                        rx.button("Save changes", type="submit", size="2", color_scheme="violet",
+                                  id="save-webhook-" + w["id"]),
+                        justify="end", width="100%", spacing="2",
                     ),
-                    rx.text("Saving a webhook asks for its secret (it is never shown back).", size="1",
-                            color=MUTED),
-                    error_callout(AdminState.webhook_toggle_error, "webhook-toggle-error"),
-                    spacing="2", width="100%",
+                    spacing="3", width="100%",
                 ),
-                on_submit=AdminState.toggle_webhook,
-                reset_on_submit=True,
+                on_submit=AdminState.save_webhook,
+                reset_on_submit=False,
                 width="100%",
             ),
         ),

@@ -10,7 +10,7 @@ import httpx
 from core import graphql_ws
 from core.settings import get_settings
 
-from . import wallet_api
+from . import admin_api, wallet_api
 from .words import error_words, sign_in_words
 
 ENTRY_FIELDS = "id kind points description occurredAt reference"
@@ -186,3 +186,14 @@ def offer_updates(token: str, member_id: str, *, url: str | None = None) -> Asyn
 def tier_updates(token: str, member_id: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:
     """Every change of the member's tier (`tierChanged`): up at once, down at the review."""
     return _updates(token, wallet_api.TIER_UPDATES, member_id, "tierChanged", url)
+
+
+SEGMENT_UPDATES = f"subscription SegmentUpdates {{ segmentUpdated {{ {admin_api.SEGMENT_FIELDS} }} }}"
+
+
+async def segment_updates(token: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Staff: every segment whose members change from now on, with its member count (`segmentUpdated`)."""
+    async for payload in graphql_ws.subscribe(url or gateway_url(), SEGMENT_UPDATES, None, f"Bearer {token}"):
+        if payload.get("errors"):
+            raise GatewayError.of(payload["errors"][0])
+        yield payload["data"]["segmentUpdated"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.graphql_ws import SubscriptionLost
 
-from . import gateway, wallet_api
+from . import admin_api, gateway, wallet_api
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,18 @@ class SignedOut(Exception):
     """The gateway no longer accepts the token: the member must sign in again."""
 
 
+def _me(data: dict[str, Any]) -> dict[str, Any] | None:
+    return data["me"]
+
+
 async def follow(events: Callable[[], AsyncIterator[dict[str, Any]]], catch_up: Callable[[], Awaitable[dict[str, Any]]],
                  *, on_update: Apply, on_refresh: Apply, what: str, first_retry: float = FIRST_RETRY_SECONDS,
-                 max_retry: float = MAX_RETRY_SECONDS) -> None:
+                 max_retry: float = MAX_RETRY_SECONDS,
+                 caught_up: Callable[[dict[str, Any]], dict[str, Any] | None] = _me) -> None:
     """Calls `on_update` with each event of `events()` and, after a subscription ended,
-    `on_refresh` with what `catch_up()` reads (`me`: events may have been missed in
-    between). Runs until cancelled, or raises SignedOut."""
+    `on_refresh` with what `catch_up()` reads (`caught_up` picks it: `me` by default; None
+    there means the sign-in is not a member's: SignedOut), since events may have been missed
+    in between. Runs until cancelled, or raises SignedOut."""
     loop = asyncio.get_running_loop()
     retry = first_retry
     while True:
@@ -64,9 +70,10 @@ async def follow(events: Callable[[], AsyncIterator[dict[str, Any]]], catch_up: 
             if error.code in REFUSED_CODES:
                 raise SignedOut(str(error)) from error
             continue  # the gateway is not reachable yet: subscribe again after the next wait
-        if data["me"] is None:
+        picked = caught_up(data)
+        if picked is None:
             raise SignedOut("this sign-in is not a member")
-        await on_refresh(data["me"])
+        await on_refresh(picked)
 
 
 async def follow_wallet(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
@@ -107,3 +114,13 @@ async def follow_tiers(token: str, member_id: str, *, on_update: Apply, on_refre
                  lambda: gateway.query(token, gateway.WALLET_QUERY, url=url),
                  on_update=on_update, on_refresh=on_refresh, what=f"tier of {member_id}",
                  first_retry=first_retry, max_retry=max_retry)
+
+
+async def follow_segments(token: str, *, on_update: Apply, on_refresh: Apply, url: str | None = None,
+                          first_retry: float = FIRST_RETRY_SECONDS, max_retry: float = MAX_RETRY_SECONDS) -> None:
+    """Every `segmentUpdated` event (staff: a segment whose members changed, with its count);
+    `on_refresh` gets `{"segments": [...]}` as the admin's SEGMENTS query reads it."""
+    await follow(lambda: gateway.segment_updates(token, url=url),
+                 lambda: gateway.query(token, admin_api.SEGMENTS, url=url),
+                 on_update=on_update, on_refresh=on_refresh, what="segments",
+                 first_retry=first_retry, max_retry=max_retry, caught_up=lambda data: data)

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -68,31 +69,47 @@ async def list_webhooks(runtime: Runtime, principal: Principal | None) -> list[W
         return [_webhook(row) for row in rows]
 
 
-async def upsert_webhook(runtime: Runtime, principal: Principal | None, *, webhook_id: str | None, url: str,
-                         subscription: str, secret: str, active: bool) -> Webhook:
-    """Admins. Every input is checked before anything is written: the URL (http(s); in prod a
-    public host), the secret's length, and the document against the supergraph's schema."""
+async def upsert_webhook(runtime: Runtime, principal: Principal | None, *, webhook_id: str | None,
+                         url: str | None, subscription: str | None, secret: str | None,
+                         active: bool | None) -> Webhook:
+    """Admins. Every input given is checked before anything is written: the URL (http(s); in
+    prod a public host), the secret's length, and the document against the supergraph's schema.
+    A new webhook needs all three; a change (`webhook_id`) keeps what it is not given, the secret
+    included (it is never shown back, so pausing or editing must not ask for it again)."""
     who = require_role(principal, Role.ADMIN)
     if webhook_id is not None:
         webhook_id = check_id(webhook_id, "id")
-    receiver = domain.check_url(url)
-    domain.check_secret(secret)
-    if len(subscription) > domain.MAX_DOCUMENT_CHARS:  # before asking the gateway anything
+    else:
+        for name, value in (("url", url), ("subscription", subscription), ("secret", secret)):
+            if value is None:
+                raise BadUserInput(f"a new webhook needs its {name}", field=name)
+    receiver = domain.check_url(url) if url is not None else None
+    if secret is not None:
+        domain.check_secret(secret)
+    if subscription is not None and len(subscription) > domain.MAX_DOCUMENT_CHARS:  # before asking the gateway
         raise BadUserInput(f"the subscription has at most {domain.MAX_DOCUMENT_CHARS} characters",
                            field="subscription")
-    if not runtime.settings.webhooks_may_reach_private_addresses:
+    if receiver is not None and not runtime.settings.webhooks_may_reach_private_addresses:
         await receivers.require_public(receiver)
-    document = domain.parse_document(subscription, await gateway.api_schema(runtime))
+    document = (domain.parse_document(subscription, await gateway.api_schema(runtime))
+                if subscription is not None else None)
     now = runtime.clock.now()
-    values = {"url": receiver.url, "subscription": document.text, "field": document.field,
-              "member_filter": document.member_filter, "secret": secret, "active": active, "updated_at": now,
-              "updated_by": who.subject[:100]}
+    values: dict[str, Any] = {"updated_at": now, "updated_by": who.subject[:100]}
+    if receiver is not None:
+        values["url"] = receiver.url
+    if document is not None:
+        values.update(subscription=document.text, field=document.field, member_filter=document.member_filter)
+    if secret is not None:
+        values["secret"] = secret
+    if active is not None:
+        values["active"] = active
     async with runtime.unit_of_work() as uow:
         if webhook_id is None:
             count = await uow.connection.scalar(sa.select(sa.func.count()).select_from(webhooks))
             if count >= domain.MAX_WEBHOOKS:
                 raise BadUserInput(f"there are {domain.MAX_WEBHOOKS} webhooks already; delete one first")
             webhook_id = new_id("whk")
+            values.setdefault("active", True)
             await uow.execute(webhooks.insert().values(id=webhook_id, failures=0, created_at=now, **values))
         else:
             changed = await uow.execute(webhooks.update().where(webhooks.c.id == webhook_id).values(**values))
@@ -100,7 +117,7 @@ async def upsert_webhook(runtime: Runtime, principal: Principal | None, *, webho
                 raise NotFound(f"no webhook {webhook_id}")
         row = (await uow.execute(sa.select(webhooks).where(webhooks.c.id == webhook_id))).one()
         await uow.commit()
-    log.info("webhook %s on %s (%s) saved by %s", webhook_id, document.field, receiver.host, who.subject)
+    log.info("webhook %s on %s (%s) saved by %s", webhook_id, row.field, urlsplit(row.url).hostname, who.subject)
     return _webhook(row)
 
 

@@ -37,6 +37,17 @@ class WebhookInput:
                                                                      "recorded while paused).")
 
 
+@strawberry.input(description="A change to a webhook (an extension of the contract): what is left out keeps its "
+                              "stored value, the secret included, so pausing or editing never asks for it again.")
+class WebhookUpdateInput:
+    id: strawberry.ID
+    url: str | None = None
+    subscription: str | None = None
+    secret: str | None = strawberry.field(default=None, description="A new secret (16 to 200 characters); left "
+                                                                     "out, the stored one keeps signing.")
+    active: bool | None = strawberry.field(default=None, description="false pauses deliveries, true resumes them.")
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Every outbound webhook (admins). Secrets are never shown.")
@@ -59,6 +70,14 @@ class Mutation:
             info.context.runtime, info.context.principal, webhook_id=input.id, url=input.url,
             subscription=input.subscription, secret=input.secret,
             active=True if input.active is None else input.active)
+        return Webhook.from_domain(saved)
+
+    @strawberry.mutation(description="Change a webhook (admins) without repeating what stays: its URL, document, "
+                                     "secret or active flag; NOT_FOUND when there is none.")
+    async def update_webhook(self, info: LoyaltyInfo, input: WebhookUpdateInput) -> Webhook:
+        saved = await handlers.upsert_webhook(
+            info.context.runtime, info.context.principal, webhook_id=input.id, url=input.url,
+            subscription=input.subscription, secret=input.secret, active=input.active)
         return Webhook.from_domain(saved)
 
     @strawberry.mutation(description="Delete an outbound webhook and what it still had to send (admins).")

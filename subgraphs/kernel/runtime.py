@@ -21,6 +21,8 @@ from .events import Event
 from .live import LiveHub
 from .metrics import SubgraphMetrics
 
+LIVE_ALL = "*"  # the key of every event on a `Runtime.live_all` hub
+
 
 @dataclass(frozen=True)
 class Consumer:
@@ -65,12 +67,21 @@ class Runtime:
         self.adapters: dict[str, object] = {}
         self.cache: dict[str, object] = {}  # small per-process caches a subgraph keeps (e.g. its program)
         self._live: dict[str, LiveHub] = {}
+        self._live_all: dict[str, LiveHub] = {}
 
     def live(self, subject: str) -> LiveHub:
         """The process-wide fan-out of live events on `subject` (for subscriptions)."""
         if subject not in self._live:
             self._live[subject] = LiveHub(self.bus, subject, remember=self.settings.live_recent_event_ids)
         return self._live[subject]
+
+    def live_all(self, subject: str) -> LiveHub:
+        """The process-wide fan-out of every live event on `subject`, whatever its member (one
+        listener however many subscribe); subscribe with the key `LIVE_ALL`."""
+        if subject not in self._live_all:
+            self._live_all[subject] = LiveHub(self.bus, subject, key=lambda _event: LIVE_ALL,
+                                              remember=self.settings.live_recent_event_ids)
+        return self._live_all[subject]
 
     def unit_of_work(self) -> UnitOfWork:
         return self.db.unit_of_work()

@@ -1,6 +1,7 @@
 """Profile's GraphQL schema: maps fields to handlers, nothing more."""
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -419,4 +420,13 @@ class Mutation:
         return Segment.from_domain(segment)
 
 
-schema = make_schema(Query, Mutation)
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Staff: a segment whose members changed (entered or left), with its member "
+                                         "count as it stands; a burst of changes arrives as one update per segment.")
+    async def segment_updated(self, info: LoyaltyInfo) -> AsyncGenerator[Segment, None]:
+        async for segment in handlers.segments.segment_updates(info.context.runtime, info.context.principal):
+            yield Segment.from_domain(segment)
+
+
+schema = make_schema(Query, Mutation, Subscription)

@@ -252,6 +252,85 @@ async def test_an_admin_changes_pauses_and_deletes_a_webhook(hooks: Stack) -> No
     assert await hooks.scalar("integrations", "SELECT count(*) FROM webhooks") == 0
 
 
+UPDATE = """mutation($input: WebhookUpdateInput!) {
+  updateWebhook(input: $input) { id url subscription active lastDeliveryAt failures }
+}"""
+
+
+async def update(stack: Stack, **fields: Any) -> dict[str, Any]:
+    return (await stack.gql(UPDATE, {"input": fields}, stack.token(Role.ADMIN))).ok()["updateWebhook"]
+
+
+async def test_a_new_webhook_without_a_secret_is_refused_and_stores_nothing(hooks: Stack) -> None:
+    before = await hooks.scalar("integrations", "SELECT count(*) FROM webhooks")
+    payload = {"url": "http://127.0.0.1:9/hook", "subscription": WALLET_DOCUMENT}
+    refused = await hooks.gql(UPSERT, {"input": payload}, hooks.token(Role.ADMIN))
+    # The contract keeps WebhookInput.secret required: the gateway refuses the variables themselves.
+    assert refused.errors and refused.errors[0]["extensions"]["code"] == "BAD_USER_INPUT", refused.errors
+    assert "secret" in refused.errors[0]["message"]
+    empty = await hooks.gql(UPSERT, {"input": {**payload, "secret": ""}}, hooks.token(Role.ADMIN))
+    assert empty.errors and empty.errors[0]["extensions"]["code"] == "BAD_USER_INPUT", empty.errors
+    assert await hooks.scalar("integrations", "SELECT count(*) FROM webhooks") == before
+
+
+@pytest.mark.parametrize(("fields", "code", "says"), [
+    ({"secret": "short"}, "BAD_USER_INPUT", "secret"),
+    ({"secret": ""}, "BAD_USER_INPUT", "secret"),
+    ({"url": "ftp://example.com/hook"}, "BAD_USER_INPUT", "http:// or https://"),
+    ({"subscription": "query { tiers { name } }"}, "BAD_USER_INPUT", "needs a subscription"),
+])
+async def test_a_bad_change_is_refused_and_changes_nothing(hooks: Stack, fields: dict[str, str], code: str,
+                                                           says: str) -> None:
+    saved = await register(hooks, "http://127.0.0.1:9/kept")
+    try:
+        row = "SELECT url || '|' || subscription || '|' || secret || '|' || active || '|' || updated_at " \
+              "FROM webhooks WHERE id = :w"
+        before = await hooks.scalar("integrations", row, w=saved["id"])
+        response = await hooks.gql(UPDATE, {"input": {"id": saved["id"], "active": False, **fields}},
+                                   hooks.token(Role.ADMIN))
+        assert response.errors and response.errors[0]["extensions"]["code"] == code, response.errors
+        assert says in response.errors[0]["message"]
+        assert await hooks.scalar("integrations", row, w=saved["id"]) == before
+    finally:
+        (await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))).ok()
+    missing = await hooks.gql(UPDATE, {"input": {"id": "whk_missing", "active": False}}, hooks.token(Role.ADMIN))
+    assert missing.errors[0]["extensions"]["code"] == "NOT_FOUND"
+    member = await hooks.gql(UPDATE, {"input": {"id": saved["id"], "active": False}}, hooks.token(Role.CASHIER,
+                                                                                                 store="st_portland"))
+    assert member.errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_pausing_and_editing_without_the_secret_keep_it_signing(hooks: Stack) -> None:
+    """updateWebhook leaves out the secret: the one given at registration still signs every delivery."""
+    receiver = Receiver()
+    await receiver.start()
+    saved = await register(hooks, "http://127.0.0.1:9/not-yet")
+    try:
+        paused = await update(hooks, id=saved["id"], active=False)
+        assert paused["active"] is False and paused["url"] == "http://127.0.0.1:9/not-yet"
+        assert paused["subscription"] == WALLET_DOCUMENT
+        member = await hooks.enroll("Paused")
+        edited = await update(hooks, id=saved["id"], url=receiver.url, active=True)
+        assert edited["url"] == receiver.url and edited["active"] is True
+        assert edited["subscription"] == WALLET_DOCUMENT
+        (await hooks.checkout(member, "after-edit", [SOCKS])).ok()
+        await eventually(lambda: len(receiver.unique()) >= 1, "a delivery after the edit")
+        delivery = receiver.unique()[0]
+        assert delivery.json["data"]["walletUpdated"]["entry"]["reference"] == "after-edit"
+        assert delivery.signed_by(SECRET), delivery.headers  # the registration's secret, kept by both changes
+        assert await hooks.scalar("integrations", "SELECT secret FROM webhooks WHERE id = :w", w=saved["id"]) == SECRET
+        rotated = "whsec-rotated-0123456789abcdef"
+        await update(hooks, id=saved["id"], secret=rotated)
+        (await hooks.checkout(member, "after-rotation", [SOCKS])).ok()
+        await eventually(lambda: len(receiver.unique()) >= 2, "a delivery after the new secret")
+        last = next(d for d in receiver.unique()
+                    if d.json["data"]["walletUpdated"]["entry"]["reference"] == "after-rotation")
+        assert last.signed_by(rotated) and not last.signed_by(SECRET)
+    finally:
+        await receiver.stop()
+        (await hooks.gql(DELETE, {"id": saved["id"]}, hooks.token(Role.ADMIN))).ok()
+
+
 async def test_a_replay_is_for_services_only(hooks: Stack) -> None:
     """The replay extension through the gateway: a member (or any non-service token) gets
     FORBIDDEN from the subgraph, never someone else's event."""

@@ -19,9 +19,11 @@ cover what no member event announces:
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -33,8 +35,8 @@ from core.ids import new_id
 from core.lru import ByteBoundedLRU
 from subgraphs.kernel.aliases import require_member_access
 from subgraphs.kernel.db import UnitOfWork, is_unique_violation
-from subgraphs.kernel.events import Event
-from subgraphs.kernel.runtime import Runtime
+from subgraphs.kernel.events import Event, subject_for
+from subgraphs.kernel.runtime import LIVE_ALL, Runtime
 
 from ..adapters import repository
 from ..adapters import segments as store
@@ -96,6 +98,57 @@ async def list_segments(runtime: Runtime, principal: Principal | None) -> list[S
     require_staff(principal)
     async with runtime.db.reading() as connection:
         return await store.all_segments(connection)
+
+
+MEMBERSHIP_EVENTS = frozenset({"SegmentEntered", "SegmentExited"})
+LIVE_COALESCE_SECONDS = 0.25  # members moving together (a job's page, a checkout's segments): one update each
+
+
+async def segment_updates(runtime: Runtime, principal: Principal | None, *,
+                          coalesce_seconds: float = LIVE_COALESCE_SECONDS) -> AsyncIterator[Segment]:
+    """Staff: each segment whose members changed, with its count as it stands, live from profile's
+    own SegmentEntered / SegmentExited events (any replica: they come through the bus). Bounded
+    whatever moves: the events only mark segments (at most MAX_SEGMENTS ids), and the counts are
+    read once per `coalesce_seconds` at most, however many members entered or left meanwhile."""
+    require_staff(principal)
+    changed: set[str] = set()
+    wake = asyncio.Event()
+    ended: list[BaseException | None] = []
+
+    async def listen() -> None:
+        try:
+            async for event in runtime.live_all(subject_for(SOURCE, "*")).subscribe(LIVE_ALL):
+                if event.type in MEMBERSHIP_EVENTS and isinstance(event.payload.get("segment_id"), str):
+                    changed.add(event.payload["segment_id"])
+                    wake.set()
+            ended.append(None)
+        except Exception as error:  # noqa: BLE001 - the subscriber hears it below
+            ended.append(error)
+        wake.set()
+
+    listener = asyncio.create_task(listen(), name="live:segments")
+    try:
+        while True:
+            await wake.wait()
+            if not ended:
+                await asyncio.sleep(coalesce_seconds)  # let the rest of a burst arrive
+            wake.clear()
+            ids = set(changed)
+            changed.clear()
+            if ids:
+                async with runtime.db.reading() as connection:
+                    found = await store.all_segments(connection)
+                for segment in found:
+                    if segment.id in ids:
+                        yield segment
+            if ended:
+                if ended[0] is not None:
+                    raise ended[0]
+                return
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
 
 
 async def member_segments(runtime: Runtime, principal: Principal | None, member_id: str) -> list[str]:

@@ -682,7 +682,8 @@ def offer_card(row: rx.Var) -> rx.Component:
                     rx.hstack(rx.icon("store", size=14, color="#0f766e", flex_shrink="0"),
                               rx.text(row["hold"], size="2", color="#0f766e", weight="medium"),
                               align="center", spacing="2")),
-            rx.cond(row["done"] != "", rx.text(row["done"], size="2", weight="medium", color=PLUS)),
+            rx.cond(row["done"] != "", rx.text(row["done"], size="2", weight="medium",
+                                               color=rx.cond(row["done_muted"] != "", MUTED, PLUS))),
             rx.cond(
                 is_open,
                 rx.hstack(
@@ -712,10 +713,21 @@ def offers_tab() -> rx.Component:
                   spacing="0", width="100%"),
         rx.cond(
             WalletState.offers.length() > 0,
-            rx.vstack(rx.foreach(WalletState.offers, offer_card), spacing="3", width="100%", id="offers"),
+            rx.vstack(
+                rx.foreach(WalletState.open_offer_rows, offer_card),
+                rx.cond(
+                    WalletState.earlier_offer_rows.length() > 0,
+                    rx.vstack(
+                        rx.text("Earlier", size="3", weight="bold", color=INK, margin_top="8px"),
+                        rx.foreach(WalletState.earlier_offer_rows, offer_card),
+                        spacing="3", width="100%", id="earlier-offers",
+                    ),
+                ),
+                spacing="3", width="100%", id="offers",
+            ),
             surface(rx.vstack(rx.icon("sparkles", size=22, color=MUTED),
                               rx.text("No offers right now. Keep shopping: the next one may be yours.", size="2",
-                                      color=MUTED), align="center", spacing="2", width="100%")),
+                                      color=MUTED), align="center", spacing="2", width="100%"), id="no-offers"),
         ),
         spacing="4",
         width="100%",

@@ -49,6 +49,8 @@ def sign_in_card() -> rx.Component:
                           spacing="3", width="100%")),
         spacing="4",
         width="100%",
+        max_width="480px",  # a form: as narrow on a tablet as on a phone
+        margin_x="auto",
     )
 
 
@@ -117,11 +119,12 @@ def code_step() -> rx.Component:
         rx.text("Enter your code", size="4", weight="bold", color=INK),
         rx.text(WalletState.code_notice, id="code-notice", size="2", color=MUTED),
         rx.hstack(
-            rx.icon("mail", size=16, color=MUTED),
-            rx.text(WalletState.code_email, id="code-email", size="2", weight="medium", color=INK),
-            rx.spacer(),
+            rx.icon("mail", size=16, color=MUTED, flex_shrink="0"),
+            # A long address wraps rather than squeezing the icon or pushing the page sideways.
+            rx.text(WalletState.code_email, id="code-email", size="2", weight="medium", color=INK, flex="1",
+                    min_width="0", overflow_wrap="anywhere"),
             rx.button("Use another email", type="button", id="other-email", variant="ghost", size="1",
-                      on_click=WalletState.use_another_email),
+                      on_click=WalletState.use_another_email, flex_shrink="0"),
             width="100%", align="center",
         ),
         rx.form(
@@ -435,17 +438,35 @@ def activity_card() -> rx.Component:
     )
 
 
+# From 768 px (tablets, desktops) the wallet is wider and Home has two columns: the tier card beside
+# the balance and the benefits, then reservations, recently viewed and activity across. On a phone, one
+# column with reservations above the benefits. (`order`, not areas: a card that is not shown leaves no gap.)
+WIDTH = rx.breakpoints(initial="480px", sm="720px")
+WIDE = "sm"
+
+
+def placed(child: rx.Component, order: int, wide_order: int, *, across: bool = True, rows: str = "auto"
+           ) -> rx.Component:
+    return rx.box(child, order=rx.breakpoints(initial=str(order), **{WIDE: str(wide_order)}),
+                  grid_column=rx.breakpoints(initial="1 / -1", **{WIDE: "1 / -1" if across else "auto"}),
+                  grid_row=rx.breakpoints(initial="auto", **{WIDE: rows}), width="100%", min_width="0")
+
+
 def home_tab() -> rx.Component:
-    return rx.vstack(
-        tier_card(),
-        balance_row(),
-        reservations_card(),
-        viewed_card(),
-        benefits_card(),
-        activity_card(),
+    return rx.box(
+        placed(tier_card(), 1, 1, across=False, rows="span 2"),
+        placed(balance_row(), 2, 2, across=False),
+        rx.cond(WalletState.reservations.length() > 0, placed(reservations_card(), 3, 4)),
+        rx.cond(WalletState.viewed.length() > 0, placed(viewed_card(), 4, 5)),
+        placed(benefits_card(), 5, 3, across=False),
+        placed(activity_card(), 6, 6),
         member_card(),
-        spacing="4",
+        display="grid",
+        grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)", **{WIDE: "minmax(0, 1fr) minmax(0, 1fr)"}),
+        gap="16px",
+        align_items="start",
         width="100%",
+        id="home",
     )
 
 
@@ -473,7 +494,7 @@ def index() -> rx.Component:
             until_ready(rx.cond(WalletState.signed_in, wallet(), sign_in_card())),
             spacing="4",
             width="100%",
-            max_width="480px",
+            max_width=WIDTH,
             margin_x="auto",
             padding_x="16px",
             padding_y="20px",
@@ -955,7 +976,7 @@ def tab_bar() -> rx.Component:
         )
 
     return rx.box(
-        rx.hstack(*[tab(*t) for t in TABS], width="100%", max_width="480px", margin_x="auto", padding_x="8px",
+        rx.hstack(*[tab(*t) for t in TABS], width="100%", max_width=WIDTH, margin_x="auto", padding_x="8px",
                   spacing="1"),
         position="fixed",
         bottom="0",

@@ -4,7 +4,8 @@ the limited jacket three times (through the gateway, as the shop's app records v
 engine's reservation offer arrives live as a toast with the store and how long it holds one; she
 taps "Reserve one for me", the reservation shows in her wallet, ready to pick up; the store lets
 it go (a cashier cancels it) and the wallet says so, all without a reload. An offer declined on
-one device leaves the other device's wallet without a reload too."""
+one device leaves the other device's wallet without a reload too. And the wallet at tablet width
+(768 x 1024): every screen fits the width, passes axe-core and is reachable by keyboard."""
 from __future__ import annotations
 
 import asyncio
@@ -110,6 +111,12 @@ async def view_the_jacket_three_times(stack: Stack, member: str) -> None:
         assert viewed.ok() == {"recordProductView": True}
 
 
+async def fits_the_width(page: Page, name: str) -> None:
+    """Nothing wider than the screen: no sideways scrolling."""
+    wide, width = await page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert wide <= width, f"{name}: the page is {wide} px wide on a {width} px screen"
+
+
 async def test_a_reservation_offer_arrives_live_is_taken_and_its_reservation_follows(
         running: Stack, browser: Browser, contexts: list[Offline]) -> None:
     member, email = await enrol(running, "Rosa")
@@ -130,6 +137,7 @@ async def test_a_reservation_offer_arrives_live_is_taken_and_its_reservation_fol
     reserve = page.locator(f"#toast-accept-{offer_id}")
     assert (await reserve.inner_text()).strip() == "Reserve one for me"
     assert await page.inner_text("#offers-count") == "1"
+    await fits_the_width(page, "offer toast on a phone")
     await check_screen(page, "wallet-reservation-1-offer-toast-phone")
 
     await reserve.click()
@@ -148,6 +156,7 @@ async def test_a_reservation_offer_arrives_live_is_taken_and_its_reservation_fol
     assert listed == [{"id": reservation_id, "status": "HELD", "size": "M", "store": {"id": "st_portland"},
                        "product": {"sku": JACKET}}]
     assert await page.query_selector("#offers-count") is None  # nothing open any more
+    await fits_the_width(page, "reservation on a phone")
     await check_screen(page, "wallet-reservation-2-held-phone")
 
     await page.click("#tab-offers")
@@ -217,3 +226,70 @@ async def test_an_offer_declined_on_one_device_leaves_the_other_without_a_reload
     assert "Declined" in declined and HOLDS not in declined  # nothing is held for a declined offer
     assert navigations == []
     await check_screen(tablet, "wallet-offer-declined-elsewhere-tablet")
+
+
+TABS = ("home", "rewards", "offers", "privacy")
+
+
+async def keyboard_reaches(page: Page, selector: str, presses: int = 80) -> None:
+    """Tab from the top of the page until `selector` has the focus (every control is reachable)."""
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    await page.mouse.click(1, 1)  # nothing there: the focus starts at the top
+    for _ in range(presses):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(f"document.activeElement?.matches({selector!r}) ?? false"):
+            return
+    raise AssertionError(f"{selector} is not reachable with the Tab key")
+
+
+async def test_the_wallet_at_tablet_width(running: Stack, browser: Browser, contexts: list[Offline]) -> None:
+    page = await new_page(browser, contexts, **TABLET)
+    await page.goto(url(running))
+    await page.wait_for_selector("#email", timeout=WAIT)
+    await fits_the_width(page, "sign-in")
+    await keyboard_reaches(page, "#email")
+    await check_screen(page, "wallet-tablet-sign-in-1-email")
+    await page.fill("#email", f"tablet.{time.time_ns()}@example.org")  # nobody's: the same answer for any address
+    await page.keyboard.press("Enter")  # the form sends with the keyboard alone
+    await page.wait_for_selector("#code", timeout=WAIT)
+    await fits_the_width(page, "sign-in code")
+    await check_screen(page, "wallet-tablet-sign-in-2-code")
+    await page.click("#other-email")
+    await page.wait_for_selector("#email", timeout=WAIT)
+
+    # Julia: the demo member with the most to show (activity, benefits, reservations, offers).
+    await page.fill("#email", "julia@example.com")
+    await page.click("#sign-in")
+    await page.wait_for_selector("#live", timeout=WAIT)
+    await page.wait_for_selector("#activity", timeout=WAIT)
+    # Two columns on a tablet: the balance beside the tier card, the activity across both.
+    tier, balance, activity = [await page.locator(selector).bounding_box()
+                               for selector in ("#tier-card", "#balance-pending", "#activity")]
+    assert tier and balance and activity
+    assert balance["x"] >= tier["x"] + tier["width"], (tier, balance)
+    assert activity["width"] > tier["width"] * 1.5, (tier, activity)
+    for tab in TABS:
+        await keyboard_reaches(page, f"#tab-{tab}")
+        await page.keyboard.press("Enter")
+        await page.wait_for_function(
+            f"document.querySelector('#tab-{tab}').getAttribute('aria-current') === 'page'", timeout=WAIT)
+        ready = {"home": "#tier-card", "rewards": "#rewards .reward", "offers": "#offers, #no-offers",
+                 "privacy": "#consents [role=switch]"}[tab]
+        await page.wait_for_selector(ready, timeout=WAIT)
+        await fits_the_width(page, tab)
+        await check_screen(page, f"wallet-tablet-{tab}")
+
+    # The member card opens from the keyboard and closes with Escape.
+    await page.click("#tab-home")
+    await keyboard_reaches(page, "#show-card")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#member-qr", timeout=WAIT)
+    await fits_the_width(page, "member card")
+    await check_screen(page, "wallet-tablet-card")
+    await page.keyboard.press("Escape")
+    await page.wait_for_selector("#member-qr", state="detached", timeout=WAIT)
+    # The tab bar's bottom edge stays inside the screen, its labels whole.
+    bar = await page.evaluate("""() => { const r = document.querySelector('#tab-privacy').getBoundingClientRect();
+        return [r.right, r.bottom, window.innerWidth, window.innerHeight]; }""")
+    assert bar[0] <= bar[2] and bar[1] <= bar[3], bar
+    assert "Privacy" in await page.inner_text("#tab-privacy")

@@ -140,6 +140,7 @@ class WalletState(rx.State):
     live: bool = False
     error: str = ""
     notice: str = ""
+    notice_tone: str = "green"  # "gray": news that is not good (a reservation cancelled or ended)
     busy: bool = False
     code_email: str = ""  # the address a sign-in code went to: the wallet asks for the code
     code_length: int = 6
@@ -493,6 +494,7 @@ class WalletState(rx.State):
                 self.reservations = with_reservation(self.reservations, reservation)
                 if news:  # replaces a notice it makes untrue ("Reserved: it waits for you ...")
                     self.notice = news
+                    self.notice_tone = "green" if reservation["status"] == "FULFILLED" else "gray"
 
         async def on_reservations(member: dict[str, Any]) -> None:
             async with self:
@@ -680,6 +682,7 @@ class WalletState(rx.State):
         self.toasts = [t for t in self.toasts if t["id"] != offer_id]
         row = api.offer_row(offer)
         self.notice = row["done"] or ("Thanks, noted." if offer["status"] == "DECLINED" else "Done: you're in.")
+        self.notice_tone = "green"
 
     @rx.event
     async def accept_offer(self, offer_id: str):

@@ -739,7 +739,7 @@ def offers_tab() -> rx.Component:
                 rx.cond(
                     WalletState.earlier_offer_rows.length() > 0,
                     rx.vstack(
-                        rx.text("Earlier", size="3", weight="bold", color=INK, margin_top="8px"),
+                        rx.heading("Earlier", as_="h2", size="4", color=INK, margin_top="8px"),
                         rx.foreach(WalletState.earlier_offer_rows, offer_card),
                         spacing="3", width="100%", id="earlier-offers",
                     ),
@@ -930,15 +930,20 @@ def celebration() -> rx.Component:
 
 
 def notice_bar() -> rx.Component:
-    return rx.cond(
-        WalletState.notice != "",
-        rx.callout(
+    """Good news in green with a tick; news that is not (a reservation cancelled or ended) in grey."""
+    def bar(color: str, icon: str) -> rx.Component:
+        return rx.callout(
             rx.hstack(rx.text(WalletState.notice, flex="1"),
                       rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
                                      on_click=WalletState.dismiss_notice, aria_label="Dismiss"),
                       align="center", width="100%"),
-            color_scheme="green", icon="circle_check", size="1", width="100%", id="notice", role="status",
-        ),
+            color_scheme=color, icon=icon, size="1", width="100%", id="notice", role="status",
+            data_tone=color,
+        )
+
+    return rx.cond(
+        WalletState.notice != "",
+        rx.cond(WalletState.notice_tone == "gray", bar("gray", "info"), bar("green", "circle_check")),
     )
 
 

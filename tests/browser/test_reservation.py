@@ -143,6 +143,7 @@ async def test_a_reservation_offer_arrives_live_is_taken_and_its_reservation_fol
     await reserve.click()
     await page.wait_for_selector("#notice >> text=Reserved: it waits for you at Portland Pearl District.",
                                  timeout=WAIT)
+    assert await page.get_attribute("#notice", "data-tone") == "green"
     await toast.wait_for(state="detached", timeout=WAIT)
     row = page.locator("#reservations [data-status]", has_text="Aurora Limited Running Jacket")
     await row.wait_for(timeout=WAIT)  # live: reservationUpdated
@@ -181,6 +182,7 @@ async def test_a_reservation_offer_arrives_live_is_taken_and_its_reservation_fol
     await page.wait_for_selector("#notice >> text=Your reservation of the Aurora Limited Running Jacket was "
                                  "cancelled: Portland Pearl District no longer holds it.", timeout=WAIT)
     assert "it waits for you" not in await page.inner_text("#notice")
+    assert await page.get_attribute("#notice", "data-tone") == "gray"  # not good news: no green tick
     await check_screen(page, "wallet-reservation-4-cancelled-phone")
     await page.click("#tab-offers")
     taken = page.locator(f"#earlier-offers #offer-{offer_id}")

@@ -4,7 +4,8 @@ the limited jacket three times (through the gateway, as the shop's app records v
 engine's reservation offer arrives live as a toast with the store and how long it holds one; she
 taps "Reserve one for me", the reservation shows in her wallet, ready to pick up; the store lets
 it go (a cashier cancels it) and the wallet says so, all without a reload. An offer declined on
-one device leaves the other device's wallet without a reload too. And the wallet at tablet width
+one device leaves the other device's wallet without a reload too, and a bonus offer a checkout used
+stops being open. And the wallet at tablet width
 (768 x 1024): every screen fits the width, passes axe-core and is reachable by keyboard."""
 from __future__ import annotations
 
@@ -228,6 +229,37 @@ async def test_an_offer_declined_on_one_device_leaves_the_other_without_a_reload
     assert "Declined" in declined and HOLDS not in declined  # nothing is held for a declined offer
     assert navigations == []
     await check_screen(tablet, "wallet-offer-declined-elsewhere-tablet")
+
+
+async def test_a_bonus_offer_used_at_the_till_stops_being_open_without_a_reload(
+        running: Stack, browser: Browser, contexts: list[Offline]) -> None:
+    """No offer event says a checkout used a bonus offer: the wallet reads its offers again when the
+    balance changes while one is open."""
+    member, email = await enrol(running, "Noor")
+    page = await new_page(browser, contexts, **PHONE)
+    await open_wallet(running, page, email)
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    jacket = [{"sku": "JKT-TRAIL-SHELL", "quantity": 1, "unitPrice": "149.00", "size": "L"}]
+    (await running.checkout(member, f"browser-bonus-jacket-{time.time_ns()}", jacket)).ok()
+    toast = page.locator(".offer-toast", has_text="Double points on base layers")
+    await toast.wait_for(timeout=WAIT)
+    offer_id = (await toast.get_attribute("id") or "").removeprefix("toast-")
+    await toast.get_by_role("button", name="Later").click()
+    await page.wait_for_selector(f"#offers #offer-{offer_id}[data-status=ISSUED]", timeout=WAIT)
+    assert await page.query_selector(f"#earlier-offers #offer-{offer_id}") is None
+    assert await page.inner_text("#offers-count") == "1"
+
+    tee = [{"sku": "TEE-MERINO-150", "quantity": 1, "unitPrice": "69.00", "size": "M"}]
+    (await running.checkout(member, f"browser-bonus-tee-{time.time_ns()}", tee)).ok()
+    used = page.locator(f"#earlier-offers #offer-{offer_id}")
+    await used.wait_for(timeout=WAIT)
+    assert await used.get_attribute("data-status") == "REDEEMED"
+    assert await page.query_selector(f"#accept-{offer_id}") is None
+    assert await page.query_selector("#offers-count") is None
+    assert navigations == []
+    await check_screen(page, "wallet-offer-used-at-the-till-phone")
 
 
 TABS = ("home", "rewards", "offers", "privacy")

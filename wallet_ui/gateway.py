@@ -179,8 +179,8 @@ async def _updates(token: str, document: str, member_id: str, field: str, url: s
 
 
 def offer_updates(token: str, member_id: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:
-    """Every offer the engine issues to the member from now on (`offerIssued`)."""
-    return _updates(token, wallet_api.OFFER_UPDATES, member_id, "offerIssued", url)
+    """Every offer the engine issues to the member from now on, and every change of one (`offerUpdated`)."""
+    return _updates(token, wallet_api.OFFER_UPDATES, member_id, "offerUpdated", url)
 
 
 def tier_updates(token: str, member_id: str, *, url: str | None = None) -> AsyncIterator[dict[str, Any]]:

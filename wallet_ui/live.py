@@ -99,7 +99,7 @@ async def follow_reservations(token: str, member_id: str, *, on_update: Apply, o
 async def follow_offers(token: str, member_id: str, *, on_update: Apply, on_refresh: Apply,
                         url: str | None = None, first_retry: float = FIRST_RETRY_SECONDS,
                         max_retry: float = MAX_RETRY_SECONDS) -> None:
-    """Every `offerIssued` event; `on_refresh` gets the member with their offers."""
+    """Every `offerUpdated` event (issued, accepted, declined); `on_refresh` gets the member with their offers."""
     await follow(lambda: gateway.offer_updates(token, member_id, url=url),
                  lambda: gateway.query(token, wallet_api.OFFERS, url=url),
                  on_update=on_update, on_refresh=on_refresh, what=f"offers of {member_id}",

@@ -86,6 +86,23 @@ def with_reservation(rows: list[dict[str, str]], reservation: dict[str, Any]) ->
     return [row, *rows]
 
 
+RESERVATION_NEWS = {
+    "FULFILLED": "Picked up: enjoy your {product}.",
+    "CANCELLED": "Your reservation of the {product} was cancelled: {store} no longer holds it.",
+    "EXPIRED": "Your reservation of the {product} has ended: {store} no longer holds it.",
+}
+
+
+def reservation_news(rows: list[dict[str, str]], reservation: dict[str, Any]) -> str:
+    """What to tell the member when a live update ends a reservation the wallet shows as held
+    ("" for anything else: a new hold shows in the list, a repeat says nothing)."""
+    before = next((r for r in rows if r["id"] == reservation["id"]), None)
+    row = reservation_row(reservation)
+    if before is None or before["status"] != "HELD" or row["status"] not in RESERVATION_NEWS:
+        return ""
+    return RESERVATION_NEWS[row["status"]].format(product=row["product"] or "item", store=row["store"] or "the store")
+
+
 def card_qr(code: str) -> str:
     """The member card's QR code (segno) as an SVG data URI. It encodes the member id,
     which the till's lookup takes as a code (wallet_ui/till.py: find_member)."""
@@ -123,6 +140,7 @@ class WalletState(rx.State):
     live: bool = False
     error: str = ""
     notice: str = ""
+    notice_tone: str = "green"  # "gray": news that is not good (a reservation cancelled or ended)
     busy: bool = False
     code_email: str = ""  # the address a sign-in code went to: the wallet asks for the code
     code_length: int = 6
@@ -206,6 +224,14 @@ class WalletState(rx.State):
     @rx.var
     def open_offers(self) -> int:
         return sum(1 for o in self.offers if o["status"] == "ISSUED")
+
+    @rx.var
+    def open_offer_rows(self) -> list[dict[str, str]]:
+        return api.offers_as_shown(self.offers, self.reservations)[0]
+
+    @rx.var
+    def earlier_offer_rows(self) -> list[dict[str, str]]:
+        return api.offers_as_shown(self.offers, self.reservations)[1]
 
     @rx.var
     def affordable_count(self) -> int:
@@ -386,6 +412,8 @@ class WalletState(rx.State):
             self.error = "This sign-in is not a member."
             return
         self.qr = ""
+        if member["id"] != self.member_id:  # another member on this page: nothing of the last one's is kept
+            self.offers, self.toasts = [], []
         self._apply_member(member)
         self._apply_activity(member["activity"])
         self.error = ""
@@ -442,6 +470,18 @@ class WalletState(rx.State):
                 self._apply_member(update["member"])
                 self.activity = with_entry(self.activity, update["entry"], limit=max(ACTIVITY_PAGE,
                                                                                       len(self.activity) + 1))
+                offers_open = any(o["status"] == "ISSUED" for o in self.offers)
+            if offers_open:  # a checkout may have used a bonus offer (no offer event says so): read them again
+                await reread_offers()
+
+        async def reread_offers() -> None:
+            try:
+                data = await gateway.query(token, api.OFFERS)
+            except gateway.GatewayError as error:
+                log.info("offers of %s not read again after a balance change: %s", member_id, error)
+                return
+            if data["me"] is not None:
+                await on_offers(data["me"])
 
         async def on_refresh(member: dict[str, Any]) -> None:
             async with self:
@@ -450,7 +490,11 @@ class WalletState(rx.State):
 
         async def on_reservation(reservation: dict[str, Any]) -> None:
             async with self:
+                news = reservation_news(self.reservations, reservation)
                 self.reservations = with_reservation(self.reservations, reservation)
+                if news:  # replaces a notice it makes untrue ("Reserved: it waits for you ...")
+                    self.notice = news
+                    self.notice_tone = "green" if reservation["status"] == "FULFILLED" else "gray"
 
         async def on_reservations(member: dict[str, Any]) -> None:
             async with self:
@@ -458,13 +502,12 @@ class WalletState(rx.State):
 
         async def on_offer(offer: dict[str, Any]) -> None:
             async with self:
-                self.offers = api.with_offer(self.offers, offer)
-                if offer["status"] == "ISSUED":  # a toast for a new offer, the newest on top, at most three
-                    self.toasts = [api.offer_row(offer), *[t for t in self.toasts if t["id"] != offer["id"]]][:3]
+                self.offers, self.toasts = api.after_offer_update(self.offers, self.toasts, offer)
 
         async def on_offers(member: dict[str, Any]) -> None:
             async with self:
-                self.offers = [api.offer_row(o) for o in member.get("offers") or []]
+                self.offers = api.merged_offers(self.offers, [api.offer_row(o) for o in member.get("offers") or []])
+                self.toasts = api.still_open(self.toasts, self.offers)
 
         async def on_tier(change: dict[str, Any]) -> None:
             async with self:
@@ -619,7 +662,8 @@ class WalletState(rx.State):
             self.offer_error = error.words
             return
         if data["me"] is not None:
-            self.offers = [api.offer_row(o) for o in data["me"]["offers"]]
+            self.offers = api.merged_offers(self.offers, [api.offer_row(o) for o in data["me"]["offers"]])
+            self.toasts = api.still_open(self.toasts, self.offers)
             self.offer_error = ""
 
     async def _answer_offer(self, offer_id: str, document: str, field: str):
@@ -638,6 +682,7 @@ class WalletState(rx.State):
         self.toasts = [t for t in self.toasts if t["id"] != offer_id]
         row = api.offer_row(offer)
         self.notice = row["done"] or ("Thanks, noted." if offer["status"] == "DECLINED" else "Done: you're in.")
+        self.notice_tone = "green"
 
     @rx.event
     async def accept_offer(self, offer_id: str):

@@ -28,7 +28,8 @@ OFFER_FIELDS = ("id kind status message reason issuedAt expiresAt size holdHours
 OFFERS = f"query WalletOffers {{ me {{ id offers {{ {OFFER_FIELDS} }} }} }}"
 ACCEPT = f"mutation Accept($id: ID!) {{ acceptOffer(offerId: $id) {{ {OFFER_FIELDS} }} }}"
 DECLINE = f"mutation Decline($id: ID!) {{ declineOffer(offerId: $id) {{ {OFFER_FIELDS} }} }}"
-OFFER_UPDATES = f"subscription OfferIssued($memberId: ID!) {{ offerIssued(memberId: $memberId) {{ {OFFER_FIELDS} }} }}"
+# Offers issued and every change of one (accepted or declined on another device): one subscription.
+OFFER_UPDATES = f"subscription OfferUpdated($memberId: ID!) {{ offerUpdated(memberId: $memberId) {{ {OFFER_FIELDS} }} }}"
 TIER_UPDATES = """
 subscription TierChanged($memberId: ID!) {
   tierChanged(memberId: $memberId) { at from { name } to { name benefits multiplier } }
@@ -146,8 +147,9 @@ def offer_row(offer: dict[str, Any]) -> dict[str, str]:
         done = f"Your coupon: {pretty_code(offer['couponCode'])}"
     else:
         done = ""
-    hold_words = (f"{store.get('name')} holds it {_hours_words(hold)} for you" if reserve and store.get("name") and hold
-                  else "")
+    # How long the store would hold one: said while the offer is open, never after (declined: nothing held).
+    hold_words = (f"{store.get('name')} holds it {_hours_words(hold)} for you"
+                  if reserve and status == "ISSUED" and store.get("name") and hold else "")
     return {
         "id": offer["id"], "kind": kind, "kind_words": OFFER_KIND.get(kind, kind.title()), "status": status,
         "status_words": OFFER_STATUS.get(status, status.title()),
@@ -156,7 +158,33 @@ def offer_row(offer: dict[str, Any]) -> dict[str, str]:
         "store": store.get("name") or "", "hold": hold_words,
         "expires": f"Until {words.day(offer['expiresAt'])}" if offer.get("expiresAt") else "",
         "action": action, "done": done, "open": "yes" if status == "ISSUED" else "",
+        "reservation_id": offer.get("reservationId") or "",
+        "done_muted": "",  # "yes": what became of it is no good news (the reservation was cancelled, ended)
     }
+
+
+# What became of the reservation a reservation offer made, as its offer says it.
+RESERVATION_DONE = {
+    "FULFILLED": "Picked up at {store}.",
+    "CANCELLED": "This reservation was cancelled: {store} no longer holds it.",
+    "EXPIRED": "This reservation has ended: {store} no longer holds it.",
+}
+
+
+def offers_as_shown(rows: list[dict[str, str]], reservations: list[dict[str, str]]
+                    ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The offers tab: the open offers, then the earlier ones (answered, expired). A taken
+    reservation offer says what became of its reservation (picked up, cancelled, ended), never
+    "it waits for you" once it does not."""
+    status = {r["id"]: (r["status"], r["store"]) for r in reservations}
+    shown = []
+    for row in rows:
+        found = status.get(row.get("reservation_id") or "")
+        if found and found[0] in RESERVATION_DONE:
+            row = {**row, "done": RESERVATION_DONE[found[0]].format(store=found[1] or row["store"] or "the store"),
+                   "done_muted": "" if found[0] == "FULFILLED" else "yes"}
+        shown.append(row)
+    return [r for r in shown if r["open"]], [r for r in shown if not r["open"]]
 
 
 def with_offer(rows: list[dict[str, str]], offer: dict[str, Any]) -> list[dict[str, str]]:
@@ -165,6 +193,46 @@ def with_offer(rows: list[dict[str, str]], offer: dict[str, Any]) -> list[dict[s
     if any(r["id"] == row["id"] for r in rows):
         return [row if r["id"] == row["id"] else r for r in rows]
     return [row, *rows]
+
+
+MAX_TOASTS = 3
+
+
+def after_offer_update(rows: list[dict[str, str]], toasts: list[dict[str, str]], offer: dict[str, Any]
+                       ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The offers and the toasts after `offerUpdated`: a new open offer gets a toast (the newest on
+    top, at most three); an offer answered elsewhere (another tab, another device) changes in the
+    list and its toast goes, so nothing offers what can no longer be taken."""
+    offers = with_offer(rows, offer)
+    others = [t for t in toasts if t["id"] != offer["id"]]
+    if offer["status"] == "ISSUED":
+        return offers, [offer_row(offer), *others][:MAX_TOASTS]
+    return offers, others
+
+
+_PROGRESS = {"ISSUED": 0, "ACCEPTED": 1}  # any other status is final: an offer never goes back
+
+
+def merged_offers(current: list[dict[str, str]], read: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The offers after reading them again, with what arrived live meanwhile kept: an offer the read
+    does not list yet (issued after it) stays on top, and of two views of one offer the further
+    along wins (a read that started before a decline must not open the offer again)."""
+    known = {r["id"]: r for r in current}
+    listed = {r["id"] for r in read}
+    newer = [r for r in current if r["id"] not in listed]
+    rows = []
+    for row in read:
+        live = known.get(row["id"])
+        if live is not None and _PROGRESS.get(live["status"], 2) > _PROGRESS.get(row["status"], 2):
+            row = live
+        rows.append(row)
+    return [*newer, *rows]
+
+
+def still_open(toasts: list[dict[str, str]], rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The toasts whose offer is still open in `rows` (the offers as just read)."""
+    open_ids = {r["id"] for r in rows if r["status"] == "ISSUED"}
+    return [t for t in toasts if t["id"] in open_ids]
 
 
 def actor_words(actor: str, member_id: str) -> str:

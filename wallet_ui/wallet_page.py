@@ -49,6 +49,8 @@ def sign_in_card() -> rx.Component:
                           spacing="3", width="100%")),
         spacing="4",
         width="100%",
+        max_width="480px",  # a form: as narrow on a tablet as on a phone
+        margin_x="auto",
     )
 
 
@@ -117,11 +119,12 @@ def code_step() -> rx.Component:
         rx.text("Enter your code", size="4", weight="bold", color=INK),
         rx.text(WalletState.code_notice, id="code-notice", size="2", color=MUTED),
         rx.hstack(
-            rx.icon("mail", size=16, color=MUTED),
-            rx.text(WalletState.code_email, id="code-email", size="2", weight="medium", color=INK),
-            rx.spacer(),
+            rx.icon("mail", size=16, color=MUTED, flex_shrink="0"),
+            # A long address wraps rather than squeezing the icon or pushing the page sideways.
+            rx.text(WalletState.code_email, id="code-email", size="2", weight="medium", color=INK, flex="1",
+                    min_width="0", overflow_wrap="anywhere"),
             rx.button("Use another email", type="button", id="other-email", variant="ghost", size="1",
-                      on_click=WalletState.use_another_email),
+                      on_click=WalletState.use_another_email, flex_shrink="0"),
             width="100%", align="center",
         ),
         rx.form(
@@ -435,17 +438,35 @@ def activity_card() -> rx.Component:
     )
 
 
+# From 768 px (tablets, desktops) the wallet is wider and Home has two columns: the tier card beside
+# the balance and the benefits, then reservations, recently viewed and activity across. On a phone, one
+# column with reservations above the benefits. (`order`, not areas: a card that is not shown leaves no gap.)
+WIDTH = rx.breakpoints(initial="480px", sm="720px")
+WIDE = "sm"
+
+
+def placed(child: rx.Component, order: int, wide_order: int, *, across: bool = True, rows: str = "auto"
+           ) -> rx.Component:
+    return rx.box(child, order=rx.breakpoints(initial=str(order), **{WIDE: str(wide_order)}),
+                  grid_column=rx.breakpoints(initial="1 / -1", **{WIDE: "1 / -1" if across else "auto"}),
+                  grid_row=rx.breakpoints(initial="auto", **{WIDE: rows}), width="100%", min_width="0")
+
+
 def home_tab() -> rx.Component:
-    return rx.vstack(
-        tier_card(),
-        balance_row(),
-        reservations_card(),
-        viewed_card(),
-        benefits_card(),
-        activity_card(),
+    return rx.box(
+        placed(tier_card(), 1, 1, across=False, rows="span 2"),
+        placed(balance_row(), 2, 2, across=False),
+        rx.cond(WalletState.reservations.length() > 0, placed(reservations_card(), 3, 4)),
+        rx.cond(WalletState.viewed.length() > 0, placed(viewed_card(), 4, 5)),
+        placed(benefits_card(), 5, 3, across=False),
+        placed(activity_card(), 6, 6),
         member_card(),
-        spacing="4",
+        display="grid",
+        grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)", **{WIDE: "minmax(0, 1fr) minmax(0, 1fr)"}),
+        gap="16px",
+        align_items="start",
         width="100%",
+        id="home",
     )
 
 
@@ -473,7 +494,7 @@ def index() -> rx.Component:
             until_ready(rx.cond(WalletState.signed_in, wallet(), sign_in_card())),
             spacing="4",
             width="100%",
-            max_width="480px",
+            max_width=WIDTH,
             margin_x="auto",
             padding_x="16px",
             padding_y="20px",
@@ -682,7 +703,8 @@ def offer_card(row: rx.Var) -> rx.Component:
                     rx.hstack(rx.icon("store", size=14, color="#0f766e", flex_shrink="0"),
                               rx.text(row["hold"], size="2", color="#0f766e", weight="medium"),
                               align="center", spacing="2")),
-            rx.cond(row["done"] != "", rx.text(row["done"], size="2", weight="medium", color=PLUS)),
+            rx.cond(row["done"] != "", rx.text(row["done"], size="2", weight="medium",
+                                               color=rx.cond(row["done_muted"] != "", MUTED, PLUS))),
             rx.cond(
                 is_open,
                 rx.hstack(
@@ -712,10 +734,21 @@ def offers_tab() -> rx.Component:
                   spacing="0", width="100%"),
         rx.cond(
             WalletState.offers.length() > 0,
-            rx.vstack(rx.foreach(WalletState.offers, offer_card), spacing="3", width="100%", id="offers"),
+            rx.vstack(
+                rx.foreach(WalletState.open_offer_rows, offer_card),
+                rx.cond(
+                    WalletState.earlier_offer_rows.length() > 0,
+                    rx.vstack(
+                        rx.heading("Earlier", as_="h2", size="4", color=INK, margin_top="8px"),
+                        rx.foreach(WalletState.earlier_offer_rows, offer_card),
+                        spacing="3", width="100%", id="earlier-offers",
+                    ),
+                ),
+                spacing="3", width="100%", id="offers",
+            ),
             surface(rx.vstack(rx.icon("sparkles", size=22, color=MUTED),
                               rx.text("No offers right now. Keep shopping: the next one may be yours.", size="2",
-                                      color=MUTED), align="center", spacing="2", width="100%")),
+                                      color=MUTED), align="center", spacing="2", width="100%"), id="no-offers"),
         ),
         spacing="4",
         width="100%",
@@ -897,15 +930,20 @@ def celebration() -> rx.Component:
 
 
 def notice_bar() -> rx.Component:
-    return rx.cond(
-        WalletState.notice != "",
-        rx.callout(
+    """Good news in green with a tick; news that is not (a reservation cancelled or ended) in grey."""
+    def bar(color: str, icon: str) -> rx.Component:
+        return rx.callout(
             rx.hstack(rx.text(WalletState.notice, flex="1"),
                       rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
                                      on_click=WalletState.dismiss_notice, aria_label="Dismiss"),
                       align="center", width="100%"),
-            color_scheme="green", icon="circle_check", size="1", width="100%", id="notice", role="status",
-        ),
+            color_scheme=color, icon=icon, size="1", width="100%", id="notice", role="status",
+            data_tone=color,
+        )
+
+    return rx.cond(
+        WalletState.notice != "",
+        rx.cond(WalletState.notice_tone == "gray", bar("gray", "info"), bar("green", "circle_check")),
     )
 
 
@@ -943,7 +981,7 @@ def tab_bar() -> rx.Component:
         )
 
     return rx.box(
-        rx.hstack(*[tab(*t) for t in TABS], width="100%", max_width="480px", margin_x="auto", padding_x="8px",
+        rx.hstack(*[tab(*t) for t in TABS], width="100%", max_width=WIDTH, margin_x="auto", padding_x="8px",
                   spacing="1"),
         position="fixed",
         bottom="0",

@@ -544,5 +544,11 @@ class Subscription:
         async for offer in handlers.offers.offers_issued(info.context.runtime, info.context.principal, member_id):
             yield Offer.from_domain(offer)
 
+    @strawberry.subscription(description="Every offer issued to the member from now on, and every change of one "
+                                         "(accepted, declined, redeemed), as it is after the change.")
+    async def offer_updated(self, info: LoyaltyInfo, member_id: strawberry.ID) -> AsyncGenerator[Offer, None]:
+        async for offer in handlers.offers.offers_updated(info.context.runtime, info.context.principal, member_id):
+            yield Offer.from_domain(offer)
+
 
 schema = make_schema(Query, Mutation, Subscription)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from wallet_ui import till_api, words
-from wallet_ui.state import card_qr, reservation_row, with_reservation
+from wallet_ui.state import card_qr, reservation_news, reservation_row, with_reservation
 
 SHOE = {"sku": "SHO-RIDGE-TR", "name": "Ridge Trail Running Shoe", "price": "139.95"}
 SOCKS = {"sku": "SOK-CREW-3PK", "name": "Crew Running Socks (3 pack)", "price": "24.00"}
@@ -173,3 +173,15 @@ def test_a_refused_staff_pin_says_how_many_attempts_are_left() -> None:
     assert staff_sign_in_words(said, "UNAUTHENTICATED", {"attemptsLeft": 0}) == said
     assert staff_sign_in_words(said, "FORBIDDEN", {"attemptsLeft": 3}) == said
     assert staff_sign_in_words(said, "UNAUTHENTICATED", None) == said
+
+
+def test_a_held_reservation_that_ends_live_is_news_and_nothing_else_is() -> None:
+    rows = [reservation_row(_reservation("HELD", "rsv_1")), reservation_row(_reservation("FULFILLED", "rsv_0"))]
+    assert reservation_news(rows, _reservation("CANCELLED", "rsv_1")) == (
+        "Your reservation of the Trail Shell Jacket was cancelled: Portland Pearl District no longer holds it.")
+    assert reservation_news(rows, _reservation("EXPIRED", "rsv_1")) == (
+        "Your reservation of the Trail Shell Jacket has ended: Portland Pearl District no longer holds it.")
+    assert reservation_news(rows, _reservation("FULFILLED", "rsv_1")) == "Picked up: enjoy your Trail Shell Jacket."
+    assert reservation_news(rows, _reservation("HELD", "rsv_1")) == ""  # a repeat of the hold
+    assert reservation_news(rows, _reservation("HELD", "rsv_2")) == ""  # a new hold: it shows in the list
+    assert reservation_news(rows, _reservation("CANCELLED", "rsv_0")) == ""  # not held before: no news

@@ -75,3 +75,82 @@ def test_consent_history_in_words_newest_first() -> None:
     assert [(c["field"], c["on"]) for c in consents] == [("emailMarketing", "yes"), ("smsMarketing", ""),
                                                          ("pushMarketing", ""), ("profiling", "yes")]
     assert api.export_filename("2026-11-30T23:00:00+00:00") == "my-loyalty-data-2026-11-30.json"
+
+
+def test_a_new_offer_toasts_and_one_answered_elsewhere_loses_its_toast() -> None:
+    rows, toasts = api.after_offer_update([], [], offer())
+    assert [(r["id"], r["status"]) for r in rows] == [("ofr_1", "ISSUED")]
+    assert [t["id"] for t in toasts] == ["ofr_1"]
+    rows, toasts = api.after_offer_update(rows, toasts, offer(id="ofr_2", kind="BONUS_POINTS"))
+    assert [t["id"] for t in toasts] == ["ofr_2", "ofr_1"]  # the newest on top
+    # Declined on another device: the list says so and its toast goes; the other toast stays.
+    rows, toasts = api.after_offer_update(rows, toasts, offer(status="DECLINED"))
+    assert [(r["id"], r["status"], r["open"], r["action"]) for r in rows] == [
+        ("ofr_2", "ISSUED", "yes", "Yes, I'm in"), ("ofr_1", "DECLINED", "", "")]
+    assert [t["id"] for t in toasts] == ["ofr_2"]
+    # Taken elsewhere (a reservation held): no toast either, and never a toast again for it.
+    rows, toasts = api.after_offer_update(rows, toasts, offer(id="ofr_2", kind="BONUS_POINTS", status="ACCEPTED"))
+    assert toasts == []
+    rows, toasts = api.after_offer_update(rows, toasts, offer(id="ofr_2", kind="BONUS_POINTS", status="ACCEPTED"))
+    assert toasts == [] and len(rows) == 2
+
+
+def test_at_most_three_toasts_the_newest_kept() -> None:
+    toasts: list[dict[str, str]] = []
+    rows: list[dict[str, str]] = []
+    for n in range(1, 6):
+        rows, toasts = api.after_offer_update(rows, toasts, offer(id=f"ofr_{n}"))
+    assert [t["id"] for t in toasts] == ["ofr_5", "ofr_4", "ofr_3"]
+    assert len(rows) == 5
+
+
+def test_offers_read_again_keep_only_the_toasts_still_open() -> None:
+    rows = [api.offer_row(offer(id="ofr_1", status="DECLINED")), api.offer_row(offer(id="ofr_2"))]
+    toasts = [api.offer_row(offer(id="ofr_1")), api.offer_row(offer(id="ofr_2")), api.offer_row(offer(id="ofr_3"))]
+    assert [t["id"] for t in api.still_open(toasts, rows)] == ["ofr_2"]  # ofr_3 is no longer listed at all
+
+
+def test_a_reservation_offer_says_how_long_the_store_holds_one_only_while_it_is_open() -> None:
+    assert api.offer_row(offer())["hold"] == "Portland Pearl District holds it 2 days for you"
+    for status in ("DECLINED", "EXPIRED", "REDEEMED"):
+        assert api.offer_row(offer(status=status))["hold"] == "", status
+
+
+def held(reservation_id: str, status: str) -> dict[str, str]:
+    return {"id": reservation_id, "status": status, "store": "Portland Pearl District"}
+
+
+def test_the_offers_tab_lists_open_offers_first_and_a_taken_reservation_says_what_became_of_it() -> None:
+    rows = [api.offer_row(offer(id="ofr_1", status="REDEEMED", reservationId="rsv_1")),
+            api.offer_row(offer(id="ofr_2", kind="BONUS_POINTS")),
+            api.offer_row(offer(id="ofr_3", status="DECLINED"))]
+    still, earlier = api.offers_as_shown(rows, [held("rsv_1", "HELD")])
+    assert [r["id"] for r in still] == ["ofr_2"]
+    assert [(r["id"], r["done"]) for r in earlier] == [
+        ("ofr_1", "Reserved: it waits for you at Portland Pearl District."), ("ofr_3", "")]
+    words = {status: api.offers_as_shown(rows, [held("rsv_1", status)])[1][0]["done"]
+             for status in ("FULFILLED", "CANCELLED", "EXPIRED")}
+    assert words == {
+        "FULFILLED": "Picked up at Portland Pearl District.",
+        "CANCELLED": "This reservation was cancelled: Portland Pearl District no longer holds it.",
+        "EXPIRED": "This reservation has ended: Portland Pearl District no longer holds it.",
+    }
+    assert api.offers_as_shown(rows, [])[1][0]["done"] == "Reserved: it waits for you at Portland Pearl District."
+    tones = {status: api.offers_as_shown(rows, [held("rsv_1", status)])[1][0]["done_muted"]
+             for status in ("HELD", "FULFILLED", "CANCELLED", "EXPIRED")}
+    assert tones == {"HELD": "", "FULFILLED": "", "CANCELLED": "yes", "EXPIRED": "yes"}
+
+
+def test_offers_read_again_keep_what_arrived_live_meanwhile() -> None:
+    read = [api.offer_row(offer(id="ofr_2")), api.offer_row(offer(id="ofr_1", status="ISSUED"))]
+    current = [api.offer_row(offer(id="ofr_3")),  # issued after the read started: not listed yet
+               api.offer_row(offer(id="ofr_2", status="ISSUED")),
+               api.offer_row(offer(id="ofr_1", status="DECLINED"))]  # declined live while the read was under way
+    rows = api.merged_offers(current, read)
+    assert [(r["id"], r["status"]) for r in rows] == [("ofr_3", "ISSUED"), ("ofr_2", "ISSUED"), ("ofr_1", "DECLINED")]
+    # The read is newer where it is further along (taken on another device, expired).
+    later = [api.offer_row(offer(id="ofr_3", status="REDEEMED")), api.offer_row(offer(id="ofr_2", status="EXPIRED")),
+             api.offer_row(offer(id="ofr_1", status="DECLINED"))]
+    assert [(r["id"], r["status"]) for r in api.merged_offers(rows, later)] == [
+        ("ofr_3", "REDEEMED"), ("ofr_2", "EXPIRED"), ("ofr_1", "DECLINED")]
+    assert api.merged_offers([], read) == read

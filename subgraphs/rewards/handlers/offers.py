@@ -1,9 +1,11 @@
-"""Offers as members see them: listed (`Member.offers`), pushed live (`offerIssued`),
+"""Offers as members see them: listed (`Member.offers`), pushed live (`offerIssued`; and
+`offerUpdated`, which also carries each change of one: accepted or declined on another device),
 accepted or declined. Accepting a RESERVATION offer holds the unit at the store (inventory,
 idempotently by the offer); a DISCOUNT or GIFT offer gives a coupon; a BONUS_POINTS offer
 applies by itself at the member's checkouts while it is open (purchases.py)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator
@@ -121,3 +123,48 @@ async def offers_issued(runtime: Runtime, principal: Principal | None, member_id
         member_id = await aliases.require_member_access(connection, principal, member_id)
     async for event in runtime.live(subject_for(SOURCE, "OfferIssued")).subscribe(member_id):
         yield rules.offer_from_facts(event.payload)
+
+
+async def offers_updated(runtime: Runtime, principal: Principal | None, member_id: str) -> AsyncIterator[Offer]:
+    """Every offer issued to the member from now on and every change of one (accepted, declined,
+    a reservation held), as it is after the change: a wallet open on two devices stays true."""
+    async with runtime.db.reading() as connection:
+        member_id = await aliases.require_member_access(connection, principal, member_id)
+    async for event in _merged(runtime.live(subject_for(SOURCE, "OfferIssued")).subscribe(member_id),
+                               runtime.live(subject_for(SOURCE, "OfferChanged")).subscribe(member_id)):
+        yield rules.offer_from_facts(event.payload)
+
+
+_ENDED = object()
+
+
+async def _merged(*streams: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """The events of several streams as they come. Ends when every stream has ended (a replay
+    answers from one of them, the other ends at once; a bus that closes ends them all); the
+    first stream that fails ends it with its error."""
+    queue: asyncio.Queue[object] = asyncio.Queue()
+
+    async def pump(stream: AsyncIterator[Event]) -> None:
+        try:
+            async for event in stream:
+                await queue.put(event)
+        except Exception as error:  # noqa: BLE001 - handed to the subscriber, which raises it
+            await queue.put(error)
+        finally:
+            await queue.put(_ENDED)
+
+    pumps = [asyncio.create_task(pump(stream)) for stream in streams]
+    running = len(pumps)
+    try:
+        while running:
+            item = await queue.get()
+            if item is _ENDED:
+                running -= 1
+            elif isinstance(item, Exception):
+                raise item
+            else:
+                yield item  # type: ignore[misc]
+    finally:
+        for task in pumps:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)

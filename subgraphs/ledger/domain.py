@@ -303,6 +303,48 @@ def tier_status(account: Account, tiers: Sequence[Tier], qualifying: int) -> Tie
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TierReview:
+    """What the member's next tier review decides, on the points counted now.
+
+    The review counts the qualifying points earned in the window that ends at the
+    review: enough for the tier keeps it (and the following review is a year on, or
+    `review_months`); short starts a grace period, and the tier goes down one level at
+    its end unless the points reach it again. `decides_at` is the review, or the end of
+    the grace period once the member is in it."""
+
+    review_at: datetime  # the review (in the past while the member is in its grace period)
+    grace_until: datetime | None  # in the grace period: the tier is lowered then unless it qualifies again
+    points_to_keep: int  # qualifying points still needed when it decides; 0 when the points counted reach it
+    kept_until: datetime | None  # when points_to_keep is 0: the following review, until which the tier is kept
+
+    @property
+    def decides_at(self) -> datetime:
+        return self.grace_until or self.review_at
+
+
+def tier_review(account: Account, tiers: Sequence[Tier], lots: Iterable[Lot], now: datetime,
+                policy: Policy) -> TierReview | None:
+    """The next review of the member's tier; None for the lowest tier (a review can only
+    keep it). Points count as they will when the review decides (its qualification
+    window, matured points only, net of returns), or as of now once that moment has
+    passed and the schedule job has still to run; the following review is found the
+    way `Wallet.review` moves it on."""
+    ladder = ordered(tiers)
+    current = next((t for t in ladder if t.id == account.tier_id), ladder[0])
+    if current.threshold <= ladder[0].threshold:
+        return None
+    decides_at = account.grace_until or account.review_at
+    counted = qualifying_points(lots, max(decides_at, now), policy)
+    to_keep = max(current.threshold - counted, 0)
+    kept_until = None
+    if not to_keep:
+        kept_until = account.review_at
+        while kept_until <= max(decides_at, now):
+            kept_until = add_months(kept_until, policy.review_months)
+    return TierReview(account.review_at, account.grace_until, to_keep, kept_until)
+
+
 def expiring_next(lots: Iterable[Lot]) -> ExpiringPoints | None:
     """The points of the lot(s) that expire first."""
     open_lots = [lot for lot in lots if lot.remaining > 0]

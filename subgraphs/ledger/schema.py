@@ -68,6 +68,20 @@ class TierStatus:
     next: Tier | None
     points_to_next: int | None
     progress: float = strawberry.field(description="0..1 toward next")
+    review_at: datetime | None = strawberry.field(
+        description="when the tier is next reviewed: qualifying points in the window that ends then keep it, or "
+                    "it goes down one level after a grace period; in the past while the member is in that grace "
+                    "period; null for the lowest tier")
+    grace_until: datetime | None = strawberry.field(
+        description="in the grace period after a review that found the member short: the tier goes down one "
+                    "level then unless qualifying points reach it again; null otherwise")
+    points_to_keep: int | None = strawberry.field(
+        description="qualifying points (matured) still needed when the review, or its grace period, decides, "
+                    "counted in the window that ends then; 0 when the points counted reach the tier; null for "
+                    "the lowest tier")
+    kept_until: datetime | None = strawberry.field(
+        description="when pointsToKeep is 0: the following review, until which the tier is kept on the points "
+                    "counted now (a return can still take points back); null otherwise")
 
 
 @strawberry.type
@@ -123,8 +137,10 @@ class Member:
         now = info.context.runtime.clock.now()
         account = await _accounts(info).load(self.id) or domain.new_account(self.id, program.tiers, now,
                                                                             program.policy)
-        qualifying = domain.qualifying_points(await _lots(info).load(self.id), now, program.policy)
+        lots = await _lots(info).load(self.id)
+        qualifying = domain.qualifying_points(lots, now, program.policy)
         status = domain.tier_status(account, program.tiers, qualifying)
+        review = domain.tier_review(account, program.tiers, lots, now, program.policy)
         return TierStatus(
             current=Tier.from_domain(status.current),
             since=status.since,
@@ -132,6 +148,10 @@ class Member:
             next=Tier.from_domain(status.next) if status.next else None,
             points_to_next=status.points_to_next,
             progress=status.progress,
+            review_at=review.review_at if review else None,
+            grace_until=review.grace_until if review else None,
+            points_to_keep=review.points_to_keep if review else None,
+            kept_until=review.kept_until if review else None,
         )
 
     @strawberry.field(description="Entries, newest first.")

@@ -10,6 +10,7 @@ import pytest
 from core.auth import Role
 from core.clock import ManualClock
 from subgraphs.ledger import handlers as ledger
+from subgraphs.ledger.domain import add_months
 from tests.support.graphql import subscribe
 from tests.support.stack import Stack, make_settings
 
@@ -214,18 +215,41 @@ async def test_crossing_gold_delivers_tier_changed_and_wallet_updated(timed: Sta
     assert milestones == 2  # 1,000 and 5,000 lifetime points
 
 
+REVIEW = """query($id: ID!) { member(id: $id) {
+  tier { current { name } reviewAt graceUntil pointsToKeep keptUntil }
+} }"""
+
+
+async def review(stack: Stack, member_id: str) -> dict:
+    """The member's tier and its next review, the times as datetimes."""
+    tier = (await stack.gql(REVIEW, {"id": member_id}, stack.cashier)).ok()["member"]["tier"]
+    return {key: datetime.fromisoformat(value) if key in ("reviewAt", "graceUntil", "keptUntil") and value
+            else value for key, value in tier.items()}
+
+
 async def test_tiers_go_down_only_at_review_one_level_after_grace(timed: Stack) -> None:
     member = await timed.enroll("Reviewed")
+    assert await review(timed, member) == {"current": {"name": "Bronze"}, "reviewAt": None, "graceUntil": None,
+                                           "pointsToKeep": None, "keptUntil": None}  # nothing to review
     big = {"sku": "VST-HYDRO-8", "quantity": 40, "unitPrice": "129.00", "size": "M"}  # 5160 points: Gold
     supervisor = timed.token(Role.SUPERVISOR)  # a line above the checkout limits
+    gold_at = clock(timed).now()
     (await timed.checkout(member, "review-1", [big], token=supervisor)).ok()
-    assert (await points(timed, member))["tier"]["current"]["name"] == "Gold"
+    reviewed_at = add_months(gold_at, 12)
+    assert await review(timed, member) == {"current": {"name": "Gold"}, "reviewAt": reviewed_at, "graceUntil": None,
+                                           "pointsToKeep": 0, "keptUntil": add_months(gold_at, 24)}
     await give_back(timed, "review-1-a", "review-1", ("VST-HYDRO-8", 40))
-    assert (await points(timed, member))["tier"]["current"]["name"] == "Gold"  # no downgrade before review
+    assert await review(timed, member) == {"current": {"name": "Gold"},  # no downgrade before review
+                                           "reviewAt": reviewed_at, "graceUntil": None,
+                                           "pointsToKeep": 5000, "keptUntil": None}
     await run_jobs(timed, days=366)  # the review: not qualifying, a grace period starts
-    assert (await points(timed, member))["tier"]["current"]["name"] == "Gold"
+    assert await review(timed, member) == {"current": {"name": "Gold"}, "reviewAt": reviewed_at,
+                                           "graceUntil": reviewed_at + timedelta(days=30),
+                                           "pointsToKeep": 5000, "keptUntil": None}
     await run_jobs(timed, days=31)  # grace over: one level down, not straight to Bronze
-    assert (await points(timed, member))["tier"]["current"]["name"] == "Silver"
+    silver_at = clock(timed).now()
+    assert await review(timed, member) == {"current": {"name": "Silver"}, "reviewAt": add_months(silver_at, 12),
+                                           "graceUntil": None, "pointsToKeep": 1000, "keptUntil": None}
 
 
 async def test_the_book_balances(timed: Stack) -> None:

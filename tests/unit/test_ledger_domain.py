@@ -26,6 +26,7 @@ from subgraphs.ledger.domain import (
     Policy,
     Tier,
     TierChange,
+    TierReview,
     TierStatus,
     Wallet,
     WalletChange,
@@ -40,6 +41,7 @@ from subgraphs.ledger.domain import (
     tier_facts,
     tier_for,
     tier_from_facts,
+    tier_review,
     tier_status,
     wallet_update,
 )
@@ -811,6 +813,92 @@ def test_tier_status(tier_id, qualifying, expected_next, to_next, progress):
     current = {"bronze": BRONZE, "silver": SILVER, "gold": GOLD}[tier_id]
     assert tier_status(account, TIERS, qualifying) == TierStatus(current, NOW, qualifying, expected_next, to_next,
                                                                   progress)
+
+
+# --- the next tier review, as the wallet shows it ---------------------------------------
+
+
+def review_of(book: Book) -> TierReview | None:
+    return tier_review(book.account, TIERS, book.lots, book.now, book.policy)
+
+
+def test_the_lowest_tier_has_no_review_to_show():
+    book = Book()
+    book.earn(999)
+    assert book.account.tier_id == "bronze"
+    assert review_of(book) is None
+
+
+def test_exactly_the_threshold_at_the_review_keeps_the_tier_until_the_following_review():
+    book = Book()
+    book.earn(1000)  # silver at once (in store); review 2027-01-01 12:00
+    review = review_of(book)
+    assert review == TierReview(datetime(2027, 1, 1, 12, tzinfo=UTC), None, 0,
+                                datetime(2028, 1, 1, 12, tzinfo=UTC))
+    assert review.decides_at == datetime(2027, 1, 1, 12, tzinfo=UTC)
+    book.at(review.review_at)  # and the review agrees
+    book.review()
+    assert (book.account.tier_id, book.account.review_at) == ("silver", review.kept_until)
+
+
+def test_one_point_short_at_the_review_is_one_point_to_keep():
+    book = Book()
+    book.earn(1000, reference="p1")
+    book.reverse("p1", 1)  # a return takes one point back: the tier stays until the review
+    assert (book.account.tier_id, book.qualifying()) == ("silver", 999)
+    assert review_of(book) == TierReview(datetime(2027, 1, 1, 12, tzinfo=UTC), None, 1, None)
+    book.at(datetime(2027, 1, 1, 12, tzinfo=UTC))  # and the review agrees: short, a grace period
+    book.review()
+    assert book.account.grace_until == datetime(2027, 1, 31, 12, tzinfo=UTC)
+
+
+def test_points_that_leave_the_window_before_the_review_do_not_count():
+    book = Book()
+    book.earn(1000)  # silver; review 2027-01-01 12:00
+    book.wait(1)
+    book.earn(400)  # still in the window at the review
+    book.at(datetime(2026, 6, 1, tzinfo=UTC))
+    # the first 1,000 were earned exactly 12 months before the review: they still count then
+    assert review_of(book).points_to_keep == 0
+    book.account.review_at = datetime(2027, 1, 1, 12, 1, tzinfo=UTC)  # a minute later they would not
+    assert review_of(book).points_to_keep == 600
+
+
+def test_pending_points_are_not_counted_until_they_mature():
+    book = Book()
+    book.earn(1000)
+    book.earn(1, channel=Channel.ECOMMERCE)
+    book.account.tier_id = "gold"  # say a merge brought it
+    assert review_of(book).points_to_keep == 4000  # 5,000 - 1,000 matured: the pending point waits
+    book.wait(14)
+    book.mature()
+    assert review_of(book).points_to_keep == 3999
+
+
+def test_after_the_review_date_short_of_the_tier_the_grace_period_decides():
+    book = Book()
+    book.earn(1000)  # silver, review 2027-01-01 12:00; the lot leaves the window after that
+    book.at(datetime(2027, 1, 2, 12, tzinfo=UTC))  # past the review; the job has not run yet
+    assert review_of(book) == TierReview(datetime(2027, 1, 1, 12, tzinfo=UTC), None, 1000, None)
+    book.review()
+    grace = datetime(2027, 1, 31, 12, tzinfo=UTC)
+    review = review_of(book)
+    assert review == TierReview(datetime(2027, 1, 1, 12, tzinfo=UTC), grace, 1000, None)
+    assert review.decides_at == grace
+    book.earn(1000)  # in store: qualifies again at once, the grace period ends
+    assert review_of(book) == TierReview(datetime(2027, 1, 1, 12, tzinfo=UTC), None, 0,
+                                         datetime(2028, 1, 1, 12, tzinfo=UTC))
+
+
+def test_in_the_grace_period_the_points_count_as_at_its_end():
+    book = Book()
+    book.earn(1000)  # silver; review 2027-01-01 12:00
+    book.at(datetime(2026, 1, 10, tzinfo=UTC))
+    book.earn(200)  # in the window at the review, not at the end of its grace period
+    book.at(datetime(2027, 1, 2, 12, tzinfo=UTC))
+    book.review()
+    assert (book.qualifying(), book.account.grace_until) == (200, datetime(2027, 1, 31, 12, tzinfo=UTC))
+    assert review_of(book).points_to_keep == 1000
 
 
 @pytest.mark.parametrize(("points", "tier"), [

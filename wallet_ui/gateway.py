@@ -23,6 +23,7 @@ WALLET_FIELDS = """
     current { name multiplier benefits }
     next { name threshold benefits }
     pointsToNext progress qualifyingPoints
+    reviewAt graceUntil pointsToKeep keptUntil
   }
   points { available pending lifetimeEarned expiringNext { points on } }
 """

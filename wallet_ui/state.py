@@ -124,6 +124,8 @@ class WalletState(rx.State):
     points_to_next: int = 0
     qualifying: int = 0
     progress: int = 0  # percent toward the next tier
+    review_headline: str = ""  # the tier's next review in words (nothing for the lowest tier)
+    review_detail: str = ""  # what keeps the tier at that review
     available: int = 0
     pending: int = 0
     lifetime: int = 0
@@ -265,6 +267,7 @@ class WalletState(rx.State):
         self.points_to_next = tier.get("pointsToNext") or 0
         self.qualifying = tier.get("qualifyingPoints") or 0
         self.progress = round(float(tier["progress"]) * 100)
+        self.review_headline, self.review_detail = api.tier_review_words(tier)
         points = member["points"]
         self.available = points["available"]
         self.pending = points["pending"]

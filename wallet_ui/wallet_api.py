@@ -3,6 +3,7 @@ those screens: rewards the member can afford, coupons with their QR code, offers
 (what, why, until when; a reservation's store and hold time), consents and their history."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -270,3 +271,31 @@ def export_filename(generated_at: str) -> str:
 
 def points_after(available: int, cost: str) -> str:
     return words.points(available - int(Decimal(cost)))
+
+
+def tier_review_words(tier: dict[str, Any], now: datetime | None = None) -> tuple[str, str]:
+    """The tier card's review in words: when the tier is reviewed (or, in the grace period
+    after a review that found the member short, until when it stays) and what keeps it.
+    Nothing for a tier with no review (the lowest)."""
+    review_at, grace_until = tier.get("reviewAt"), tier.get("graceUntil")
+    if not review_at:
+        return "", ""
+    name = (tier.get("current") or {}).get("name") or "your tier"
+    to_keep = int(tier.get("pointsToKeep") or 0)
+    kept_until = tier.get("keptUntil")
+    passed = datetime.fromisoformat(review_at.replace("Z", "+00:00")) <= (now or datetime.now(UTC))
+    if grace_until:
+        headline = f"Tier review: {name} kept until {words.day(grace_until)}"
+    elif passed:  # the review is due and the schedule job has not got to it yet (seconds)
+        headline = "Tier review under way"
+    else:
+        headline = f"Tier review on {words.day(review_at)}"
+    if to_keep > 0 and (grace_until or not passed):
+        detail = f"Earn {words.points(to_keep)} more qualifying points by then to stay {name}"
+    elif to_keep > 0:
+        detail = f"{words.points(to_keep)} qualifying points short of {name}"
+    elif kept_until:
+        detail = f"{name} is yours until {words.day(kept_until)}"
+    else:
+        detail = ""
+    return headline, detail

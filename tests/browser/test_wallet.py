@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from playwright.async_api import Browser
 
 from core.auth import Role, issue_token
-from tests.browser.conftest import check_screen
+from tests.browser.conftest import check_screen, offline_context
 from tests.support.stack import Stack
+from wallet_ui import words
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +67,36 @@ async def test_wallet_balance_changes_live_after_each_checkout(running: Stack, b
     while await active_subscriptions(running) != 0:
         assert time.monotonic() < deadline, "the wallet kept its subscription after the page closed"
         await asyncio.sleep(0.5)
+
+
+JULIA_TIER = """query { lookupMember(kind: EMAIL, value: "julia@example.com") {
+  tier { current { name } reviewAt graceUntil pointsToKeep keptUntil } } }"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (768, 1024)])
+async def test_julias_tier_card_says_when_her_gold_is_reviewed(running: Stack, browser: Browser, width: int,
+                                                                height: int) -> None:
+    """The tier card shows the next review in words, with what keeps the tier, from the API."""
+    tier = (await running.gql(JULIA_TIER, token=running.cashier)).ok()["lookupMember"]["tier"]
+    assert tier["current"]["name"] == "Gold" and tier["graceUntil"] is None
+    review_at = datetime.fromisoformat(tier["reviewAt"])
+    assert datetime.now(UTC) < review_at <= datetime.now(UTC) + timedelta(days=366)
+    offline = await offline_context(browser, viewport={"width": width, "height": height}, device_scale_factor=2)
+    page = await offline.context.new_page()
+    await page.goto(f"http://127.0.0.1:{running.settings.wallet_port}/")
+    await page.fill("#email", "julia@example.com", timeout=30_000)
+    await page.click("#sign-in")
+    await page.wait_for_selector("#live", timeout=30_000)
+    shown = await page.inner_text("#tier-card #tier-review", timeout=30_000)
+    if tier["pointsToKeep"] == 0:
+        detail = f"Gold is yours until {words.day(tier['keptUntil'])}"
+        assert datetime.fromisoformat(tier["keptUntil"]) > review_at
+    else:
+        detail = f"Earn {tier['pointsToKeep']:,} more qualifying points by then to stay Gold"
+    assert [line for line in shown.split("\n") if line.strip()] == [f"Tier review on {review_at:%b} {review_at.day}, {review_at.year}", detail]
+    await check_screen(page, f"wallet-tier-review-{'phone' if width < 768 else 'tablet'}")
+    assert offline.outside == []
+    await offline.context.close()
 
 
 async def test_the_wallet_signs_out_when_its_token_expires(running: Stack, browser: Browser) -> None:

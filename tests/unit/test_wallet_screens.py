@@ -3,6 +3,8 @@ can afford first, coupons and their QR code, offers in words with a reservation'
 hold time, live offers merged in place, consent history in words."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from wallet_ui import wallet_api as api
 
 COFFEE = {"id": "rwd_coffee", "name": "Coffee", "description": "A coffee", "pointsCost": 250, "stock": None,
@@ -154,3 +156,42 @@ def test_offers_read_again_keep_what_arrived_live_meanwhile() -> None:
     assert [(r["id"], r["status"]) for r in api.merged_offers(rows, later)] == [
         ("ofr_3", "REDEEMED"), ("ofr_2", "EXPIRED"), ("ofr_1", "DECLINED")]
     assert api.merged_offers([], read) == read
+
+
+def tier(**fields: object) -> dict[str, object]:
+    return {"current": {"name": "Gold"}, "reviewAt": "2027-03-01T12:00:00+00:00", "graceUntil": None,
+            "pointsToKeep": 180, "keptUntil": None, **fields}
+
+
+BEFORE_THE_REVIEW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_the_tier_card_says_when_the_review_is_and_what_keeps_the_tier() -> None:
+    assert api.tier_review_words(tier(), BEFORE_THE_REVIEW) == (
+        "Tier review on Mar 1, 2027", "Earn 180 more qualifying points by then to stay Gold")
+    assert api.tier_review_words(tier(pointsToKeep=1234), BEFORE_THE_REVIEW)[1] == (
+        "Earn 1,234 more qualifying points by then to stay Gold")
+
+
+def test_a_tier_the_points_already_keep_says_until_when() -> None:
+    assert api.tier_review_words(tier(pointsToKeep=0, keptUntil="2028-03-01T12:00:00+00:00"), BEFORE_THE_REVIEW) == (
+        "Tier review on Mar 1, 2027", "Gold is yours until Mar 1, 2028")
+
+
+def test_the_lowest_tier_has_no_review_to_show() -> None:
+    assert api.tier_review_words(tier(current={"name": "Bronze"}, reviewAt=None, pointsToKeep=None),
+                                 BEFORE_THE_REVIEW) == ("", "")
+
+
+def test_in_the_grace_period_the_card_says_until_when_the_tier_stays() -> None:
+    after = datetime(2027, 3, 2, tzinfo=UTC)
+    assert api.tier_review_words(tier(graceUntil="2027-03-31T12:00:00+00:00"), after) == (
+        "Tier review: Gold kept until Mar 31, 2027", "Earn 180 more qualifying points by then to stay Gold")
+
+
+def test_a_review_due_but_not_yet_run_says_it_is_under_way() -> None:
+    at_the_review = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    assert api.tier_review_words(tier(), at_the_review) == ("Tier review under way",
+                                                             "180 qualifying points short of Gold")
+    assert api.tier_review_words(tier(pointsToKeep=0, keptUntil="2028-03-01T12:00:00Z"), at_the_review) == (
+        "Tier review under way", "Gold is yours until Mar 1, 2028")

@@ -24,6 +24,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Offline, check_scree
 from tests.support.stack import Stack
 from wallet_ui import words
 from wallet_ui.state import card_qr
+from wallet_ui.till_scan import SCAN_SECONDS
 
 pytestmark = pytest.mark.browser
 
@@ -409,7 +410,10 @@ async def test_a_cashier_scans_the_wallet_card_where_the_browser_can(running: St
     scanning = await offline_context(camera_browser, **TABLET)
     refused = await offline_context(camera_browser, **TABLET)
     plain = await offline_context(camera_browser, **TABLET)
+    quiet = await offline_context(camera_browser, **TABLET)  # its clock is the test's, to skip a minute
     await scanning.context.add_init_script(DETECTOR)
+    await quiet.context.add_init_script(DETECTOR)
+    await quiet.context.clock.install()
     await refused.context.add_init_script(DETECTOR)
     await refused.context.add_init_script(REFUSED)
     try:
@@ -477,6 +481,19 @@ async def test_a_cashier_scans_the_wallet_card_where_the_browser_can(running: St
         await find(other, printed, "code")
         assert await other.inner_text("#member-name") == "Julia Meyer"
 
+        # No QR within a minute: the camera goes off, said in words (the page's clock jumps the minute).
+        idle = await quiet.context.new_page()
+        await sign_in_till(running, idle, CASHIER.staff_id, CASHIER.pin)
+        await idle.click("#scan-card", timeout=WAIT)
+        await idle.wait_for_function(PLAYING, timeout=WAIT)
+        await quiet.context.clock.fast_forward(SCAN_SECONDS * 1000 - 5000)
+        await idle.wait_for_timeout(1000)
+        assert await idle.is_visible("#scan")  # still looking, a few seconds before the minute
+        await quiet.context.clock.fast_forward(6000)
+        await idle.wait_for_selector("#find-error >> text=No QR code was seen for a minute", timeout=WAIT)
+        await idle.wait_for_function(CAMERA_OFF, timeout=WAIT)
+        assert await idle.query_selector("#scan") is None
+
         # Without a BarcodeDetector (Chromium as it is), the till is the typed code alone, as before.
         before = await plain.context.new_page()
         await sign_in_till(running, before, CASHIER.staff_id, CASHIER.pin)
@@ -487,7 +504,7 @@ async def test_a_cashier_scans_the_wallet_card_where_the_browser_can(running: St
         assert await before.inner_text("#member-name") == "Julia Meyer"
         await check_screen(before, "till-typed-code-no-camera")
     finally:
-        for offline in (scanning, refused, plain):
+        for offline in (scanning, refused, plain, quiet):
             await offline.context.close()
-    assert scanning.outside == [] and refused.outside == [] and plain.outside == [], \
+    assert all(offline.outside == [] for offline in (scanning, refused, plain, quiet)), \
         "a screen fetched something from the internet"

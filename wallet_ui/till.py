@@ -11,7 +11,7 @@ import reflex as rx
 
 from core.settings import get_settings
 
-from . import gateway, words
+from . import gateway, till_scan, words
 from . import till_api as api
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ class TillState(rx.State):
     finding: bool = False
     find_error: str = ""
     not_found: str = ""
+    can_scan: bool = False  # this browser has a camera API and a QR detector (till_scan.CAN_SCAN)
+    scanning: bool = False
     member: dict[str, str] = {}
     reservations: list[dict[str, str]] = []
     purchases: list[dict[str, str]] = []
@@ -259,7 +261,13 @@ class TillState(rx.State):
         if not value:
             self.find_error = "Type a phone number, an email, a card number or the wallet's code."
             return
-        kind = api.lookup_kind(value, self.find_kind)
+        async for update in self._find(value, api.lookup_kind(value, self.find_kind)):
+            yield update
+
+    async def _find(self, value: str, kind: str):
+        """The member by what was typed or scanned: a wallet code (CODE) is parsed here, for both."""
+        self.find_error = ""
+        self.not_found = ""
         self.find_kind = kind
         self.finding = True
         yield
@@ -282,6 +290,47 @@ class TillState(rx.State):
             return
         self._show_member(found)
         yield TillState.refresh_preview
+
+    # --- the wallet card's QR, by camera ----------------------------------------------------------
+
+    @rx.event
+    def set_can_scan(self, can: bool | None):
+        self.can_scan = can is True
+
+    @rx.event
+    def start_scan(self):
+        """The camera's preview shows; the page's script (till_scan.SCAN) finds it, opens the rear
+        camera and answers `scanned` once: a QR's text, a refusal, a timeout or a cancel."""
+        if self.scanning:
+            return
+        self.scanning = True
+        self.find_error = ""
+        self.not_found = ""
+        yield
+        yield rx.call_script(till_scan.SCAN, callback=TillState.scanned)
+
+    @rx.event
+    def cancel_scan(self):
+        """After the page's STOP_SCAN (the camera off at once): the typed code again."""
+        self.scanning = False
+
+    @rx.event
+    async def scanned(self, result: Any = None):
+        """A scan's outcome: its text goes the typed code's way (a QR that is no wallet code gets the
+        same words as a mistyped code); a camera that is missing or refused, in words."""
+        if not self.scanning:  # cancelled meanwhile (or signed out): nothing to do
+            return
+        self.scanning = False
+        text, message = api.scan_result(result)
+        if text is None:
+            if message:  # no camera, refused or nothing seen: the typed code, ready
+                self.find_kind = "CODE"
+            self.find_error = message
+            return
+        self.find_value = text.strip()
+        yield rx.set_value("find-value", self.find_value)
+        async for update in self._find(self.find_value, "CODE"):
+            yield update
 
     def _show_member(self, member: dict[str, Any]) -> None:
         self.member = member_panel(member)

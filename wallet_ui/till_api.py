@@ -86,6 +86,24 @@ def lookup_kind(value: str, chosen: str) -> str:
     return chosen if chosen in KINDS else "PHONE"
 
 
+CAMERA_UNAVAILABLE = "The camera is not available here: type the code under the card's QR instead."
+SCAN_TIMED_OUT = ("No QR code was seen for a minute, so the camera is off: scan again, or type the code under "
+                  "the card's QR.")
+
+
+def scan_result(result: Any) -> tuple[str | None, str]:
+    """What a camera scan came back with (wallet_ui/till_scan.py): the QR's text to look up as a
+    wallet code, or None and the words to show (none for a cancel)."""
+    outcome = result.get("outcome") if isinstance(result, dict) else None
+    if outcome == "found" and isinstance(result.get("text"), str):
+        return result["text"], ""
+    if outcome == "cancelled":
+        return None, ""
+    if outcome == "timeout":
+        return None, SCAN_TIMED_OUT
+    return None, CAMERA_UNAVAILABLE
+
+
 # --- the basket ----------------------------------------------------------------------------------
 
 APPAREL = ["XXS", "XS", "S", "M", "L", "XL", "XXL"]

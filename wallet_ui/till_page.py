@@ -21,6 +21,7 @@ from .look import (
 )
 from .till import ADJUST_REASONS, TillState
 from .till_api import KIND_LABELS
+from .till_scan import CAN_SCAN, STOP_SCAN, VIDEO_ID
 
 DARK = "#0b1220"
 
@@ -132,6 +133,53 @@ def top_bar() -> rx.Component:
 # --- the member --------------------------------------------------------------------------------------
 
 
+def scan_button() -> rx.Component:
+    """Shown only where the browser can scan (its camera API and BarcodeDetector): elsewhere the
+    till is the typed code alone."""
+    return rx.cond(
+        TillState.can_scan & ~TillState.scanning,
+        rx.button(rx.icon("scan_qr_code", size=18), "Scan the wallet card", on_click=TillState.start_scan,
+                  variant="soft", size="3", width="100%", id="scan-card", disabled=TillState.finding),
+    )
+
+
+def scan_preview() -> rx.Component:
+    """The rear camera's picture while it looks for the wallet card's QR code; Cancel turns it off."""
+    return rx.cond(
+        TillState.scanning,
+        rx.vstack(
+            rx.box(
+                rx.el.video(id=VIDEO_ID, auto_play=True, muted=True, plays_inline=True, aria_label="Camera",
+                            width="100%", height="100%", style={"objectFit": "cover", "display": "block"}),
+                rx.box(position="absolute", inset="18%", border="3px solid rgba(255, 255, 255, 0.9)",
+                       border_radius="14px", box_shadow="0 0 0 999px rgba(11, 18, 32, 0.35)",
+                       pointer_events="none"),
+                position="relative",
+                width="100%",
+                max_width="360px",
+                aspect_ratio="4 / 3",
+                border_radius="14px",
+                overflow="hidden",
+                background=DARK,
+                margin_x="auto",
+            ),
+            rx.hstack(
+                rx.icon("scan_qr_code", size=16, color=MUTED, flex_shrink="0"),
+                rx.text("Hold the QR code on the member's wallet card up to the camera.", size="2", color=INK),
+                rx.spacer(),
+                rx.button("Cancel", on_click=[rx.call_script(STOP_SCAN), TillState.cancel_scan], variant="soft",
+                          color_scheme="gray", size="2", id="scan-cancel", flex_shrink="0"),
+                width="100%",
+                align="center",
+                role="status",
+            ),
+            spacing="2",
+            width="100%",
+            id="scan",
+        ),
+    )
+
+
 def find_card() -> rx.Component:
     return surface(
         rx.vstack(
@@ -158,6 +206,8 @@ def find_card() -> rx.Component:
                 reset_on_submit=False,
                 width="100%",
             ),
+            scan_button(),
+            scan_preview(),
             error_callout(TillState.find_error, "find-error"),
             rx.cond(
                 TillState.not_found != "",
@@ -174,6 +224,7 @@ def find_card() -> rx.Component:
             ),
             spacing="3",
             width="100%",
+            on_mount=rx.call_script(CAN_SCAN, callback=TillState.set_can_scan),
         ),
     )
 

@@ -4,7 +4,9 @@ wallet card and by phone, builds a basket and watches the engine's preview, chec
 out, and Julia's wallet (another page) shows the points without a reload; a return
 takes points back; a wrong PIN is refused and the staff id locks; a reservation
 handed over at the till changes status live in the wallet; a supervisor adjusts
-points; a new member is enrolled. Every page reaches 127.0.0.1 only."""
+points; a new member is enrolled; the wallet card's QR is scanned by camera where the
+browser can (Chromium's fake camera, and a BarcodeDetector standing in for the QR reading
+Chromium on Linux lacks). Every page reaches 127.0.0.1 only."""
 from __future__ import annotations
 
 import re
@@ -13,14 +15,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, async_playwright
 
 from core.auth import Role
 from seed.staff import DEMO_STAFF
 from subgraphs.profile.domain.staff import MAX_FAILED_ATTEMPTS, StaffRole
-from tests.browser.conftest import Offline, offline_context, screenshot
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Offline, check_screen, offline_context, screenshot
 from tests.support.stack import Stack
 from wallet_ui import words
+from wallet_ui.state import card_qr
+from wallet_ui.till_scan import SCAN_SECONDS
 
 pytestmark = pytest.mark.browser
 
@@ -326,3 +330,181 @@ async def test_a_new_member_is_enrolled_at_the_till(running: Stack, screens: Scr
     found = (await running.gql("query($v: String!) { lookupMember(kind: EMAIL, value: $v) { givenName homeStore { id } } }",
                                {"v": email}, running.cashier)).ok()["lookupMember"]
     assert found == {"givenName": "Noor", "homeStore": {"id": "st_portland"}}
+
+
+# --- the wallet card's QR, by camera -----------------------------------------------------------------
+
+# Chromium's fake camera (a test pattern), granted without a prompt.
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+# Chromium on Linux has no BarcodeDetector: this one stands in for the QR reading only. It reads
+# something only from a <video> playing a live camera track, and only once the test holds a card
+# up (`window.scanner.card = text`); `getUserMedia` is the browser's own, watched (what was asked
+# for, the streams it gave) so the test can tell the camera was opened and turned off.
+DETECTOR = """(() => {
+  const scanner = window.scanner = { card: null, formats: null, detects: 0, asked: [], streams: [] };
+  window.BarcodeDetector = class {
+    constructor(options) { scanner.formats = options && options.formats; }
+    static async getSupportedFormats() { return ["qr_code"]; }
+    async detect(source) {
+      scanner.detects += 1;
+      const live = source instanceof HTMLVideoElement && source.videoWidth > 0 && source.srcObject &&
+        source.srcObject.getVideoTracks().some((track) => track.readyState === "live");
+      return live && scanner.card !== null ? [{ rawValue: scanner.card, format: "qr_code", cornerPoints: [] }] : [];
+    }
+  };
+  const media = navigator.mediaDevices;
+  if (media && media.getUserMedia) {
+    const open = media.getUserMedia.bind(media);
+    media.getUserMedia = async (constraints) => {
+      scanner.asked.push(constraints);
+      const stream = await open(constraints);
+      scanner.streams.push(stream);
+      return stream;
+    };
+  }
+})();"""
+# The person at the counter refuses the camera (what the browser answers then).
+REFUSED = """navigator.mediaDevices.getUserMedia = () =>
+  Promise.reject(new DOMException("Permission denied", "NotAllowedError"));"""
+PLAYING = """() => { const video = document.getElementById('scan-video');
+  return !!video && video.readyState >= 2 && video.videoWidth > 0 && window.scanner.detects > 0; }"""
+CAMERA_OFF = """() => window.scanner.streams.length > 0 && window.scanner.streams.every(
+  (stream) => stream.getTracks().every((track) => track.readyState === 'ended'))"""
+NOT_A_MEMBER = "https://example.com/menu"  # a QR code, but not a wallet card's
+
+
+@pytest.fixture
+async def camera_browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium with its fake camera (the shared `browser` has none)."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *FAKE_CAMERA])
+        yield chromium
+        await chromium.close()
+
+
+async def julias_card(stack: Stack, browser: Browser) -> tuple[str, str]:
+    """What the QR on Julia's wallet card encodes, read off her card as the wallet shows it (the
+    card's QR is the one segno makes of her member id), and the code printed under it."""
+    phone = await offline_context(browser, **PHONE)
+    try:
+        wallet = await phone.context.new_page()
+        await open_wallet(stack, wallet)
+        await wallet.click("#show-card")
+        printed = await wallet.inner_text("#card-number", timeout=WAIT)
+        shown = await wallet.get_attribute("#member-qr", "src")
+    finally:
+        await phone.context.close()
+    assert phone.outside == []
+    julia = (await stack.gql('{ lookupMember(kind: EMAIL, value: "julia@example.com") { id } }',
+                             token=stack.cashier)).ok()["lookupMember"]["id"]
+    assert shown == card_qr(julia)  # the card's QR code encodes exactly this text
+    return julia, printed
+
+
+async def test_a_cashier_scans_the_wallet_card_where_the_browser_can(running: Stack,
+                                                                     camera_browser: Browser) -> None:
+    code, printed = await julias_card(running, camera_browser)
+    julia = (await running.gql("query($id: ID!) { member(id: $id) { tier { current { name } } } }",
+                               {"id": code}, running.cashier)).ok()["member"]
+    scanning = await offline_context(camera_browser, **TABLET)
+    refused = await offline_context(camera_browser, **TABLET)
+    plain = await offline_context(camera_browser, **TABLET)
+    quiet = await offline_context(camera_browser, **TABLET)  # its clock is the test's, to skip a minute
+    await scanning.context.add_init_script(DETECTOR)
+    await quiet.context.add_init_script(DETECTOR)
+    await quiet.context.clock.install()
+    await refused.context.add_init_script(DETECTOR)
+    await refused.context.add_init_script(REFUSED)
+    try:
+        till = await scanning.context.new_page()
+        await sign_in_till(running, till, CASHIER.staff_id, CASHIER.pin)
+        await till.click("#scan-card", timeout=WAIT)  # shown: this browser has a camera and a detector
+        await till.wait_for_function(PLAYING, timeout=WAIT)
+        assert await till.evaluate("window.scanner.asked") == [{"video": {"facingMode": "environment"},
+                                                                 "audio": False}]
+        assert await till.evaluate("window.scanner.formats") == ["qr_code"]
+        assert await till.is_hidden("#scan-card")
+        await check_screen(till, "till-scanning")
+        await till.set_viewport_size(PHONE["viewport"])  # the till on a phone: the preview fits
+        await check_screen(till, "till-scanning-phone")
+        assert await till.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+        await till.set_viewport_size(TABLET["viewport"])
+
+        await till.evaluate("(text) => { window.scanner.card = text; }", code)  # Julia's card, held up
+        await till.wait_for_selector("#member-name", timeout=WAIT)
+        available = (await running.gql("query($id: ID!) { member(id: $id) { points { available } } }",
+                                       {"id": code}, running.cashier)).ok()["member"]["points"]["available"]
+        assert await till.inner_text("#member-name") == "Julia Meyer"
+        assert await till.inner_text("#member-tier") == julia["tier"]["current"]["name"]
+        assert number(await till.inner_text("#member-available")) == available
+        await till.wait_for_function(CAMERA_OFF, timeout=WAIT)  # the camera is off once the code is read
+        await till.wait_for_selector("#scan", state="detached", timeout=WAIT)
+        assert await till.input_value("#find-value") == code  # what was read, as if typed
+        await check_screen(till, "till-scanned-member")
+
+        # A QR that is not a wallet card's gets the words of a mistyped code: the same parsing.
+        await till.click("#clear-member")
+        await till.wait_for_selector("#member-name", state="detached", timeout=WAIT)
+        await till.click("#find-kind-code")
+        await till.fill("#find-value", "mbr_nope")
+        await till.click("#find")
+        typed = await till.inner_text("#find-error", timeout=WAIT)
+        await till.evaluate("(text) => { window.scanner.card = text; }", NOT_A_MEMBER)
+        await till.click("#scan-card")
+        await till.wait_for_selector("#find-error", state="detached", timeout=WAIT)  # a new scan, a clean slate
+        scanned = await till.inner_text("#find-error", timeout=WAIT)
+        assert scanned == typed and "mbr_" in scanned
+        await check_screen(till, "till-scanned-not-a-member")
+        assert await till.query_selector("#member-name") is None
+        await till.wait_for_function(CAMERA_OFF, timeout=WAIT)
+
+        # Cancel turns the camera off and leaves the typed code, nothing said.
+        await till.evaluate("window.scanner.card = null")
+        await till.click("#scan-card")
+        await till.wait_for_function(PLAYING, timeout=WAIT)
+        await till.click("#scan-cancel")
+        await till.wait_for_selector("#scan", state="detached", timeout=WAIT)
+        await till.wait_for_function(CAMERA_OFF, timeout=WAIT)
+        await till.wait_for_selector("#scan-card", timeout=WAIT)
+        assert await till.query_selector("#find-error") is None
+        assert await till.query_selector("#member-name") is None
+
+        # The camera refused: said in words, and the typed code still finds her.
+        other = await refused.context.new_page()
+        await sign_in_till(running, other, CASHIER.staff_id, CASHIER.pin)
+        await other.click("#scan-card", timeout=WAIT)
+        await other.wait_for_selector("#find-error >> text=The camera is not available here", timeout=WAIT)
+        assert await other.query_selector("#scan") is None
+        assert "Code under the wallet's QR" in await other.get_attribute("#find-value", "placeholder")
+        await check_screen(other, "till-camera-refused")
+        await find(other, printed, "code")
+        assert await other.inner_text("#member-name") == "Julia Meyer"
+
+        # No QR within a minute: the camera goes off, said in words (the page's clock jumps the minute).
+        idle = await quiet.context.new_page()
+        await sign_in_till(running, idle, CASHIER.staff_id, CASHIER.pin)
+        await idle.click("#scan-card", timeout=WAIT)
+        await idle.wait_for_function(PLAYING, timeout=WAIT)
+        await quiet.context.clock.fast_forward(SCAN_SECONDS * 1000 - 5000)
+        await idle.wait_for_timeout(1000)
+        assert await idle.is_visible("#scan")  # still looking, a few seconds before the minute
+        await quiet.context.clock.fast_forward(6000)
+        await idle.wait_for_selector("#find-error >> text=No QR code was seen for a minute", timeout=WAIT)
+        await idle.wait_for_function(CAMERA_OFF, timeout=WAIT)
+        assert await idle.query_selector("#scan") is None
+
+        # Without a BarcodeDetector (Chromium as it is), the till is the typed code alone, as before.
+        before = await plain.context.new_page()
+        await sign_in_till(running, before, CASHIER.staff_id, CASHIER.pin)
+        assert await before.evaluate("typeof window.BarcodeDetector") == "undefined"
+        await before.wait_for_timeout(1500)  # time for the page to have asked the browser what it can do
+        assert await before.query_selector("#scan-card") is None
+        await find(before, printed, "code")
+        assert await before.inner_text("#member-name") == "Julia Meyer"
+        await check_screen(before, "till-typed-code-no-camera")
+    finally:
+        for offline in (scanning, refused, plain, quiet):
+            await offline.context.close()
+    assert all(offline.outside == [] for offline in (scanning, refused, plain, quiet)), \
+        "a screen fetched something from the internet"

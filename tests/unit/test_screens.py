@@ -65,6 +65,21 @@ def test_the_wallet_code_is_the_member_id_without_spaces() -> None:
     assert till_api.member_code("julia@example.com") is None
 
 
+@pytest.mark.parametrize(("result", "text", "shown"), [
+    ({"outcome": "found", "text": "mbr_01M8Q5H90Z30F0X5SXW0WAAK5E"}, "mbr_01M8Q5H90Z30F0X5SXW0WAAK5E", ""),
+    ({"outcome": "found", "text": "https://example.com/menu"}, "https://example.com/menu", ""),  # parsed as typed
+    ({"outcome": "cancelled"}, None, ""),
+    ({"outcome": "timeout"}, None, till_api.SCAN_TIMED_OUT),
+    ({"outcome": "unavailable"}, None, till_api.CAMERA_UNAVAILABLE),
+    ({"outcome": "found"}, None, till_api.CAMERA_UNAVAILABLE),  # no text: nothing to look up
+    ({"outcome": "found", "text": 12}, None, till_api.CAMERA_UNAVAILABLE),
+    ("TypeError: x is undefined", None, till_api.CAMERA_UNAVAILABLE),  # never raw on the screen
+    (None, None, till_api.CAMERA_UNAVAILABLE),
+])
+def test_a_camera_scan_is_a_code_to_look_up_or_words(result: object, text: str | None, shown: str) -> None:
+    assert till_api.scan_result(result) == (text, shown)
+
+
 def test_sizes_sort_like_a_shelf_and_a_new_line_starts_in_stock() -> None:
     stock = [{"size": s, "available": n} for s, n in [("L", 0), ("M", 0), ("S", 3), ("XL", 1), ("XS", 0)]]
     choices = till_api.sizes_of(stock)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from wallet_ui import till_api, words
+from wallet_ui import gateway, till_api, words
+from wallet_ui.gateway import GatewayError
 from wallet_ui.state import card_qr, reservation_news, reservation_row, with_reservation
 
 SHOE = {"sku": "SHO-RIDGE-TR", "name": "Ridge Trail Running Shoe", "price": "139.95"}
@@ -33,6 +34,14 @@ SOCKS = {"sku": "SOK-CREW-3PK", "name": "Crew Running Socks (3 pack)", "price": 
 ])
 def test_errors_are_shown_in_words_never_raw(message: str, code: str | None, shown: str) -> None:
     assert words.error_words(message, code) == shown
+
+
+async def test_a_gateway_that_cannot_be_reached_reads_as_words() -> None:
+    """The screens' one way to the platform, against a port nothing listens on (a refused
+    connection, as when the gateway is down): the person reads the unreachable words."""
+    with pytest.raises(GatewayError) as refused:
+        await gateway.query(None, "{ __typename }", url="http://127.0.0.1:9/graphql")
+    assert refused.value.words == words.UNREACHABLE
 
 
 def test_numbers_money_and_dates_read_like_an_app() -> None:

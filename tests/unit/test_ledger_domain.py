@@ -829,6 +829,15 @@ def test_the_lowest_tier_has_no_review_to_show():
     assert review_of(book) is None
 
 
+def test_a_tier_no_longer_in_the_program_reads_as_the_lowest_one():
+    book = Book()
+    book.earn(1000)
+    assert review_of(book) is not None  # silver: reviewed
+    book.account.tier_id = "retired-tier"  # the program dropped it since
+    assert review_of(book) is None
+    assert tier_review(book.account, [SILVER, GOLD, BRONZE], book.lots, book.now, book.policy) is None  # any order
+
+
 def test_exactly_the_threshold_at_the_review_keeps_the_tier_until_the_following_review():
     book = Book()
     book.earn(1000)  # silver at once (in store); review 2027-01-01 12:00

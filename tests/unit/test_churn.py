@@ -121,6 +121,38 @@ def test_a_model_document_that_cannot_be_used_is_refused(changes: dict) -> None:
         churn.model_from_document(document(**changes))
 
 
+def test_a_model_document_is_read_whole_and_exactly() -> None:
+    model = churn.model_from_document(document(version="  churn-lr-7  ", horizon_days=3650))
+    assert model == churn.ChurnModel("churn-lr-7", (3.0, 0.5, 4.0, 2.0), (1.0, 0.5, 2.0, 3.0),
+                                     (1.5, -0.8, -0.3, -0.1), -0.2, 3650)
+    assert churn.model_from_document(document(version="v" * churn.MAX_VERSION, horizon_days=1)).horizon_days == 1
+    # the score is the logistic of the standardised features' weighted sum, term by term
+    features = ChurnFeatures(10, 2, Decimal("120"), 1000)
+    z = -0.2 + sum(c * (x - m) / s for x, m, s, c in zip(churn.feature_vector(features), model.mean, model.scale,
+                                                          model.coefficients, strict=True))
+    assert model.score(features) == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-12)
+    assert churn.sigmoid(2.0) == pytest.approx(1 / (1 + math.exp(-2.0)), abs=1e-12)
+    assert churn.sigmoid(-2.0) == pytest.approx(1 / (1 + math.exp(2.0)), abs=1e-12)
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"features": ["x"]}, "the model's features ['x'] are not "),
+    ({"version": "  "}, f"version: 1 to {churn.MAX_VERSION} characters"),
+    ({"version": 7}, f"version: 1 to {churn.MAX_VERSION} characters"),
+    ({"scaler": [1, 2]}, "scaler: {mean, scale}"),
+    ({"scaler": {"mean": [0, 0, 0, 0], "scale": [1, -1, 1, 1]}}, "scale: above zero"),
+    ({"scaler": {"mean": [0, 0, 0], "scale": [1, 1, 1, 1]}}, "mean: 4 numbers, one per feature"),
+    ({"coefficients": [1, 2, 3, "4"]}, "coefficients: finite numbers only"),
+    ({"intercept": True}, "intercept: finite numbers only"),
+    ({"horizon_days": 3651}, "horizon_days: 1 to 3650"),
+    ({"horizon_days": True}, "horizon_days: 1 to 3650"),
+])
+def test_a_refused_model_document_says_which_part(changes: dict, says: str) -> None:
+    with pytest.raises(ModelError) as refused:
+        churn.model_from_document(document(**changes))
+    assert str(refused.value).startswith(says)
+
+
 def test_a_model_document_must_be_an_object() -> None:
     with pytest.raises(ModelError):
         churn.model_from_document([1, 2, 3])

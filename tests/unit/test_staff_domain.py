@@ -80,11 +80,48 @@ def test_a_cashier_works_at_a_store_a_supervisor_may_not() -> None:
     assert staff.TOKEN_ROLE[StaffRole.CASHIER] is Role.CASHIER
 
 
-@pytest.mark.parametrize(("staff_id", "name"), [("", "Ana"), ("a" * 41, "Ana"), ("ana smith", "Ana"),
-                                                ("-ana", "Ana"), ("ana", ""), ("ana", "x" * 101)])
-def test_staff_ids_and_names_have_bounds(staff_id: str, name: str) -> None:
-    with pytest.raises(BadUserInput):
+@pytest.mark.parametrize(("staff_id", "name", "says", "field"), [
+    ("", "Ana", None, "staffId"), ("a" * 41, "Ana", None, "staffId"),
+    ("ana smith", "Ana", "a staff id has letters, digits, '.', '_' and '-' only", "staffId"),
+    ("-ana", "Ana", "a staff id has letters, digits, '.', '_' and '-' only", "staffId"),
+    ("ana", "", "a staff name has 1 to 100 characters", "name"),
+    ("ana", "   ", "a staff name has 1 to 100 characters", "name"),
+    ("ana", "x" * 101, "a staff name has 1 to 100 characters", "name"),
+])
+def test_staff_ids_and_names_have_bounds(staff_id: str, name: str, says: str | None, field: str) -> None:
+    with pytest.raises(BadUserInput) as refused:
         staff.new_account(staff_id=staff_id, name=name, role=StaffRole.SUPERVISOR, store_id=None, pin="265830")
+    assert refused.value.details["field"] == field
+    if says is not None:
+        assert refused.value.message == says
+
+
+def test_the_longest_staff_id_and_name_are_taken_and_the_account_is_whole() -> None:
+    account = staff.new_account(staff_id="A" * 40, name="x" * 100, role=StaffRole.CASHIER, store_id=" st_boulder ",
+                                pin="904182")
+    assert (account.id, account.name, account.role, account.active) == ("a" * 40, "x" * 100, StaffRole.CASHIER, True)
+    assert account.store_id == "st_boulder" and staff.pin_matches(account.pin_hash, "904182")
+    paused = staff.new_account(staff_id="ben", name="Ben", role=StaffRole.SUPERVISOR, store_id="st_boulder",
+                               pin="904182", active=False)
+    assert (paused.store_id, paused.active) == ("st_boulder", False)
+    with pytest.raises(BadUserInput) as refused:
+        staff.new_account(staff_id="ana", name="Ana", role=StaffRole.CASHIER, store_id=None, pin="480215")
+    assert refused.value.message == "a cashier works at a store: give their storeId"
+    assert refused.value.details["field"] == "storeId"
+    with pytest.raises(BadUserInput) as refused:  # the PIN rules apply to a new account's PIN
+        staff.new_account(staff_id="ana", name="Ana", role=StaffRole.SUPERVISOR, store_id=None, pin="123456")
+    assert refused.value.details["field"] == "pin"
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ("48021", "a PIN has 6 to 12 digits"), ("4802a5", "a PIN has digits only"),
+    ("777777", "a PIN cannot be one digit repeated"), ("123456", "a PIN cannot be a run of digits (like 123456)"),
+])
+def test_a_refused_pin_reads_in_full(pin: str, says: str) -> None:
+    with pytest.raises(BadUserInput) as refused:
+        staff.check_pin(pin)
+    assert refused.value.message == says
+    assert staff.check_pin("1" * 5 + "2") == "111112" and staff.check_pin("9" * 11 + "8") == "9" * 11 + "8"
 
 
 def test_sign_in_input_is_bounded_before_anything_is_counted() -> None:
@@ -93,6 +130,9 @@ def test_sign_in_input_is_bounded_before_anything_is_counted() -> None:
     for staff_id, pin in [("a" * 41, "265830"), ("maya", ""), ("maya", "1" * 65), (" ", "265830")]:
         with pytest.raises(BadUserInput):
             staff.check_sign_in_input(staff_id, pin)
+    with pytest.raises(BadUserInput) as refused:
+        staff.check_sign_in_input("maya", "1" * 65)
+    assert (refused.value.message, refused.value.details["field"]) == ("a PIN has 1 to 64 characters", "pin")
 
 
 # --- guessing ------------------------------------------------------------------------------------

@@ -59,6 +59,42 @@ def test_documents_a_webhook_cannot_follow_are_refused_with_the_reason(text: str
     assert refused.value.details["field"] == "subscription"
 
 
+def test_a_refused_document_says_where_and_the_limits_are_exact() -> None:
+    with pytest.raises(BadUserInput) as refused:
+        domain.parse_document('subscription {\n  tierChanged(memberId: "*") { nope } }', SCHEMA)
+    assert (refused.value.details["line"], refused.value.details["column"]) == (2, 32)
+    assert refused.value.message.startswith("the subscription is not valid against the supergraph: ")
+    with pytest.raises(BadUserInput) as refused:
+        domain.parse_document("subscription {\n  tierChanged(", SCHEMA)
+    assert refused.value.message.startswith("the subscription does not parse: ")
+    assert (refused.value.details["line"], refused.value.details["column"]) == (2, 15)
+    head = 'subscription { tierChanged(memberId: "*") { to } }'
+    assert domain.parse_document(head + " " * (domain.MAX_DOCUMENT_CHARS - len(head)), SCHEMA).field == "tierChanged"
+    member = "m" * domain.MAX_MEMBER_ID_CHARS
+    assert domain.parse_document(f'subscription {{ tierChanged(memberId: "{member}") {{ to }} }}',
+                                 SCHEMA).member_filter == member
+    with pytest.raises(BadUserInput, match="characters"):
+        domain.parse_document(f'subscription {{ tierChanged(memberId: "{member}m") {{ to }} }}', SCHEMA)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("subscription A { tierChanged(memberId: \"*\") { to } } subscription B { tierChanged(memberId: \"*\") { to } }",
+     "the subscription document holds exactly one operation"),
+    ("subscription($m: ID!) { tierChanged(memberId: $m) { to } }",
+     "a webhook's subscription takes no variables: write the member filter in the document, "),
+    ("subscription { ... on Subscription { tierChanged(memberId: \"*\") { to } } }",
+     "the subscription selects exactly one root field (no fragments at the root)"),
+    ("subscription { somethingElse(memberId: \"*\") }", None),
+])
+def test_a_refusal_reads_in_full(text: str, says: str | None) -> None:
+    with pytest.raises(BadUserInput) as refused:
+        domain.parse_document(text, SCHEMA)
+    if says is None:  # the fields a webhook can follow, listed in order
+        assert ", ".join(sorted(domain.SUBSCRIPTION_SOURCES)) in refused.value.message
+    else:
+        assert refused.value.message.startswith(says)
+
+
 def test_events_feed_the_fields_that_answer_them() -> None:
     assert domain.fields_fed_by("ledger", "TierChanged") == ["walletUpdated", "tierChanged"]
     assert domain.fields_fed_by("ledger", "PointsEarned") == ["walletUpdated"]
@@ -66,19 +102,39 @@ def test_events_feed_the_fields_that_answer_them() -> None:
     assert domain.fields_fed_by("rewards", "PurchaseCompleted") == []
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "https://hooks.example.com/a?b=c", "HTTPS://X.io"])
-def test_receiver_urls(url: str) -> None:
-    assert domain.check_url(url).host
+@pytest.mark.parametrize(("url", "host", "port"), [
+    ("http://127.0.0.1:8080/hook", "127.0.0.1", 8080), ("https://hooks.example.com/a?b=c", "hooks.example.com", 443),
+    ("HTTPS://X.io", "x.io", 443), ("http://hooks.example.com/", "hooks.example.com", 80),
+    (" https://example.com:8443/h ", "example.com", 8443),
+])
+def test_receiver_urls(url: str, host: str, port: int) -> None:
+    assert domain.check_url(url) == domain.ReceiverUrl(url.strip(), host, port)
+
+
+def test_a_receiver_url_of_exactly_the_limit_is_taken_one_more_is_refused() -> None:
+    base = "https://example.com/"
+    longest = base + "a" * (domain.MAX_URL_CHARS - len(base))
+    assert domain.check_url(longest).url == longest
+    with pytest.raises(BadUserInput, match=f"the URL has at most {domain.MAX_URL_CHARS} characters"):
+        domain.check_url(longest + "a")
 
 
 @pytest.mark.parametrize(("url", "says"), [
-    ("ftp://example.com/", "http:// or https://"), ("example.com/hook", "http:// or https://"),
-    ("https:///path", "no host"), ("https://u:p@example.com/", "credentials"), ("https://example.com/#x", "fragment"),
-    ("https://example.com:99999/", "not valid"), ("https://example.com/" + "a" * domain.MAX_URL_CHARS, "at most"),
+    ("ftp://example.com/", "the URL must start with http:// or https://"),
+    ("example.com/hook", "the URL must start with http:// or https://"),
+    ("https:///path", "the URL names no host"),
+    ("https://u:p@example.com/", "the URL must not carry credentials; the secret signs each delivery"),
+    ("https://u@example.com/", "the URL must not carry credentials; the secret signs each delivery"),
+    ("https://:p@example.com/", "the URL must not carry credentials; the secret signs each delivery"),
+    ("https://example.com/#x", "the URL must not have a #fragment"),
+    ("https://example.com:99999/", "the URL is not valid: "),
+    ("https://example.com/" + "a" * domain.MAX_URL_CHARS, f"the URL has at most {domain.MAX_URL_CHARS} characters"),
 ])
 def test_bad_receiver_urls(url: str, says: str) -> None:
-    with pytest.raises(BadUserInput, match=says):
+    with pytest.raises(BadUserInput) as refused:
         domain.check_url(url)
+    assert refused.value.message.startswith(says)
+    assert refused.value.details.get("field") == "url"
 
 
 @pytest.mark.parametrize(("address", "public"), [
@@ -93,9 +149,12 @@ def test_only_public_addresses_are_public(address: str, public: bool) -> None:
 
 def test_secrets_are_long_enough_to_sign_with() -> None:
     assert domain.check_secret("s" * 16) == "s" * 16
+    assert domain.check_secret("s" * domain.MAX_SECRET_CHARS) == "s" * domain.MAX_SECRET_CHARS
     for bad in ("s" * 15, "s" * (domain.MAX_SECRET_CHARS + 1)):
-        with pytest.raises(BadUserInput):
+        with pytest.raises(BadUserInput) as refused:
             domain.check_secret(bad)
+        assert refused.value.message == f"the secret has 16 to {domain.MAX_SECRET_CHARS} characters"
+        assert refused.value.details["field"] == "secret"
 
 
 def test_retries_double_up_to_the_cap_and_end() -> None:

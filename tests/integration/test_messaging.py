@@ -123,6 +123,47 @@ async def test_nats_dedups_publishes_and_redelivers_failures() -> None:
 
 
 @pytest.mark.scaleout
+async def test_messages_a_stopped_consumer_held_come_first_and_in_order() -> None:
+    """A process stops (here: closes) while handling the 2nd of four events it fetched: the next
+    process on the same durable consumer gets 2, 3, 4 before the 5th published since, not after
+    the server's 30 s ack wait (a member's events out of order; webhooks promise their order)."""
+    suffix = secrets.token_hex(4)
+    stream, namespace = f"LOYALTY_T{suffix}", f"loyaltyt{suffix}"
+    stopped = NatsJetStreamBus("nats://127.0.0.1:4222", stream=stream, namespace=namespace)
+    holding = asyncio.Event()
+
+    async def stops_on_the_second(event: Event) -> None:
+        if event.payload["n"] == 2:
+            holding.set()
+            await asyncio.Event().wait()  # never acknowledged: the process goes away here
+
+    await stopped.consume("test", "loyalty.test.*", stops_on_the_second)
+    await stopped.start()
+    for n in (1, 2, 3, 4):
+        await stopped.publish(Event("Numbered", "test", None, {"n": n}))
+    await asyncio.wait_for(holding.wait(), 10)
+    await stopped.close()
+    following = NatsJetStreamBus("nats://127.0.0.1:4222", stream=stream, namespace=namespace)
+    handled: list[int] = []
+
+    async def records(event: Event) -> None:
+        handled.append(event.payload["n"])
+
+    await following.consume("test", "loyalty.test.*", records)
+    await following.start()
+    try:
+        await following.publish(Event("Numbered", "test", None, {"n": 5}))
+        for _ in range(450):  # without the replay, 2-4 would come only after the 30 s ack wait
+            if len(handled) >= 4:
+                break
+            await asyncio.sleep(0.1)
+        assert handled[:4] == [2, 3, 4, 5]
+    finally:
+        await following.delete_stream()
+        await following.close()
+
+
+@pytest.mark.scaleout
 async def test_two_relays_on_one_postgres_outbox_publish_each_row_once() -> None:
     """Two replicas of a subgraph each run a relay: a row is claimed by one of them,
     so live listeners (which see every publish) never get an event twice."""

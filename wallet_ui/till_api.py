@@ -66,13 +66,15 @@ mutation Adjust($input: AdjustPointsInput!) {
 
 KINDS = {"PHONE": "Phone", "EMAIL": "Email", "LOYALTY_CARD": "Card", "CODE": "Wallet code"}
 KIND_LABELS = {"PHONE": "Phone", "EMAIL": "Email", "LOYALTY_CARD": "Card", "CODE": "Code"}
-MEMBER_CODE = re.compile(r"^mbr_[0-9A-Za-z]{20,36}$")
+# A member id: mbr_ and a ULID (26 letters and digits, upper case); typed in any case at the till.
+MEMBER_CODE = re.compile(r"^mbr_([0-9a-z]{26})$", re.IGNORECASE)
 
 
 def member_code(value: str) -> str | None:
-    """The wallet card's code (a member id, as the QR encodes it or as printed in groups)."""
-    compact = re.sub(r"\s+", "", value)
-    return compact if MEMBER_CODE.match(compact) else None
+    """The wallet card's code (a member id, as the QR encodes it or as printed in groups; a
+    cashier may type it in lower case): the member id it names, or None."""
+    found = MEMBER_CODE.match(re.sub(r"\s+", "", value))
+    return f"mbr_{found.group(1).upper()}" if found else None
 
 
 def lookup_kind(value: str, chosen: str) -> str:

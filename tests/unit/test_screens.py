@@ -71,6 +71,10 @@ def test_the_till_looks_up_by_what_was_typed(typed: str, chosen: str, kind: str)
 def test_the_wallet_code_is_the_member_id_without_spaces() -> None:
     assert till_api.member_code(" mbr_01M8 Q5H9 0Z30 F0X5 SXW0 WAAK 5E ") == "mbr_01M8Q5H90Z30F0X5SXW0WAAK5E"
     assert till_api.member_code("mbr_short") is None
+    assert till_api.member_code("MBR_01m8 q5h9 0z30 f0x5 sxw0 waak 5e") == "mbr_01M8Q5H90Z30F0X5SXW0WAAK5E"  # typed
+    assert till_api.member_code("mbr_01M8Q5H90Z30F0X5SXW0WAAK5") is None  # 25: one short, as the words say
+    assert till_api.member_code("mbr_01M8Q5H90Z30F0X5SXW0WAAK5EE") is None  # 27
+    assert till_api.member_code("mbr_01M8Q5H90Z30F0X5SXW0WAAK5-") is None
     assert till_api.member_code("julia@example.com") is None
 
 

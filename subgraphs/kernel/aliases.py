@@ -85,13 +85,6 @@ async def absorbed_into(connection: AsyncConnection, survivor_id: str) -> list[s
     return list(await connection.scalars(sa.select(table.c.absorbed_id).where(table.c.survivor_id == survivor_id)))
 
 
-async def absorbed_with_merges(connection: AsyncConnection, survivor_ids: Iterable[str]) -> list[tuple[str, str]]:
-    """(absorbed id, merge id) of the members merged straight into these."""
-    rows = await connection.execute(sa.select(_TABLE.c.absorbed_id, _TABLE.c.merge_id)
-                                    .where(_TABLE.c.survivor_id.in_(sorted(set(survivor_ids)))))
-    return [(row.absorbed_id, row.merge_id) for row in rows]
-
-
 async def record_merge(uow: UnitOfWork, *, absorbed_id: str, survivor_id: str, merge_id: str, at: datetime) -> bool:
     """Remember a merge; False when it was already remembered (a redelivered event)."""
     return await uow.insert_ignoring_conflicts(_TABLE, {"absorbed_id": absorbed_id, "survivor_id": survivor_id,
@@ -154,28 +147,36 @@ async def merge_hops(connection: AsyncConnection, member_id: str) -> list[tuple[
 def _naming() -> sa.CTE:
     table = _TABLE
     start = sa.select(sa.cast(sa.bindparam("naming_member_id"), table.c.absorbed_id.type).label("member_id"),
-                      sa.literal(0).label("depth")).cte("naming", recursive=True)
-    return start.union_all(sa.select(table.c.absorbed_id, start.c.depth + 1)
+                      sa.literal(0).label("depth"),
+                      sa.cast(sa.null(), table.c.merge_id.type).label("merge_id")).cte("naming", recursive=True)
+    return start.union_all(sa.select(table.c.absorbed_id, start.c.depth + 1, table.c.merge_id)
                            .where(table.c.survivor_id == start.c.member_id, start.c.depth < MAX_CHAIN))
 
 
 # The member's own id and every id merged into it, along chains (`member_id`, with the `depth`
-# of the chain it was found at, 0 for the member itself), followed at most MAX_CHAIN steps: one
-# recursive query, so that a statement about "this member and whoever was merged into them"
-# stays one statement. Built once (a statement's construction and cache key cost more than
-# running it); the member is the parameter `naming_member_id`.
+# of the chain it was found at, 0 for the member itself, and the `merge_id` that brought it in,
+# None for the member itself), followed at most MAX_CHAIN steps: one recursive query, so that a
+# statement about "this member and whoever was merged into them" stays one statement. Built once
+# (a statement's construction and cache key cost more than running it); the member is the
+# parameter `naming_member_id`.
 NAMING = _naming()
 
 
-_IDS_NAMING = sa.select(NAMING.c.member_id, NAMING.c.depth)
+_IDS_NAMING = sa.select(NAMING.c.member_id, NAMING.c.depth, NAMING.c.merge_id)
+
+
+async def naming_with_merges(connection: AsyncConnection, member_id: str) -> list[tuple[str, str | None]]:
+    """The ids that name the member now, each with the merge that brought it in (None for the
+    member's own id): its own and every id merged into it, along chains."""
+    rows = (await connection.execute(_IDS_NAMING, {"naming_member_id": member_id})).all()
+    if any(depth >= MAX_CHAIN for _, depth, _ in rows):
+        raise RuntimeError(f"member alias chain into {member_id} is longer than {MAX_CHAIN}")
+    return [(found, merge_id) for found, _, merge_id in rows]
 
 
 async def ids_naming(connection: AsyncConnection, member_id: str) -> list[str]:
     """The ids that name the member now: its own and every id merged into it, along chains."""
-    rows = (await connection.execute(_IDS_NAMING, {"naming_member_id": member_id})).all()
-    if any(depth >= MAX_CHAIN for _, depth in rows):
-        raise RuntimeError(f"member alias chain into {member_id} is longer than {MAX_CHAIN}")
-    return [found for found, _ in rows]
+    return [found for found, _ in await naming_with_merges(connection, member_id)]
 
 
 # Rows that belong to a member and follow merges (reservations, views, purchases): each keeps the

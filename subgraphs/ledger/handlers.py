@@ -116,18 +116,10 @@ async def lots_by_member(runtime: Runtime, member_ids: Sequence[str]) -> list[li
     return [found.get(current[m], []) for m in member_ids]
 
 
-MAX_HOUSEHOLD = 256  # members merged into one, counted through chains (profile caps merges at 100)
-
-
 async def _household(connection: AsyncConnection, member_id: str) -> tuple[list[str], list[str]]:
     """A member and every member merged into it (through chains), and the merges between them."""
-    members, merge_ids, frontier = [member_id], [], [member_id]
-    while frontier and len(members) < MAX_HOUSEHOLD:
-        found = await aliases.absorbed_with_merges(connection, frontier)
-        frontier = [absorbed for absorbed, _ in found]
-        members += frontier
-        merge_ids += [merge_id for _, merge_id in found]
-    return members, merge_ids
+    found = await aliases.naming_with_merges(connection, member_id)
+    return [member for member, _ in found], [merge_id for _, merge_id in found if merge_id is not None]
 
 
 async def activity(

@@ -34,6 +34,8 @@ async def test_the_ids_naming_a_member_follow_chains_and_unmerges(backend: str, 
             assert sorted(await aliases.ids_naming(connection, "mbr_c")) == ["mbr_a", "mbr_b", "mbr_c", "mbr_d"]
             assert sorted(await aliases.ids_naming(connection, "mbr_b")) == ["mbr_a", "mbr_b"]
             assert await aliases.ids_naming(connection, "mbr_a") == ["mbr_a"]
+            assert sorted(await aliases.naming_with_merges(connection, "mbr_c"), key=lambda r: r[0]) == [
+                ("mbr_a", "mrg_1"), ("mbr_b", "mrg_2"), ("mbr_c", None), ("mbr_d", "mrg_3")]  # what brought each in
         async with runtime.unit_of_work() as uow:
             assert await aliases.forget_merge(uow, "mrg_2")
             await uow.commit()
